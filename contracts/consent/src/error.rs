@@ -1,0 +1,61 @@
+use cosmwasm_std::{Addr, StdError};
+use cw_ownable::OwnershipError;
+use healthmesh_types::pause::PauseError;
+use healthmesh_types::validate::ValidationError;
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+
+    #[error("{0}")]
+    Validation(#[from] ValidationError),
+
+    #[error("{0}")]
+    Pause(#[from] PauseError),
+
+    #[error("admin: {0}")]
+    Ownership(#[from] OwnershipError),
+
+    #[error("consent tokens are non-transferable: {0} is not supported")]
+    NonTransferable(&'static str),
+
+    #[error("consent records are never deleted: use revoke_consent")]
+    BurnRefused,
+
+    #[error("token id must be a decimal number, got {0:?}")]
+    InvalidTokenId(String),
+
+    #[error("consent {0} not found")]
+    ConsentNotFound(String),
+
+    #[error("a patient cannot grant consent to themselves")]
+    SelfGrant,
+
+    #[error("expiry {0} is already past")]
+    AlreadyExpired(String),
+
+    #[error(
+        "only the issuing patient or the admin may revoke consent {token_id}; {sender} is neither"
+    )]
+    NotIssuer { token_id: String, sender: Addr },
+
+    #[error("consent {0} is already revoked")]
+    AlreadyRevoked(String),
+
+    #[error("only the grantee of consent {token_id} may record access; {sender} is not")]
+    NotGrantee { token_id: String, sender: Addr },
+
+    #[error("consent {token_id} does not allow this access: {reason}")]
+    AccessDenied { token_id: String, reason: String },
+
+    #[error("cannot migrate from contract {0}")]
+    MigrateWrongContract(String),
+
+    #[error("cannot migrate from version {stored} to older version {new}")]
+    MigrateDowngrade { stored: String, new: String },
+
+    #[error("funds are not accepted")]
+    FundsNotAccepted,
+}

@@ -1,0 +1,13 @@
+//! The HealthMesh consent contract. See `healthmesh_types::consent` for its messages and the
+//! README for its events.
+
+pub mod contract;
+pub mod error;
+pub mod msg;
+pub mod state;
+
+mod access;
+mod cw721_queries;
+mod queries;
+
+pub use crate::error::ContractError;

@@ -1,0 +1,79 @@
+use cosmwasm_std::{Addr, StdResult, Storage};
+use cw721::state::CollectionInfo;
+use cw_ownable::OwnershipStore;
+use cw_storage_plus::{Index, IndexList, IndexedMap, Item, MultiIndex};
+use healthmesh_types::consent::ConsentRecord;
+use healthmesh_types::pause::Pausable;
+
+use crate::ContractError;
+
+pub const CONTRACT_NAME: &str = "crates.io:healthmesh-consent";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub const COLLECTION: Item<CollectionInfo> = Item::new("collection");
+/// The governance admin (cw721's "creator").
+pub const ADMIN: OwnershipStore = OwnershipStore::new("admin");
+pub const PAUSE: Pausable = Pausable::new("pausers", "paused");
+/// Tokens are numbered 1, 2, …; records are never deleted, so this is also the supply.
+pub const TOKEN_COUNT: Item<u64> = Item::new("token_count");
+
+/// Secondary indexes of the consent records, so every list query is a bounded range scan.
+pub struct ConsentIndexes<'a> {
+    pub patient: MultiIndex<'a, Addr, ConsentRecord, u64>,
+    pub grantee: MultiIndex<'a, Addr, ConsentRecord, u64>,
+    pub dataset: MultiIndex<'a, Vec<u8>, ConsentRecord, u64>,
+    pub grantee_dataset: MultiIndex<'a, (Addr, Vec<u8>), ConsentRecord, u64>,
+}
+
+impl IndexList<ConsentRecord> for ConsentIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<ConsentRecord>> + '_> {
+        let v: Vec<&dyn Index<ConsentRecord>> = vec![
+            &self.patient,
+            &self.grantee,
+            &self.dataset,
+            &self.grantee_dataset,
+        ];
+        Box::new(v.into_iter())
+    }
+}
+
+pub fn consents<'a>() -> IndexedMap<u64, ConsentRecord, ConsentIndexes<'a>> {
+    let indexes = ConsentIndexes {
+        patient: MultiIndex::new(|_, c| c.patient.clone(), "consents", "consents__patient"),
+        grantee: MultiIndex::new(|_, c| c.grantee.clone(), "consents", "consents__grantee"),
+        dataset: MultiIndex::new(|_, c| c.dataset.to_vec(), "consents", "consents__dataset"),
+        grantee_dataset: MultiIndex::new(
+            |_, c| (c.grantee.clone(), c.dataset.to_vec()),
+            "consents",
+            "consents__grantee_dataset",
+        ),
+    };
+    IndexedMap::new("consents", indexes)
+}
+
+/// Parse a cw721 token id ("17") into the storage key.
+pub fn parse_token_id(token_id: &str) -> Result<u64, ContractError> {
+    // Only canonical decimal: "017" or "+17" would alias token 17.
+    match token_id.parse::<u64>() {
+        Ok(id) if id.to_string() == token_id => Ok(id),
+        _ => Err(ContractError::InvalidTokenId(token_id.to_string())),
+    }
+}
+
+/// The storage key and record of a token, or `ConsentNotFound`.
+pub fn load_consent(
+    storage: &dyn Storage,
+    token_id: &str,
+) -> Result<(u64, ConsentRecord), ContractError> {
+    let id = parse_token_id(token_id)?;
+    let record = consents()
+        .may_load(storage, id)?
+        .ok_or_else(|| ContractError::ConsentNotFound(token_id.to_string()))?;
+    Ok((id, record))
+}
+
+pub fn next_token_id(storage: &mut dyn Storage) -> StdResult<u64> {
+    let id = TOKEN_COUNT.may_load(storage)?.unwrap_or_default() + 1;
+    TOKEN_COUNT.save(storage, &id)?;
+    Ok(id)
+}

@@ -1,0 +1,288 @@
+//! Messages of the consent contract: non-transferable, cw721-compatible consent tokens.
+//!
+//! A patient grants a grantee (researcher) access to a dataset commitment for one purpose and
+//! a scope of attribute codes until an expiry; the token is owned by the grantee, never moves,
+//! and is kept (marked revoked) when the patient withdraws consent.
+//!
+//! The cw721 variants below carry the same JSON as `cw721::msg::Cw721ExecuteMsg` and
+//! `Cw721QueryMsg` and answer with the cw721 crate's response types, so cw721 wallets and
+//! indexers read consent tokens unchanged.
+
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Binary, Empty, HexBinary, Timestamp};
+use cw721::msg::{
+    AllNftInfoResponse, ApprovalsResponse, CollectionInfoAndExtensionResponse, MinterResponse,
+    NftInfoResponse, NumTokensResponse, OperatorsResponse, OwnerOfResponse, TokensResponse,
+};
+use cw_ownable::{Action, Ownership};
+use cw_utils::Expiration;
+
+use crate::pause::{PauseMsg, PauseStatusResponse};
+
+/// Longest purpose identifier, e.g. `trial-eligibility`.
+pub const MAX_PURPOSE_LEN: usize = 64;
+/// Longest attribute code, e.g. `hba1c` or `genotype:brca1`.
+pub const MAX_ATTRIBUTE_LEN: usize = 32;
+/// Most attribute codes one grant may cover.
+pub const MAX_SCOPE: usize = 32;
+/// Longest free-text revocation reason or access reference.
+pub const MAX_NOTE_LEN: usize = 256;
+/// Most recent grants of one (grantee, dataset) pair that `check_access` without a token id
+/// examines; naming the token id checks exactly that grant.
+pub const MAX_ACCESS_SCAN: usize = 50;
+
+/// The cw721 collection extension of the consent contract: none.
+pub type CollectionExtension = Option<Empty>;
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    /// cw721 collection name, e.g. "HealthMesh Consent (genomics-1)".
+    pub name: String,
+    /// cw721 collection symbol, e.g. "HMCONSENT".
+    pub symbol: String,
+    /// The governance contract: may revoke any consent, manage pausers and unpause. It is the
+    /// collection's cw721 "creator" (`get_creator_ownership`).
+    pub admin: String,
+    /// Who besides the admin may pause (the security council). At most 8.
+    #[serde(default)]
+    pub pausers: Vec<String>,
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// Patient (sender) grants `grantee` access: mints a token owned by the grantee.
+    GrantConsent {
+        grantee: String,
+        /// 32-byte commitment of the dataset (hex). Never data.
+        dataset: HexBinary,
+        /// What the access is for, e.g. `genomics-research`, `trial-eligibility`.
+        purpose: String,
+        /// Attribute codes that may be attested under this consent, e.g. `["hba1c","age"]`.
+        scope: Vec<String>,
+        /// When the consent lapses; must be in the future.
+        expires: Expiration,
+    },
+    /// The issuing patient (or the admin) withdraws consent. The record is kept, marked
+    /// revoked with when, by whom and why.
+    RevokeConsent {
+        token_id: String,
+        reason: Option<String>,
+    },
+    /// The grantee records one use of the grant (audit trail); refused unless the grant is
+    /// valid now and covers `attribute`.
+    RecordAccess {
+        token_id: String,
+        attribute: String,
+        /// Caller's reference for the use, e.g. a query id. No PHI.
+        reference: Option<String>,
+    },
+    /// Pause, unpause, manage pausers.
+    Pausable(PauseMsg),
+    /// Two-step transfer of the admin role (cw-ownable action), cw721's creator ownership.
+    UpdateCreatorOwnership(Action),
+
+    // cw721 messages that a non-transferable consent token refuses with
+    // `ContractError::NonTransferable`.
+    TransferNft {
+        recipient: String,
+        token_id: String,
+    },
+    SendNft {
+        contract: String,
+        token_id: String,
+        msg: Binary,
+    },
+    Approve {
+        spender: String,
+        token_id: String,
+        expires: Option<Expiration>,
+    },
+    /// cw721's revoke of an *approval* (not of consent: see `RevokeConsent`).
+    Revoke {
+        spender: String,
+        token_id: String,
+    },
+    ApproveAll {
+        operator: String,
+        expires: Option<Expiration>,
+    },
+    RevokeAll {
+        operator: String,
+    },
+    /// Consent records are never deleted; use `RevokeConsent`.
+    Burn {
+        token_id: String,
+    },
+}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    /// May `grantee` use `dataset` for `purpose` on `attribute` now? With `token_id`, checks
+    /// that grant only; otherwise the grantee's most recent grants on the dataset (optionally
+    /// only those issued by `patient`).
+    #[returns(CheckAccessResponse)]
+    CheckAccess {
+        grantee: String,
+        dataset: HexBinary,
+        purpose: String,
+        attribute: String,
+        token_id: Option<String>,
+        patient: Option<String>,
+    },
+    /// One consent record with its effective status.
+    #[returns(ConsentResponse)]
+    Consent { token_id: String },
+    #[returns(ConsentsResponse)]
+    GrantsByPatient {
+        patient: String,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    #[returns(ConsentsResponse)]
+    GrantsByGrantee {
+        grantee: String,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    #[returns(ConsentsResponse)]
+    GrantsByDataset {
+        dataset: HexBinary,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    #[returns(PauseStatusResponse)]
+    PauseStatus {},
+
+    // cw721 0.22 queries, same JSON as `cw721::msg::Cw721QueryMsg`.
+    #[returns(OwnerOfResponse)]
+    OwnerOf {
+        token_id: String,
+        include_expired: Option<bool>,
+    },
+    /// Always empty: consent tokens cannot be approved.
+    #[returns(ApprovalsResponse)]
+    Approvals {
+        token_id: String,
+        include_expired: Option<bool>,
+    },
+    /// Always empty: consent tokens cannot be approved.
+    #[returns(OperatorsResponse)]
+    AllOperators {
+        owner: String,
+        include_expired: Option<bool>,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    #[returns(NumTokensResponse)]
+    NumTokens {},
+    #[returns(CollectionInfoAndExtensionResponse<CollectionExtension>)]
+    ContractInfo {},
+    #[returns(CollectionInfoAndExtensionResponse<CollectionExtension>)]
+    GetCollectionInfoAndExtension {},
+    /// `minter: None`: every patient mints (issues) their own consent.
+    #[returns(MinterResponse)]
+    Minter {},
+    /// `owner: None`: every patient mints (issues) their own consent.
+    #[returns(Ownership<Addr>)]
+    GetMinterOwnership {},
+    /// The admin (governance).
+    #[returns(Ownership<Addr>)]
+    GetCreatorOwnership {},
+    #[returns(NftInfoResponse<ConsentRecord>)]
+    NftInfo { token_id: String },
+    #[returns(AllNftInfoResponse<ConsentRecord>)]
+    AllNftInfo {
+        token_id: String,
+        include_expired: Option<bool>,
+    },
+    /// Tokens held by `owner`, i.e. grants to that grantee.
+    #[returns(TokensResponse)]
+    Tokens {
+        owner: String,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    #[returns(TokensResponse)]
+    AllTokens {
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+}
+
+#[cw_serde]
+pub struct MigrateMsg {}
+
+/// A consent grant as stored; also the token's cw721 `extension`.
+#[cw_serde]
+pub struct ConsentRecord {
+    /// The patient who issued the consent.
+    pub patient: Addr,
+    /// The researcher who holds the token.
+    pub grantee: Addr,
+    pub dataset: HexBinary,
+    pub purpose: String,
+    pub scope: Vec<String>,
+    pub issued_at: Timestamp,
+    pub issued_height: u64,
+    pub expires: Expiration,
+    pub status: ConsentStatus,
+    /// How many times the grantee recorded a use.
+    pub uses: u64,
+    pub last_used_at: Option<Timestamp>,
+}
+
+#[cw_serde]
+pub enum ConsentStatus {
+    Active,
+    Revoked {
+        at: Timestamp,
+        height: u64,
+        by: Addr,
+        reason: Option<String>,
+    },
+}
+
+/// Status at the current block: a stored `Active` consent past its expiry is `Expired`.
+#[cw_serde]
+pub enum EffectiveStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+#[cw_serde]
+pub struct ConsentResponse {
+    pub token_id: String,
+    pub effective_status: EffectiveStatus,
+    pub record: ConsentRecord,
+}
+
+#[cw_serde]
+pub struct ConsentsResponse {
+    pub consents: Vec<ConsentResponse>,
+}
+
+/// Why access is refused.
+#[cw_serde]
+pub enum DenialReason {
+    /// No grant from this patient to this grantee covers the dataset.
+    Unknown,
+    /// The grant is for another purpose.
+    WrongPurpose,
+    /// The attribute is not in the grant's scope.
+    OutOfScope,
+    Revoked,
+    Expired,
+}
+
+#[cw_serde]
+pub struct CheckAccessResponse {
+    pub allowed: bool,
+    /// The grant that allows access, or the closest one that does not.
+    pub token_id: Option<String>,
+    /// The issuing patient of that grant.
+    pub patient: Option<Addr>,
+    /// `None` when allowed.
+    pub reason: Option<DenialReason>,
+}

@@ -1,0 +1,8 @@
+//! Types shared by the HealthMesh contracts, the CLI and the gateway: every contract's
+//! messages (so no caller re-declares them), input validation, pagination rules and the
+//! pausable mechanism that governance and its security council drive.
+
+pub mod consent;
+pub mod pagination;
+pub mod pause;
+pub mod validate;
