@@ -148,3 +148,77 @@ pub fn check_recent_grants(
     }
     Ok(respond(closest.map(|(_, verdict)| verdict)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::testing::{mock_env, MockApi};
+    use cw_utils::Expiration;
+
+    fn record(status: ConsentStatus, expires: Expiration) -> ConsentRecord {
+        let api = MockApi::default();
+        ConsentRecord {
+            patient: api.addr_make("patient"),
+            grantee: api.addr_make("grantee"),
+            dataset: HexBinary::from(vec![1u8; 32]),
+            purpose: "trial-eligibility".into(),
+            scope: vec!["hba1c".into()],
+            issued_at: mock_env().block.time,
+            issued_height: 1,
+            expires,
+            status,
+            uses: 0,
+            last_used_at: None,
+        }
+    }
+
+    #[test]
+    fn checks_run_in_order_purpose_scope_revocation_expiry() {
+        let block = mock_env().block;
+        let past = Expiration::AtHeight(block.height);
+        let revoked = ConsentStatus::Revoked {
+            at: block.time,
+            height: block.height,
+            by: MockApi::default().addr_make("patient"),
+            reason: None,
+        };
+        let both = record(revoked, past);
+        assert_eq!(
+            evaluate(&both, &block, "genomics-research", "hba1c"),
+            Err(DenialReason::WrongPurpose)
+        );
+        assert_eq!(
+            evaluate(&both, &block, "trial-eligibility", "age"),
+            Err(DenialReason::OutOfScope)
+        );
+        assert_eq!(
+            evaluate(&both, &block, "trial-eligibility", "hba1c"),
+            Err(DenialReason::Revoked)
+        );
+        let expired = record(ConsentStatus::Active, past);
+        assert_eq!(
+            evaluate(&expired, &block, "trial-eligibility", "hba1c"),
+            Err(DenialReason::Expired)
+        );
+        let active = record(ConsentStatus::Active, Expiration::Never {});
+        assert_eq!(
+            evaluate(&active, &block, "trial-eligibility", "hba1c"),
+            Ok(())
+        );
+        assert_eq!(effective_status(&active, &block), EffectiveStatus::Active);
+    }
+
+    #[test]
+    fn closer_denials_rank_higher() {
+        let ranked = [
+            DenialReason::Unknown,
+            DenialReason::WrongPurpose,
+            DenialReason::OutOfScope,
+            DenialReason::Revoked,
+            DenialReason::Expired,
+        ];
+        assert!(ranked
+            .windows(2)
+            .all(|w| closeness(&w[0]) < closeness(&w[1])));
+    }
+}

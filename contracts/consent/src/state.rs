@@ -77,3 +77,20 @@ pub fn next_token_id(storage: &mut dyn Storage) -> StdResult<u64> {
     TOKEN_COUNT.save(storage, &id)?;
     Ok(id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_ids_are_canonical_decimals() {
+        assert_eq!(parse_token_id("17"), Ok(17));
+        assert_eq!(parse_token_id("0"), Ok(0));
+        for bad in ["017", "+17", "-1", "", "1e3", "18446744073709551616", " 1"] {
+            assert_eq!(
+                parse_token_id(bad),
+                Err(ContractError::InvalidTokenId(bad.into()))
+            );
+        }
+    }
+}

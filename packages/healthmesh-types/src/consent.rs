@@ -8,6 +8,9 @@
 //! `Cw721QueryMsg` and answer with the cw721 crate's response types, so cw721 wallets and
 //! indexers read consent tokens unchanged.
 
+// The response types are named only in `#[returns]`, which cosmwasm-schema drops on wasm.
+#![cfg_attr(target_arch = "wasm32", allow(unused_imports))]
+
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Binary, Empty, HexBinary, Timestamp};
 use cw721::msg::{

@@ -1,0 +1,41 @@
+# HealthMesh — build, test and run. `make help` lists the targets.
+SHELL := /bin/bash
+CARGO ?= cargo
+CONTRACTS := $(notdir $(wildcard contracts/*))
+
+.PHONY: help build wasm schema fmt fmt-check clippy unit-test test bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+build: ## Build the workspace (native)
+	$(CARGO) build --workspace --all-targets --locked
+
+wasm: ## Build, optimise and cosmwasm-check every contract into artifacts/
+	scripts/build-wasm.sh
+
+schema: ## Write each contract's JSON schema to contracts/<name>/schema/
+	@for c in $(CONTRACTS); do \
+	  (cd contracts/$$c && $(CARGO) run --quiet --locked --bin schema) || exit 1; \
+	done
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit-test:
+	$(CARGO) test --workspace --locked
+
+test: fmt-check clippy unit-test wasm ## fmt check, clippy -D warnings, all tests, wasm build + check
+
+bench: ## Benchmarks (criterion); filled in by the proofs issue
+	@echo "no benchmarks yet: the proofs crate (issue #3) adds them"
+
+clean: ## Remove build outputs
+	$(CARGO) clean
+	rm -rf artifacts
