@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 CONTRACTS := $(notdir $(wildcard contracts/*))
 
-.PHONY: help build wasm schema fmt fmt-check clippy unit-test test bench clean
+.PHONY: help build wasm proofs-wasm schema fmt fmt-check clippy unit-test test bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -13,6 +13,10 @@ build: ## Build the workspace (native)
 
 wasm: ## Build, optimise and cosmwasm-check every contract into artifacts/
 	scripts/build-wasm.sh
+
+proofs-wasm: ## Build the proofs verifier (no default features) for wasm32-unknown-unknown
+	$(CARGO) build --locked --release --lib -p healthmesh-proofs --no-default-features \
+	  --target wasm32-unknown-unknown
 
 schema: ## Write each contract's JSON schema to contracts/<name>/schema/
 	@for c in $(CONTRACTS); do \
@@ -31,10 +35,10 @@ clippy:
 unit-test:
 	$(CARGO) test --workspace --locked
 
-test: fmt-check clippy unit-test wasm ## fmt check, clippy -D warnings, all tests, wasm build + check
+test: fmt-check clippy unit-test proofs-wasm wasm ## fmt check, clippy -D warnings, all tests, wasm builds + check
 
-bench: ## Benchmarks (criterion); filled in by the proofs issue
-	@echo "no benchmarks yet: the proofs crate (issue #3) adds them"
+bench: ## Groth16 benchmarks (criterion) with a summary table
+	$(CARGO) bench --locked -p healthmesh-proofs --bench groth16
 
 clean: ## Remove build outputs
 	$(CARGO) clean

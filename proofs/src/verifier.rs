@@ -36,6 +36,20 @@ pub trait PairingBackend {
         r: &[u8],
         s: &[u8],
     ) -> Result<bool, Self::Error>;
+
+    /// The same check on decoded points. The default compresses them for
+    /// [`pairing_equality`](Self::pairing_equality); native back-ends skip the round trip.
+    fn pairing_equality_points(
+        &self,
+        ps: &[G1Affine],
+        qs: &[G2Affine],
+        r: &G1Affine,
+        s: &G2Affine,
+    ) -> Result<bool, Self::Error> {
+        let ps: Vec<u8> = ps.iter().flat_map(|p| p.to_compressed()).collect();
+        let qs: Vec<u8> = qs.iter().flat_map(|q| q.to_compressed()).collect();
+        self.pairing_equality(&ps, &qs, &r.to_compressed(), &s.to_compressed())
+    }
 }
 
 /// The pairing of the `bls12_381` crate, for native verification.
@@ -59,14 +73,28 @@ impl PairingBackend for NativePairing {
             .chunks(G1_LEN)
             .map(|p| g1(p, "pairing p"))
             .collect::<Result<_, _>>()?;
-        let qs: Vec<G2Prepared> = qs
+        let qs: Vec<G2Affine> = qs
             .chunks(G2_LEN)
-            .map(|q| g2(q, "pairing q").map(G2Prepared::from))
+            .map(|q| g2(q, "pairing q"))
             .collect::<Result<_, _>>()?;
-        let terms: Vec<(&G1Affine, &G2Prepared)> = ps.iter().zip(qs.iter()).collect();
-        let lhs: Gt = bls12_381::Bls12::multi_miller_loop(&terms).final_exponentiation();
-        let rhs = bls12_381::pairing(&g1(r, "pairing r")?, &g2(s, "pairing s")?);
-        Ok(lhs == rhs)
+        self.pairing_equality_points(&ps, &qs, &g1(r, "pairing r")?, &g2(s, "pairing s")?)
+    }
+
+    /// `∏ e(pᵢ,qᵢ) · e(−r,s) = 1` with one multi-Miller loop and one final exponentiation.
+    fn pairing_equality_points(
+        &self,
+        ps: &[G1Affine],
+        qs: &[G2Affine],
+        r: &G1Affine,
+        s: &G2Affine,
+    ) -> Result<bool, Error> {
+        let neg_r = -r;
+        let prepared: Vec<G2Prepared> =
+            qs.iter().chain([s]).map(|q| G2Prepared::from(*q)).collect();
+        let terms: Vec<(&G1Affine, &G2Prepared)> =
+            ps.iter().chain([&neg_r]).zip(prepared.iter()).collect();
+        let result: Gt = bls12_381::Bls12::multi_miller_loop(&terms).final_exponentiation();
+        Ok(result == Gt::identity())
     }
 }
 
@@ -226,20 +254,12 @@ pub fn verify<B: PairingBackend>(
         .zip(&vk.ic[1..])
         .fold(G1Projective::from(vk.ic[0]), |acc, (x, p)| acc + p * x)
         .to_affine();
-    let mut ps = Vec::with_capacity(3 * G1_LEN);
-    for p in [&proof.a, &l, &proof.c] {
-        ps.extend_from_slice(&p.to_compressed());
-    }
-    let mut qs = Vec::with_capacity(3 * G2_LEN);
-    for q in [proof.b, -vk.gamma_g2, -vk.delta_g2] {
-        qs.extend_from_slice(&q.to_compressed());
-    }
     let equal = backend
-        .pairing_equality(
-            &ps,
-            &qs,
-            &vk.alpha_g1.to_compressed(),
-            &vk.beta_g2.to_compressed(),
+        .pairing_equality_points(
+            &[proof.a, l, proof.c],
+            &[proof.b, -vk.gamma_g2, -vk.delta_g2],
+            &vk.alpha_g1,
+            &vk.beta_g2,
         )
         .map_err(|e| Error::Backend(e.to_string()))?;
     if equal {
