@@ -63,6 +63,7 @@ impl ConsentSuite {
                     symbol: "HMCONSENT".into(),
                     admin: admin.to_string(),
                     pausers: vec![council.to_string()],
+                    max_pause_seconds: None,
                 },
                 &[],
                 "consent",

@@ -404,16 +404,37 @@ fn pause_blocks_state_changes_until_unpaused() {
             }),
         )
         .unwrap_err();
-    assert!(matches!(
+    assert_eq!(
         contract_error::<ContractError>(err),
-        ContractError::Ownership(_)
-    ));
+        ContractError::Pause(PauseError::NotAdmin)
+    );
     suite
         .execute(&admin, &ExecuteMsg::Pausable(PauseMsg::Unpause {}))
         .unwrap();
     for (sender, msg) in &blocked {
         suite.execute(sender, msg).unwrap();
     }
+}
+
+#[test]
+fn a_pause_nobody_lifts_lapses_after_max_pause() {
+    let mut suite = ConsentSuite::new();
+    let council = suite.council.clone();
+    let pause = ExecuteMsg::Pausable(PauseMsg::Pause {
+        reason: "council lost quorum".into(),
+    });
+    suite.execute(&council, &pause).unwrap();
+    let status: PauseStatusResponse = suite.query(&QueryMsg::PauseStatus {}).unwrap();
+    let max = status.max_pause_seconds;
+    assert_eq!(max, healthmesh_types::pause::DEFAULT_MAX_PAUSE_SECONDS);
+    let patient = suite.patient.clone();
+    assert!(suite.execute(&patient, &suite.grant_msg()).is_err());
+    suite
+        .app
+        .update_block(|b| b.time = b.time.plus_seconds(max));
+    let status: PauseStatusResponse = suite.query(&QueryMsg::PauseStatus {}).unwrap();
+    assert_eq!(status.paused, None);
+    suite.grant();
 }
 
 #[test]

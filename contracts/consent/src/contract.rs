@@ -7,7 +7,6 @@ use healthmesh_types::consent::{
     ConsentRecord, ConsentStatus, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg,
     MAX_ATTRIBUTE_LEN, MAX_NOTE_LEN, MAX_PURPOSE_LEN, MAX_SCOPE,
 };
-use healthmesh_types::pause::PauseMsg;
 use healthmesh_types::validate;
 
 use crate::access::evaluate;
@@ -40,7 +39,7 @@ pub fn instantiate(
         },
     )?;
     let admin = ADMIN.initialize_owner(deps.storage, deps.api, Some(&msg.admin))?;
-    let pausers = PAUSE.init(deps.storage, deps.api, &msg.pausers)?;
+    let pausers = PAUSE.init(deps.storage, deps.api, &msg.pausers, msg.max_pause_seconds)?;
     Ok(Response::new()
         .add_attribute("action", "instantiate")
         .add_attribute("admin", admin.owner.map(String::from).unwrap_or_default())
@@ -80,7 +79,10 @@ pub fn execute(
             attribute,
             reference,
         } => execute_record_access(deps, env, info, token_id, attribute, reference),
-        ExecuteMsg::Pausable(msg) => execute_pausable(deps, env, info, msg),
+        ExecuteMsg::Pausable(msg) => {
+            let is_admin = ADMIN.is_owner(deps.storage, &info.sender)?;
+            Ok(PAUSE.execute(deps, &env, &info.sender, is_admin, msg)?)
+        }
         ExecuteMsg::UpdateCreatorOwnership(action) => {
             let ownership = ADMIN.update_ownership(deps, &env.block, &info.sender, action)?;
             Ok(Response::new()
@@ -112,7 +114,7 @@ fn execute_grant(
     info: MessageInfo,
     grant: Grant,
 ) -> Result<Response, ContractError> {
-    PAUSE.assert_not_paused(deps.storage)?;
+    PAUSE.assert_not_paused(deps.storage, &env.block)?;
     let grantee = deps.api.addr_validate(&grant.grantee)?;
     if grantee == info.sender {
         return Err(ContractError::SelfGrant);
@@ -160,7 +162,7 @@ fn execute_revoke(
     token_id: String,
     reason: Option<String>,
 ) -> Result<Response, ContractError> {
-    PAUSE.assert_not_paused(deps.storage)?;
+    PAUSE.assert_not_paused(deps.storage, &env.block)?;
     if let Some(reason) = &reason {
         validate::bounded_text("reason", reason, MAX_NOTE_LEN)?;
     }
@@ -200,7 +202,7 @@ fn execute_record_access(
     attribute: String,
     reference: Option<String>,
 ) -> Result<Response, ContractError> {
-    PAUSE.assert_not_paused(deps.storage)?;
+    PAUSE.assert_not_paused(deps.storage, &env.block)?;
     validate::identifier("attribute", &attribute, MAX_ATTRIBUTE_LEN)?;
     if let Some(reference) = &reference {
         validate::bounded_text("reference", reference, MAX_NOTE_LEN)?;
@@ -231,42 +233,6 @@ fn execute_record_access(
         .add_attribute("action", "record_access")
         .add_attribute("token_id", &token_id)
         .add_event(event))
-}
-
-fn execute_pausable(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: PauseMsg,
-) -> Result<Response, ContractError> {
-    let is_admin = ADMIN.is_owner(deps.storage, &info.sender)?;
-    let response = match msg {
-        PauseMsg::Pause { reason } => {
-            PAUSE.pause(
-                deps.storage,
-                &env.block,
-                &info.sender,
-                is_admin,
-                reason.clone(),
-            )?;
-            Response::new().add_event(
-                Event::new("contract_paused")
-                    .add_attribute("by", &info.sender)
-                    .add_attribute("reason", reason),
-            )
-        }
-        PauseMsg::Unpause {} => {
-            PAUSE.unpause(deps.storage, &info.sender, is_admin)?;
-            Response::new()
-                .add_event(Event::new("contract_unpaused").add_attribute("by", &info.sender))
-        }
-        PauseMsg::UpdatePausers { add, remove } => {
-            ADMIN.assert_owner(deps.storage, &info.sender)?;
-            let pausers = PAUSE.update_pausers(deps.storage, deps.api, &add, &remove)?;
-            Response::new().add_attribute("pausers", join(&pausers))
-        }
-    };
-    Ok(response.add_attribute("action", "pausable"))
 }
 
 /// The attributes every consent event carries, under stable names (see README).

@@ -76,7 +76,7 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             let prefix = consents().idx.dataset.prefix(dataset.to_vec());
             to_json_binary(&list(deps.storage, block, prefix, start_after, limit)?)?
         }
-        QueryMsg::PauseStatus {} => to_json_binary(&PAUSE.status(deps.storage)?)?,
+        QueryMsg::PauseStatus {} => to_json_binary(&PAUSE.status(deps.storage, block)?)?,
         cw721 => cw721_queries::dispatch(deps, cw721)?,
     };
     Ok(binary)

@@ -13,7 +13,7 @@ pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const COLLECTION: Item<CollectionInfo> = Item::new("collection");
 /// The governance admin (cw721's "creator").
 pub const ADMIN: OwnershipStore = OwnershipStore::new("admin");
-pub const PAUSE: Pausable = Pausable::new("pausers", "paused");
+pub const PAUSE: Pausable = Pausable::new("pausers", "paused", "max_pause");
 /// Tokens are numbered 1, 2, …; records are never deleted, so this is also the supply.
 pub const TOKEN_COUNT: Item<u64> = Item::new("token_count");
 

@@ -49,6 +49,8 @@ pub struct InstantiateMsg {
     /// Who besides the admin may pause (the security council). At most 8.
     #[serde(default)]
     pub pausers: Vec<String>,
+    /// Longest a pause lasts before it lapses by itself (default 14 days, 1 h to 365 d).
+    pub max_pause_seconds: Option<u64>,
 }
 
 #[cw_serde]
