@@ -7,6 +7,7 @@ use healthmesh_types::consent::{
     ConsentRecord, ConsentStatus, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg,
     MAX_ATTRIBUTE_LEN, MAX_NOTE_LEN, MAX_PURPOSE_LEN, MAX_SCOPE,
 };
+use healthmesh_types::migrate::ensure_upgrade;
 use healthmesh_types::validate;
 
 use crate::access::evaluate;
@@ -256,22 +257,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let stored = cw2::get_contract_version(deps.storage)?;
-    if stored.contract != CONTRACT_NAME {
-        return Err(ContractError::MigrateWrongContract(stored.contract));
-    }
-    let parse = |v: &str| {
-        semver::Version::parse(v).map_err(|e| cosmwasm_std::StdError::generic_err(e.to_string()))
-    };
-    if parse(&stored.version)? > parse(CONTRACT_VERSION)? {
-        return Err(ContractError::MigrateDowngrade {
-            stored: stored.version,
-            new: CONTRACT_VERSION.to_string(),
-        });
-    }
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let from = ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
         .add_attribute("action", "migrate")
-        .add_attribute("from_version", stored.version)
+        .add_attribute("from_version", from)
         .add_attribute("to_version", CONTRACT_VERSION))
 }

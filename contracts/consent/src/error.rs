@@ -1,5 +1,6 @@
 use cosmwasm_std::{Addr, StdError};
 use cw_ownable::OwnershipError;
+use healthmesh_types::migrate::MigrateError;
 use healthmesh_types::pause::PauseError;
 use healthmesh_types::validate::ValidationError;
 use thiserror::Error;
@@ -50,11 +51,8 @@ pub enum ContractError {
     #[error("consent {token_id} does not allow this access: {reason}")]
     AccessDenied { token_id: String, reason: String },
 
-    #[error("cannot migrate from contract {0}")]
-    MigrateWrongContract(String),
-
-    #[error("cannot migrate from version {stored} to older version {new}")]
-    MigrateDowngrade { stored: String, new: String },
+    #[error("{0}")]
+    Migrate(#[from] MigrateError),
 
     #[error("funds are not accepted")]
     FundsNotAccepted,

@@ -3,6 +3,9 @@
 //! pausable mechanism that governance and its security council drive.
 
 pub mod consent;
+pub mod governance;
+pub mod migrate;
 pub mod pagination;
 pub mod pause;
+pub mod staking;
 pub mod validate;

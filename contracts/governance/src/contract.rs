@@ -1,0 +1,241 @@
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{
+    to_json_binary, Addr, Binary, Decimal, Deps, DepsMut, Env, MessageInfo, Reply, Response,
+    StdError, SubMsg, SubMsgResult, Uint128, WasmMsg,
+};
+use healthmesh_types::governance::{
+    CouncilConfig, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, StoredVotingSource,
+    VotingSource, MAX_COUNCIL,
+};
+use healthmesh_types::migrate::ensure_upgrade;
+
+use crate::state::{
+    Config, Council, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, COUNCIL, MEMBERS, MEMBERS_TOTAL,
+};
+use crate::voting::validate_threshold;
+use crate::{council, proposal, queries, ContractError};
+
+/// Reply id of the staking contract's instantiation; proposal ids start at 1.
+const STAKING_REPLY_ID: u64 = 0;
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    validate_threshold(&msg.threshold)?;
+    if msg.voting_period == 0 {
+        return Err(ContractError::InvalidConfig(
+            "voting period must be positive".into(),
+        ));
+    }
+    let veto_threshold = msg
+        .veto_threshold
+        .unwrap_or(Decimal::from_ratio(1u128, 3u128));
+    if veto_threshold.is_zero() || veto_threshold > Decimal::one() {
+        return Err(ContractError::InvalidConfig(
+            "veto threshold must be in (0, 1]".into(),
+        ));
+    }
+    if let Some(deposit) = &msg.deposit {
+        if deposit.amount.amount.is_zero() {
+            return Err(ContractError::InvalidConfig(
+                "deposit must be positive".into(),
+            ));
+        }
+    }
+    let council = council_from(deps.as_ref(), msg.council)?;
+    COUNCIL.save(deps.storage, &council)?;
+
+    let mut response = Response::new().add_attribute("action", "instantiate");
+    let voting = match msg.voting {
+        VotingSource::Members { members } => {
+            let mut total = Uint128::zero();
+            for member in members {
+                let addr = deps.api.addr_validate(&member.addr)?;
+                MEMBERS.save(deps.storage, &addr, &Uint128::from(member.weight))?;
+                total += Uint128::from(member.weight);
+            }
+            if total.is_zero() {
+                return Err(ContractError::InvalidConfig(
+                    "members need positive total weight".into(),
+                ));
+            }
+            MEMBERS_TOTAL.save(deps.storage, &total)?;
+            StoredVotingSource::Members {}
+        }
+        VotingSource::Staking { contract } => StoredVotingSource::Staking {
+            contract: deps.api.addr_validate(&contract)?,
+        },
+        VotingSource::InstantiateStaking {
+            code_id,
+            mut msg,
+            label,
+        } => {
+            // This DAO administers the staking contract it creates (slashing, parameters).
+            msg.admin = env.contract.address.to_string();
+            let instantiate = WasmMsg::Instantiate {
+                admin: Some(env.contract.address.to_string()),
+                code_id,
+                msg: to_json_binary(&msg)?,
+                funds: vec![],
+                label,
+            };
+            response =
+                response.add_submessage(SubMsg::reply_on_success(instantiate, STAKING_REPLY_ID));
+            // Replaced by the new address in `reply`.
+            StoredVotingSource::Staking {
+                contract: env.contract.address.clone(),
+            }
+        }
+    };
+    CONFIG.save(
+        deps.storage,
+        &Config {
+            voting,
+            threshold: msg.threshold,
+            voting_period: msg.voting_period,
+            timelock: msg.timelock,
+            allow_revote: msg.allow_revote,
+            veto_threshold,
+            deposit: msg.deposit,
+        },
+    )?;
+    Ok(response)
+}
+
+fn council_from(deps: Deps, council: CouncilConfig) -> Result<Council, ContractError> {
+    let mut members: Vec<Addr> = Vec::with_capacity(council.members.len());
+    for m in &council.members {
+        let addr = deps.api.addr_validate(m)?;
+        if members.contains(&addr) {
+            return Err(ContractError::InvalidConfig(format!(
+                "council member {m} listed twice"
+            )));
+        }
+        members.push(addr);
+    }
+    if members.len() > MAX_COUNCIL
+        || council.threshold == 0
+        || council.threshold as usize > members.len()
+    {
+        return Err(ContractError::InvalidConfig(format!(
+            "council threshold {} of {} members is not satisfiable (at most {MAX_COUNCIL} members)",
+            council.threshold,
+            members.len()
+        )));
+    }
+    Ok(Council {
+        members,
+        threshold: council.threshold,
+    })
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::Propose {
+            title,
+            description,
+            msgs,
+        } => proposal::propose(deps, env, info, title, description, msgs),
+        ExecuteMsg::Vote { proposal_id, vote } => {
+            proposal::vote(deps, env, info, proposal_id, vote)
+        }
+        ExecuteMsg::Execute { proposal_id } => proposal::execute(deps, env, info, proposal_id),
+        ExecuteMsg::Close { proposal_id } => proposal::close(deps, env, info, proposal_id),
+        ExecuteMsg::CouncilPropose { action } => council::propose(deps, env, info, action),
+        ExecuteMsg::CouncilApprove { action_id } => council::approve(deps, env, info, action_id),
+        ExecuteMsg::ExecuteProposalMsgs { proposal_id } => {
+            proposal::execute_msgs(deps, env, &info.sender, proposal_id)
+        }
+        ExecuteMsg::UpdateConfig {
+            threshold,
+            voting_period,
+            timelock,
+            allow_revote,
+        } => {
+            assert_self(&env, &info)?;
+            let mut config = CONFIG.load(deps.storage)?;
+            if let Some(threshold) = threshold {
+                validate_threshold(&threshold)?;
+                config.threshold = threshold;
+            }
+            if voting_period == Some(0) {
+                return Err(ContractError::InvalidConfig(
+                    "voting period must be positive".into(),
+                ));
+            }
+            config.voting_period = voting_period.unwrap_or(config.voting_period);
+            config.timelock = timelock.unwrap_or(config.timelock);
+            config.allow_revote = allow_revote.unwrap_or(config.allow_revote);
+            CONFIG.save(deps.storage, &config)?;
+            Ok(Response::new().add_attribute("action", "update_config"))
+        }
+        ExecuteMsg::UpdateCouncil { council } => {
+            assert_self(&env, &info)?;
+            let council = council_from(deps.as_ref(), council)?;
+            COUNCIL.save(deps.storage, &council)?;
+            Ok(Response::new().add_attribute("action", "update_council"))
+        }
+    }
+}
+
+fn assert_self(env: &Env, info: &MessageInfo) -> Result<(), ContractError> {
+    if info.sender != env.contract.address {
+        return Err(ContractError::NotSelf);
+    }
+    Ok(())
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn reply(deps: DepsMut, _env: Env, reply: Reply) -> Result<Response, ContractError> {
+    match (reply.id, reply.result) {
+        (STAKING_REPLY_ID, SubMsgResult::Ok(response)) => {
+            let address = response
+                .events
+                .iter()
+                .filter(|e| e.ty == "instantiate")
+                .flat_map(|e| e.attributes.iter())
+                .find(|a| a.key == "_contract_address")
+                .map(|a| a.value.clone())
+                .ok_or_else(|| {
+                    StdError::generic_err("staking instantiation reported no address")
+                })?;
+            let contract = deps.api.addr_validate(&address)?;
+            CONFIG.update(deps.storage, |mut c| -> Result<_, ContractError> {
+                c.voting = StoredVotingSource::Staking { contract };
+                Ok(c)
+            })?;
+            Ok(Response::new().add_attribute("staking_contract", address))
+        }
+        (id, SubMsgResult::Err(error)) => proposal::mark_failed(deps, id, error),
+        (id, _) => Err(ContractError::Std(StdError::generic_err(format!(
+            "unexpected reply {id}"
+        )))),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    queries::dispatch(deps, env, msg)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let from = ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", from)
+        .add_attribute("to_version", CONTRACT_VERSION))
+}

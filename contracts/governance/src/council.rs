@@ -1,0 +1,149 @@
+//! The security council: a fixed member set with its own threshold (e.g. 8 of 12) that can
+//! pause and unpause HealthMesh contracts at once and veto a proposal in its timelock.
+
+use cosmwasm_std::{to_json_binary, DepsMut, Env, Event, MessageInfo, Response, WasmMsg};
+use healthmesh_types::governance::{CouncilAction, CouncilActionInfo, Status, COUNCIL_ACTION_TTL};
+use healthmesh_types::pause::{PausableExecuteMsg, PauseMsg};
+
+use crate::proposal::load_current;
+use crate::state::{CONFIG, COUNCIL, COUNCIL_ACTIONS, COUNCIL_ACTION_COUNT, PROPOSALS};
+use crate::ContractError;
+
+fn assert_member(deps: &DepsMut, info: &MessageInfo) -> Result<u32, ContractError> {
+    let council = COUNCIL.load(deps.storage)?;
+    if !council.members.contains(&info.sender) {
+        return Err(ContractError::NotCouncilMember(info.sender.to_string()));
+    }
+    Ok(council.threshold)
+}
+
+pub fn propose(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    action: CouncilAction,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let threshold = assert_member(&deps, &info)?;
+    match &action {
+        CouncilAction::Pause { contract, reason } => {
+            deps.api.addr_validate(contract)?;
+            healthmesh_types::validate::bounded_text(
+                "reason",
+                reason,
+                healthmesh_types::pause::MAX_REASON_LEN,
+            )?;
+        }
+        CouncilAction::Unpause { contract } => {
+            deps.api.addr_validate(contract)?;
+        }
+        CouncilAction::Veto { proposal_id } => {
+            crate::proposal::load(deps.storage, *proposal_id)?;
+        }
+    }
+    let id = COUNCIL_ACTION_COUNT
+        .may_load(deps.storage)?
+        .unwrap_or_default()
+        + 1;
+    COUNCIL_ACTION_COUNT.save(deps.storage, &id)?;
+    let record = CouncilActionInfo {
+        id,
+        action,
+        approvals: vec![info.sender.clone()],
+        expires: env.block.time.plus_seconds(COUNCIL_ACTION_TTL),
+        executed: false,
+    };
+    let response = Response::new()
+        .add_attribute("action", "council_propose")
+        .add_event(
+            Event::new("council_action_proposed")
+                .add_attribute("action_id", id.to_string())
+                .add_attribute("by", &info.sender),
+        );
+    finish(deps, env, record, threshold, response)
+}
+
+pub fn approve(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: u64,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let threshold = assert_member(&deps, &info)?;
+    let mut record = COUNCIL_ACTIONS
+        .may_load(deps.storage, id)?
+        .ok_or(ContractError::CouncilActionNotFound(id))?;
+    if record.executed {
+        return Err(ContractError::CouncilActionDone(id));
+    }
+    if env.block.time >= record.expires {
+        return Err(ContractError::CouncilActionExpired(id));
+    }
+    if record.approvals.contains(&info.sender) {
+        return Err(ContractError::AlreadyApproved(
+            info.sender.into_string(),
+            id,
+        ));
+    }
+    record.approvals.push(info.sender.clone());
+    let response = Response::new()
+        .add_attribute("action", "council_approve")
+        .add_event(
+            Event::new("council_action_approved")
+                .add_attribute("action_id", id.to_string())
+                .add_attribute("by", &info.sender)
+                .add_attribute("approvals", record.approvals.len().to_string()),
+        );
+    finish(deps, env, record, threshold, response)
+}
+
+/// Store the action, and run it once it has enough approvals.
+fn finish(
+    deps: DepsMut,
+    env: Env,
+    mut record: CouncilActionInfo,
+    threshold: u32,
+    response: Response,
+) -> Result<Response, ContractError> {
+    if (record.approvals.len() as u32) < threshold {
+        COUNCIL_ACTIONS.save(deps.storage, record.id, &record)?;
+        return Ok(response);
+    }
+    record.executed = true;
+    COUNCIL_ACTIONS.save(deps.storage, record.id, &record)?;
+    let event =
+        Event::new("council_action_executed").add_attribute("action_id", record.id.to_string());
+    let pausable = |contract: &String, msg: PauseMsg| -> Result<WasmMsg, ContractError> {
+        Ok(WasmMsg::Execute {
+            contract_addr: contract.clone(),
+            msg: to_json_binary(&PausableExecuteMsg::Pausable(msg))?,
+            funds: vec![],
+        })
+    };
+    match &record.action {
+        CouncilAction::Pause { contract, reason } => Ok(response
+            .add_message(pausable(
+                contract,
+                PauseMsg::Pause {
+                    reason: reason.clone(),
+                },
+            )?)
+            .add_event(event.add_attribute("pause", contract))),
+        CouncilAction::Unpause { contract } => Ok(response
+            .add_message(pausable(contract, PauseMsg::Unpause {})?)
+            .add_event(event.add_attribute("unpause", contract))),
+        CouncilAction::Veto { proposal_id } => {
+            let config = CONFIG.load(deps.storage)?;
+            let mut proposal = load_current(deps.storage, &config, &env.block, *proposal_id)?;
+            let in_timelock = proposal.status == Status::Passed
+                && proposal.executable_at.is_some_and(|t| env.block.time < t);
+            if !in_timelock {
+                return Err(ContractError::NotInTimelock(*proposal_id));
+            }
+            proposal.status = Status::Vetoed;
+            PROPOSALS.save(deps.storage, *proposal_id, &proposal)?;
+            Ok(response.add_event(event.add_attribute("veto", proposal_id.to_string())))
+        }
+    }
+}

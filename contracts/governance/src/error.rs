@@ -1,0 +1,72 @@
+use cosmwasm_std::{Coin, StdError, Timestamp};
+use cw_utils::PaymentError;
+use healthmesh_types::governance::Status;
+use healthmesh_types::migrate::MigrateError;
+use healthmesh_types::validate::ValidationError;
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+
+    #[error("{0}")]
+    Validation(#[from] ValidationError),
+
+    #[error("{0}")]
+    Migrate(#[from] MigrateError),
+
+    #[error("payment: {0}")]
+    Payment(#[from] PaymentError),
+
+    #[error("a deposit of exactly {0} is required")]
+    WrongDeposit(Coin),
+
+    #[error("{0} has no voting power at height {1}")]
+    NoVotingPower(String, u64),
+
+    #[error("proposal {0} not found")]
+    ProposalNotFound(u64),
+
+    #[error("proposal {id} is {status:?}, voting is closed")]
+    VotingClosed { id: u64, status: Status },
+
+    #[error("already voted on proposal {0} and revoting is disabled")]
+    AlreadyVoted(u64),
+
+    #[error("proposal {id} is {status:?}, not passed")]
+    NotPassed { id: u64, status: Status },
+
+    #[error("proposal {id} is timelocked until {until}")]
+    Timelocked { id: u64, until: Timestamp },
+
+    #[error("proposal {id} is {status:?}: only rejected or vetoed proposals can be closed")]
+    NotClosable { id: u64, status: Status },
+
+    #[error("proposal {0} is not in its timelock: the council can only veto passed proposals before execution")]
+    NotInTimelock(u64),
+
+    #[error("only this DAO itself (by proposal) may do this")]
+    NotSelf,
+
+    #[error("{0} is not a council member")]
+    NotCouncilMember(String),
+
+    #[error("council action {0} not found")]
+    CouncilActionNotFound(u64),
+
+    #[error("council action {0} expired")]
+    CouncilActionExpired(u64),
+
+    #[error("council action {0} already executed")]
+    CouncilActionDone(u64),
+
+    #[error("{0} already approved council action {1}")]
+    AlreadyApproved(String, u64),
+
+    #[error("invalid config: {0}")]
+    InvalidConfig(String),
+
+    #[error("a proposal carries at most {0} messages")]
+    TooManyMessages(usize),
+}

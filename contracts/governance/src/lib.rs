@@ -1,0 +1,13 @@
+//! The HealthMesh DAO: proposals, votes on stake snapshots, timelock and security council.
+
+pub mod contract;
+pub mod error;
+pub mod msg;
+pub mod state;
+
+mod council;
+mod proposal;
+mod queries;
+mod voting;
+
+pub use crate::error::ContractError;

@@ -1,0 +1,38 @@
+use cosmwasm_std::{Addr, Decimal, Uint128};
+use cw_storage_plus::{Item, Map};
+use healthmesh_types::governance::{
+    CouncilActionInfo, DepositConfig, Proposal, StoredVotingSource, Threshold, VoteInfo,
+};
+
+pub const CONTRACT_NAME: &str = "crates.io:healthmesh-governance";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cosmwasm_schema::cw_serde]
+pub struct Config {
+    pub voting: StoredVotingSource,
+    pub threshold: Threshold,
+    pub voting_period: u64,
+    pub timelock: u64,
+    pub allow_revote: bool,
+    pub veto_threshold: Decimal,
+    pub deposit: Option<DepositConfig>,
+}
+
+#[cosmwasm_schema::cw_serde]
+pub struct Council {
+    pub members: Vec<Addr>,
+    pub threshold: u32,
+}
+
+pub const CONFIG: Item<Config> = Item::new("config");
+/// Fixed weights when voting with `VotingSource::Members`.
+pub const MEMBERS: Map<&Addr, Uint128> = Map::new("members");
+pub const MEMBERS_TOTAL: Item<Uint128> = Item::new("members_total");
+
+pub const PROPOSALS: Map<u64, Proposal> = Map::new("proposals");
+pub const PROPOSAL_COUNT: Item<u64> = Item::new("proposal_count");
+pub const VOTES: Map<(u64, &Addr), VoteInfo> = Map::new("votes");
+
+pub const COUNCIL: Item<Council> = Item::new("council");
+pub const COUNCIL_ACTIONS: Map<u64, CouncilActionInfo> = Map::new("council_actions");
+pub const COUNCIL_ACTION_COUNT: Item<u64> = Item::new("council_action_count");

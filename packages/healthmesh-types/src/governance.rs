@@ -1,0 +1,308 @@
+//! Messages of the governance contract: a DAO whose proposals carry `CosmosMsg`s, with
+//! threshold/quorum voting over stake snapshots (or a fixed member list), an optional
+//! timelock, deposits, and a security council that pauses contracts and vetoes proposals.
+
+#![cfg_attr(target_arch = "wasm32", allow(unused_imports))]
+
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Coin, CosmosMsg, Decimal, Timestamp, Uint128};
+
+use crate::staking;
+
+/// Longest proposal title and description.
+pub const MAX_TITLE_LEN: usize = 140;
+pub const MAX_DESCRIPTION_LEN: usize = 4_000;
+/// Most messages one proposal may carry.
+pub const MAX_PROPOSAL_MSGS: usize = 16;
+/// Council actions expire after this many seconds if not approved.
+pub const COUNCIL_ACTION_TTL: u64 = 3 * 24 * 3600;
+/// Most council members.
+pub const MAX_COUNCIL: usize = 32;
+
+/// Where voting power comes from.
+#[cw_serde]
+pub enum VotingSource {
+    /// Bootstrapping: fixed weights set at instantiate.
+    Members { members: Vec<Member> },
+    /// Stake snapshots of an existing staking contract (whose admin should be this DAO).
+    Staking { contract: String },
+    /// Instantiate a staking contract with this DAO as its admin, and vote with its stake.
+    InstantiateStaking {
+        code_id: u64,
+        msg: staking::InstantiateMsg,
+        label: String,
+    },
+}
+
+#[cw_serde]
+pub struct Member {
+    pub addr: String,
+    pub weight: u64,
+}
+
+/// DAO DAO's threshold semantics.
+#[cw_serde]
+pub enum Threshold {
+    /// `yes ≥ percentage × (total power − abstain)`.
+    AbsolutePercentage { percentage: Decimal },
+    /// Turnout `≥ quorum × total power`, and `yes ≥ threshold × (yes + no + veto)`.
+    ThresholdQuorum { threshold: Decimal, quorum: Decimal },
+    /// `yes ≥ weight`.
+    AbsoluteCount { weight: Uint128 },
+}
+
+#[cw_serde]
+pub enum RefundPolicy {
+    /// Refund on execution, rejection and veto by votes… except a veto by votes.
+    Always,
+    /// Refund only proposals that passed.
+    OnlyPassed,
+    Never,
+}
+
+#[cw_serde]
+pub struct DepositConfig {
+    pub amount: Coin,
+    pub refund: RefundPolicy,
+}
+
+#[cw_serde]
+pub struct CouncilConfig {
+    pub members: Vec<String>,
+    /// Approvals needed, e.g. 8 of 12.
+    pub threshold: u32,
+}
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    pub voting: VotingSource,
+    pub threshold: Threshold,
+    /// Seconds a proposal is open for votes.
+    pub voting_period: u64,
+    /// Seconds between passing and execution, during which the council may veto.
+    pub timelock: u64,
+    pub allow_revote: bool,
+    /// Share of cast votes that, as `veto`, rejects a proposal and forfeits its deposit
+    /// (default 1/3).
+    pub veto_threshold: Option<Decimal>,
+    pub deposit: Option<DepositConfig>,
+    pub council: CouncilConfig,
+}
+
+#[cw_serde]
+pub enum Vote {
+    Yes,
+    No,
+    Abstain,
+    Veto,
+}
+
+#[cw_serde]
+pub enum CouncilAction {
+    /// Pause a HealthMesh contract (this DAO must be its admin or a pauser).
+    Pause {
+        contract: String,
+        reason: String,
+    },
+    Unpause {
+        contract: String,
+    },
+    /// Veto a passed proposal during its timelock.
+    Veto {
+        proposal_id: u64,
+    },
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// Any holder of voting power; attach the deposit if one is configured.
+    Propose {
+        title: String,
+        description: String,
+        msgs: Vec<CosmosMsg>,
+    },
+    Vote {
+        proposal_id: u64,
+        vote: Vote,
+    },
+    /// Anyone, once passed and past the timelock.
+    Execute {
+        proposal_id: u64,
+    },
+    /// Anyone, once rejected: settles the deposit.
+    Close {
+        proposal_id: u64,
+    },
+    /// A council member proposes an action and approves it.
+    CouncilPropose {
+        action: CouncilAction,
+    },
+    /// A council member approves; at the threshold the action runs.
+    CouncilApprove {
+        action_id: u64,
+    },
+    /// Only by proposal.
+    UpdateConfig {
+        threshold: Option<Threshold>,
+        voting_period: Option<u64>,
+        timelock: Option<u64>,
+        allow_revote: Option<bool>,
+    },
+    /// Only by proposal.
+    UpdateCouncil {
+        council: CouncilConfig,
+    },
+    /// Internal: runs a proposal's messages atomically (sender must be this contract).
+    ExecuteProposalMsgs {
+        proposal_id: u64,
+    },
+}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(ConfigResponse)]
+    Config {},
+    #[returns(ProposalResponse)]
+    Proposal { proposal_id: u64 },
+    /// Newest first when `reverse` is true.
+    #[returns(ProposalsResponse)]
+    ListProposals {
+        start_after: Option<u64>,
+        limit: Option<u32>,
+        reverse: Option<bool>,
+    },
+    #[returns(VotesResponse)]
+    Votes {
+        proposal_id: u64,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    #[returns(VoteResponse)]
+    Vote { proposal_id: u64, voter: String },
+    #[returns(staking::VotingPowerResponse)]
+    VotingPowerAtHeight {
+        address: String,
+        height: Option<u64>,
+    },
+    #[returns(staking::VotingPowerResponse)]
+    TotalPowerAtHeight { height: Option<u64> },
+    #[returns(CouncilResponse)]
+    Council {},
+    #[returns(CouncilActionResponse)]
+    CouncilAction { action_id: u64 },
+}
+
+#[cw_serde]
+pub struct MigrateMsg {}
+
+#[cw_serde]
+pub enum StoredVotingSource {
+    Members {},
+    Staking { contract: Addr },
+}
+
+#[cw_serde]
+pub struct ConfigResponse {
+    pub voting: StoredVotingSource,
+    pub threshold: Threshold,
+    pub voting_period: u64,
+    pub timelock: u64,
+    pub allow_revote: bool,
+    pub veto_threshold: Decimal,
+    pub deposit: Option<DepositConfig>,
+}
+
+#[cw_serde]
+pub enum Status {
+    /// Accepting votes.
+    Open,
+    /// Passed; executable from `executable_at`.
+    Passed,
+    Rejected,
+    /// Vetoed by the council or by `veto` votes.
+    Vetoed,
+    Executed,
+    /// Its messages failed; state is as before execution.
+    ExecutionFailed,
+    /// Rejected or vetoed and its deposit settled.
+    Closed,
+}
+
+#[cw_serde]
+#[derive(Default)]
+pub struct Tally {
+    pub yes: Uint128,
+    pub no: Uint128,
+    pub abstain: Uint128,
+    pub veto: Uint128,
+}
+
+#[cw_serde]
+pub struct Proposal {
+    pub id: u64,
+    pub title: String,
+    pub description: String,
+    pub proposer: Addr,
+    pub msgs: Vec<CosmosMsg>,
+    pub start_height: u64,
+    pub start_time: Timestamp,
+    pub expires: Timestamp,
+    /// Total voting power at `start_height`.
+    pub total_power: Uint128,
+    pub threshold: Threshold,
+    pub tally: Tally,
+    pub status: Status,
+    pub passed_at: Option<Timestamp>,
+    pub executable_at: Option<Timestamp>,
+    pub deposit: Option<Coin>,
+    pub deposit_refunded: bool,
+}
+
+#[cw_serde]
+pub struct ProposalResponse {
+    /// The stored proposal with its status brought up to date for the current block.
+    pub proposal: Proposal,
+}
+
+#[cw_serde]
+pub struct ProposalsResponse {
+    pub proposals: Vec<Proposal>,
+}
+
+#[cw_serde]
+pub struct VoteInfo {
+    pub voter: Addr,
+    pub vote: Vote,
+    pub power: Uint128,
+}
+
+#[cw_serde]
+pub struct VotesResponse {
+    pub votes: Vec<VoteInfo>,
+}
+
+#[cw_serde]
+pub struct VoteResponse {
+    pub vote: Option<VoteInfo>,
+}
+
+#[cw_serde]
+pub struct CouncilResponse {
+    pub members: Vec<Addr>,
+    pub threshold: u32,
+}
+
+#[cw_serde]
+pub struct CouncilActionInfo {
+    pub id: u64,
+    pub action: CouncilAction,
+    pub approvals: Vec<Addr>,
+    pub expires: Timestamp,
+    pub executed: bool,
+}
+
+#[cw_serde]
+pub struct CouncilActionResponse {
+    pub action: CouncilActionInfo,
+}
