@@ -1,6 +1,7 @@
 //! Shared fixtures for the cw-multi-test integration tests in `tests/`.
 
 pub mod consent;
+pub mod dao;
 
 use anyhow::Error as AnyError;
 use cosmwasm_std::Record;
