@@ -21,10 +21,10 @@ for manifest in contracts/*/Cargo.toml; do
   echo "==> building $crate"
   # One cargo call per contract: building them together would unify features, and a
   # contract pulled in with `library` would lose its entry points.
-  RUSTFLAGS="-C link-arg=-s" cargo build --release --lib --locked \
+  RUSTFLAGS="-C link-arg=-s" cargo build --profile wasm --lib --locked \
     --target wasm32-unknown-unknown -p "$crate"
   wasm-opt -Oz --enable-bulk-memory --llvm-memory-copy-fill-lowering \
-    "$TARGET_DIR/wasm32-unknown-unknown/release/$lib.wasm" -o "$OUT/$lib.wasm"
+    "$TARGET_DIR/wasm32-unknown-unknown/wasm/$lib.wasm" -o "$OUT/$lib.wasm"
 done
 
 (cd "$OUT" && sha256sum -- *.wasm > checksums.txt)

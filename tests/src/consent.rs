@@ -148,3 +148,13 @@ pub fn event_attr(res: &AppResponse, ty: &str, key: &str) -> Option<String> {
         .find(|a| a.key == key)
         .map(|a| a.value.clone())
 }
+
+/// The `token_id` of the `consent_granted` event in a list of events (any app type).
+pub fn token_id_of_generic(events: &[cosmwasm_std::Event]) -> String {
+    events
+        .iter()
+        .find(|e| e.ty == "wasm-consent_granted")
+        .and_then(|e| e.attributes.iter().find(|a| a.key == "token_id"))
+        .map(|a| a.value.clone())
+        .expect("consent_granted event")
+}

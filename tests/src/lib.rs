@@ -2,6 +2,7 @@
 
 pub mod consent;
 pub mod dao;
+pub mod ibc_harness;
 
 use anyhow::Error as AnyError;
 use cosmwasm_std::Record;

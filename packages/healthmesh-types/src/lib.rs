@@ -2,6 +2,7 @@
 //! messages (so no caller re-declares them), input validation, pagination rules and the
 //! pausable mechanism that governance and its security council drive.
 
+pub mod attestation;
 pub mod consent;
 pub mod governance;
 pub mod migrate;

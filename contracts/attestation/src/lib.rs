@@ -1,0 +1,17 @@
+//! The HealthMesh attestation contract: zk-verified facts about committed health attributes,
+//! recorded under consent and carried over IBC — never the data itself.
+
+pub mod contract;
+pub mod error;
+pub mod ibc;
+pub mod msg;
+pub mod state;
+
+mod anchor;
+mod packet;
+mod queries;
+mod revocation;
+mod submit;
+mod verify;
+
+pub use crate::error::ContractError;

@@ -1,0 +1,88 @@
+//! Conversions between stored attestations and the protobuf packets of `proto/`.
+
+use cosmwasm_std::{Binary, HexBinary, Timestamp};
+use healthmesh_proofs::statement::Operator;
+use healthmesh_proto::attest::v1 as pb;
+use healthmesh_types::attestation::{Attestation, PredicateMsg, ProofContext};
+use prost::Message;
+
+use crate::ContractError;
+
+pub fn encode(body: pb::packet::Body) -> Binary {
+    Binary::new(pb::Packet { body: Some(body) }.encode_to_vec())
+}
+
+pub fn decode(data: &[u8]) -> Result<pb::packet::Body, ContractError> {
+    pb::Packet::decode(data)
+        .map_err(|e| {
+            ContractError::MalformedPacket(format!("not a healthmesh.attest.v1.Packet: {e}"))
+        })?
+        .body
+        .ok_or_else(|| ContractError::MalformedPacket("packet has no body".into()))
+}
+
+pub fn attestation_packet(a: &Attestation) -> Result<pb::AttestationPacket, ContractError> {
+    let op = Operator::from_name(&a.predicate.op)?;
+    Ok(pb::AttestationPacket {
+        attestation_id: a.id,
+        source_chain: a.context.chain_id.clone(),
+        circuit_id: a.circuit_id.clone(),
+        attribute: a.attribute.clone(),
+        predicate: Some(pb::Predicate {
+            op: op.code() as u32,
+            values: a.predicate.values.clone(),
+        }),
+        commitment: a.commitment.to_vec(),
+        proof: a.proof.to_vec(),
+        context: Some(pb::Context {
+            chain_id: a.context.chain_id.clone(),
+            consent_id: a.context.consent_id.clone(),
+            grantee: a.context.grantee.clone(),
+        }),
+        attester: a.attester.clone(),
+        patient: a.patient.clone(),
+        dataset: a.dataset.to_vec(),
+        expires_at: a.expires_at.map_or(0, |t| t.seconds()),
+    })
+}
+
+/// The fields of a received attestation, checked for presence and shape.
+pub struct Received {
+    pub predicate: PredicateMsg,
+    pub context: ProofContext,
+    pub commitment: HexBinary,
+    pub dataset: HexBinary,
+    pub expires_at: Option<Timestamp>,
+}
+
+pub fn received(p: &pb::AttestationPacket) -> Result<Received, ContractError> {
+    let missing = |f: &str| ContractError::MalformedPacket(format!("attestation packet lacks {f}"));
+    let predicate = p.predicate.as_ref().ok_or_else(|| missing("predicate"))?;
+    let op = u8::try_from(predicate.op)
+        .map_err(|_| ContractError::MalformedPacket(format!("operator code {}", predicate.op)))?;
+    let context = p.context.as_ref().ok_or_else(|| missing("context"))?;
+    for (field, len) in [
+        ("commitment", p.commitment.len()),
+        ("dataset", p.dataset.len()),
+    ] {
+        if len != 32 {
+            return Err(ContractError::MalformedPacket(format!(
+                "{field} must be 32 bytes, got {len}"
+            )));
+        }
+    }
+    Ok(Received {
+        predicate: PredicateMsg {
+            op: Operator::from_code(op)?.name().into(),
+            values: predicate.values.clone(),
+        },
+        context: ProofContext {
+            chain_id: context.chain_id.clone(),
+            consent_id: context.consent_id.clone(),
+            grantee: context.grantee.clone(),
+        },
+        commitment: HexBinary::from(p.commitment.clone()),
+        dataset: HexBinary::from(p.dataset.clone()),
+        expires_at: (p.expires_at != 0).then(|| Timestamp::from_seconds(p.expires_at)),
+    })
+}

@@ -1,0 +1,513 @@
+//! Attestations across chains: a real Groth16 proof verified on genomics-1 travels over IBC to
+//! trials-1 and billing-1, is re-verified there, and revocation follows it; error acks and
+//! timeouts are recorded and retried.
+
+use std::sync::OnceLock;
+
+use cosmwasm_std::{from_json, Binary, HexBinary, StdAck};
+use cw_multi_test::Executor;
+use cw_utils::Expiration;
+use healthmesh_attestation::ContractError;
+use healthmesh_integration_tests::contract_error;
+use healthmesh_integration_tests::ibc_harness::{connect, relay, Chain, Link, Relayed};
+use healthmesh_proofs::keys::{setup_from_seed, ProvingKey};
+use healthmesh_proofs::prover::{prove, Opening};
+use healthmesh_proofs::statement::{
+    commit, subject_key, AttributeCode, Context, Operator, Predicate, Statement,
+};
+use healthmesh_types::attestation::{
+    self as att, Attestation, AttestationStatus, AttestationsResponse, DeliveriesResponse,
+    DeliveryStatus, IsAttestedResponse, Origin, PredicateMsg, ReceiveAck,
+};
+use healthmesh_types::consent;
+
+fn keys() -> &'static ProvingKey {
+    static KEYS: OnceLock<ProvingKey> = OnceLock::new();
+    KEYS.get_or_init(|| setup_from_seed(b"ibc-tests").unwrap())
+}
+
+fn circuit_id() -> String {
+    hex::encode(keys().verifying_key().id())
+}
+
+struct World {
+    genomics: Chain,
+    trials: Chain,
+    billing: Chain,
+    to_trials: Link,
+    to_billing: Link,
+}
+
+fn world() -> World {
+    let vk = keys().verifying_key().to_bytes();
+    let mut genomics = Chain::new("genomics-1", &vk);
+    let mut trials = Chain::new("trials-1", &vk);
+    let mut billing = Chain::new("billing-1", &vk);
+    let to_trials = connect(&mut genomics, &mut trials, "channel-0", "channel-0");
+    let to_billing = connect(&mut genomics, &mut billing, "channel-1", "channel-0");
+    World {
+        genomics,
+        trials,
+        billing,
+        to_trials,
+        to_billing,
+    }
+}
+
+const HBA1C: u64 = 69; // 6.9 %
+
+struct Attested {
+    id: u64,
+    token_id: String,
+    commitment: HexBinary,
+}
+
+/// On genomics: anchor a commitment, grant consent, prove "HbA1c < 7.0" and submit.
+fn attest(chain: &mut Chain) -> Attested {
+    let attribute = AttributeCode::new("hba1c").unwrap();
+    let opening = Opening {
+        value: HBA1C,
+        salt: bls12_381::Scalar::from(987_654_321u64),
+        subject: subject_key(chain.patient.as_str()),
+    };
+    let commitment = commit(&attribute, HBA1C, &opening.salt, &opening.subject);
+    let dataset = HexBinary::from([0x11u8; 32]);
+    let custodian = chain.custodian.clone();
+    chain
+        .execute(
+            &custodian,
+            &att::ExecuteMsg::Anchor {
+                commitment: HexBinary::from(commitment),
+                attribute: "hba1c".into(),
+                dataset: dataset.clone(),
+                patient: chain.patient.to_string(),
+            },
+        )
+        .unwrap();
+    let (patient, consent_addr) = (chain.patient.clone(), chain.consent.clone());
+    let grant = consent::ExecuteMsg::GrantConsent {
+        grantee: chain.researcher.to_string(),
+        dataset,
+        purpose: "trial-eligibility".into(),
+        scope: vec!["hba1c".into()],
+        expires: Expiration::Never {},
+    };
+    let res = chain
+        .app
+        .execute_contract(patient, consent_addr, &grant, &[])
+        .unwrap();
+    let token_id = healthmesh_integration_tests::consent::token_id_of_generic(&res.events);
+    let statement = Statement {
+        attribute,
+        predicate: Predicate::new(Operator::Lt, vec![70]).unwrap(),
+        commitment,
+        context: Context {
+            chain_id: chain.chain_id.clone(),
+            consent_id: token_id.clone(),
+            grantee: chain.researcher.to_string(),
+        },
+    };
+    let proof = prove(keys(), &statement, &opening, &mut rand::rng()).unwrap();
+    let researcher = chain.researcher.clone();
+    let res = chain
+        .execute(&researcher, &submit_msg(&token_id, &commitment, &proof))
+        .unwrap();
+    let id = res
+        .events
+        .iter()
+        .find(|e| e.ty == "wasm-attestation_recorded")
+        .and_then(|e| e.attributes.iter().find(|a| a.key == "attestation_id"))
+        .unwrap()
+        .value
+        .parse()
+        .unwrap();
+    Attested {
+        id,
+        token_id,
+        commitment: HexBinary::from(commitment),
+    }
+}
+
+fn submit_msg(token_id: &str, commitment: &[u8; 32], proof: &[u8]) -> att::ExecuteMsg {
+    att::ExecuteMsg::SubmitAttestation {
+        circuit_id: circuit_id(),
+        attribute: "hba1c".into(),
+        predicate: PredicateMsg {
+            op: "lt".into(),
+            values: vec![70],
+        },
+        commitment: HexBinary::from(commitment.to_vec()),
+        consent_token_id: token_id.into(),
+        proof: Binary::from(proof),
+        expires_at: None,
+    }
+}
+
+fn send(
+    chain: &mut Chain,
+    id: u64,
+    channel: &str,
+    timeout: Option<u64>,
+) -> anyhow::Result<cw_multi_test::AppResponse> {
+    let anyone = chain.researcher.clone();
+    chain.execute(
+        &anyone,
+        &att::ExecuteMsg::SendAttestation {
+            attestation_id: id,
+            channel_id: channel.into(),
+            timeout_seconds: timeout,
+        },
+    )
+}
+
+fn deliveries(chain: &Chain, id: u64) -> Vec<DeliveryStatus> {
+    let res: DeliveriesResponse = chain.query(&att::QueryMsg::Deliveries { attestation_id: id });
+    res.deliveries.into_iter().map(|d| d.status).collect()
+}
+
+fn remote(chain: &Chain, token_id: &str) -> Vec<Attestation> {
+    let res: AttestationsResponse = chain.query(&att::QueryMsg::AttestationsByConsent {
+        source_chain: "genomics-1".into(),
+        consent_id: token_id.into(),
+        start_after: None,
+        limit: None,
+    });
+    res.attestations
+}
+
+fn is_attested(chain: &Chain, commitment: &HexBinary) -> bool {
+    let res: IsAttestedResponse = chain.query(&att::QueryMsg::IsAttested {
+        commitment: commitment.clone(),
+        attribute: "hba1c".into(),
+        predicate: PredicateMsg {
+            op: "lt".into(),
+            values: vec![70],
+        },
+        at: None,
+    });
+    res.attested
+}
+
+fn ack(relayed: &Relayed) -> StdAck {
+    match relayed {
+        Relayed::Acknowledged(bytes) => from_json(bytes).unwrap(),
+        Relayed::TimedOut => panic!("timed out"),
+    }
+}
+
+#[test]
+fn an_attestation_travels_from_genomics_to_trials_and_is_reverified() {
+    let mut w = world();
+    let a = attest(&mut w.genomics);
+    assert!(is_attested(&w.genomics, &a.commitment));
+    assert!(!is_attested(&w.trials, &a.commitment));
+
+    send(&mut w.genomics, a.id, &w.to_trials.a_channel, None).unwrap();
+    let relayed = relay(
+        &mut w.genomics,
+        &mut w.trials,
+        &w.to_trials.a_channel,
+        &w.to_trials.b_channel,
+    );
+    let StdAck::Success(data) = ack(&relayed[0]) else {
+        panic!("error ack: {relayed:?}")
+    };
+    let remote_id = from_json::<ReceiveAck>(&data).unwrap().value;
+
+    let received = remote(&w.trials, &a.token_id);
+    assert_eq!(received.len(), 1);
+    let r = &received[0];
+    assert_eq!(r.id, remote_id);
+    assert_eq!(r.commitment, a.commitment);
+    assert_eq!(r.context.chain_id, "genomics-1");
+    match &r.origin {
+        Origin::Remote {
+            source_chain,
+            source_id,
+            channel_id,
+            sequence,
+            relayer,
+        } => {
+            assert_eq!(
+                (
+                    source_chain.as_str(),
+                    *source_id,
+                    channel_id.as_str(),
+                    *sequence
+                ),
+                ("genomics-1", a.id, "channel-0", 1)
+            );
+            assert_eq!(*relayer, w.genomics.app.api().addr_make("relayer"));
+        }
+        other => panic!("expected a remote origin, got {other:?}"),
+    }
+    assert!(is_attested(&w.trials, &a.commitment));
+    assert_eq!(
+        deliveries(&w.genomics, a.id),
+        vec![DeliveryStatus::Delivered { remote_id }]
+    );
+
+    // Sending again while delivered is refused; remote attestations are not forwarded.
+    let err = send(&mut w.genomics, a.id, &w.to_trials.a_channel, None).unwrap_err();
+    assert!(matches!(
+        contract_error::<ContractError>(err),
+        ContractError::AlreadySent { .. }
+    ));
+    let err = send(&mut w.trials, remote_id, &w.to_trials.b_channel, None).unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::NotLocal
+    );
+    let err = send(&mut w.genomics, a.id, "channel-9", None).unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::ChannelNotOpen("channel-9".into())
+    );
+}
+
+#[test]
+fn revocation_follows_the_attestation_to_every_chain() {
+    let mut w = world();
+    let a = attest(&mut w.genomics);
+    for link in [&w.to_trials, &w.to_billing] {
+        send(&mut w.genomics, a.id, &link.a_channel, None).unwrap();
+    }
+    relay(
+        &mut w.genomics,
+        &mut w.trials,
+        &w.to_trials.a_channel,
+        &w.to_trials.b_channel,
+    );
+    relay(
+        &mut w.genomics,
+        &mut w.billing,
+        &w.to_billing.a_channel,
+        &w.to_billing.b_channel,
+    );
+    assert!(is_attested(&w.trials, &a.commitment) && is_attested(&w.billing, &a.commitment));
+
+    // Not revoked yet: propagation is refused.
+    let anyone = w.genomics.researcher.clone();
+    let propagate = att::ExecuteMsg::PropagateRevocation {
+        consent_token_id: a.token_id.clone(),
+    };
+    let err = w.genomics.execute(&anyone, &propagate).unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::ConsentNotRevoked(a.token_id.clone())
+    );
+
+    let (patient, consent_addr) = (w.genomics.patient.clone(), w.genomics.consent.clone());
+    w.genomics
+        .app
+        .execute_contract(
+            patient,
+            consent_addr,
+            &consent::ExecuteMsg::RevokeConsent {
+                token_id: a.token_id.clone(),
+                reason: None,
+            },
+            &[],
+        )
+        .unwrap();
+    w.genomics.execute(&anyone, &propagate).unwrap();
+    assert!(!is_attested(&w.genomics, &a.commitment));
+    for (chain, link) in [
+        (&mut w.trials, &w.to_trials),
+        (&mut w.billing, &w.to_billing),
+    ] {
+        let relayed = relay(&mut w.genomics, chain, &link.a_channel, &link.b_channel);
+        assert!(matches!(ack(&relayed[0]), StdAck::Success(_)));
+        assert!(!is_attested(chain, &a.commitment));
+        assert!(matches!(
+            remote(chain, &a.token_id)[0].status,
+            AttestationStatus::Revoked { .. }
+        ));
+    }
+    // Everything acknowledged: propagating again sends nothing.
+    w.genomics.execute(&anyone, &propagate).unwrap();
+    assert!(w.genomics.recorder.sent.borrow().is_empty());
+}
+
+#[test]
+fn an_error_ack_is_recorded_and_the_send_can_be_retried() {
+    let mut w = world();
+    let a = attest(&mut w.genomics);
+    // trials' governance withdrew the key: the proof cannot be re-verified there.
+    let admin = w.trials.admin.clone();
+    w.trials
+        .execute(
+            &admin,
+            &att::ExecuteMsg::RemoveVerifyingKey {
+                circuit_id: circuit_id(),
+            },
+        )
+        .unwrap();
+    send(&mut w.genomics, a.id, &w.to_trials.a_channel, None).unwrap();
+    let relayed = relay(
+        &mut w.genomics,
+        &mut w.trials,
+        &w.to_trials.a_channel,
+        &w.to_trials.b_channel,
+    );
+    let StdAck::Error(error) = ack(&relayed[0]) else {
+        panic!("expected an error ack")
+    };
+    assert!(error.contains("unknown verifying key"), "{error}");
+    assert!(
+        remote(&w.trials, &a.token_id).is_empty(),
+        "an error ack leaves no state"
+    );
+    assert_eq!(
+        deliveries(&w.genomics, a.id),
+        vec![DeliveryStatus::Failed { error }]
+    );
+
+    let vk = Binary::from(keys().verifying_key().to_bytes());
+    w.trials
+        .execute(&admin, &att::ExecuteMsg::SetVerifyingKey { vk })
+        .unwrap();
+    let res = send(&mut w.genomics, a.id, &w.to_trials.a_channel, None).unwrap();
+    assert!(res.events.iter().any(|e| e
+        .attributes
+        .iter()
+        .any(|x| x.key == "attempt" && x.value == "2")));
+    relay(
+        &mut w.genomics,
+        &mut w.trials,
+        &w.to_trials.a_channel,
+        &w.to_trials.b_channel,
+    );
+    assert!(matches!(
+        deliveries(&w.genomics, a.id)[0],
+        DeliveryStatus::Delivered { .. }
+    ));
+}
+
+#[test]
+fn a_timeout_is_recorded_and_the_send_can_be_retried() {
+    let mut w = world();
+    let a = attest(&mut w.genomics);
+    send(&mut w.genomics, a.id, &w.to_trials.a_channel, Some(60)).unwrap();
+    w.trials.advance(120);
+    let relayed = relay(
+        &mut w.genomics,
+        &mut w.trials,
+        &w.to_trials.a_channel,
+        &w.to_trials.b_channel,
+    );
+    assert!(matches!(relayed[0], Relayed::TimedOut));
+    assert_eq!(
+        deliveries(&w.genomics, a.id),
+        vec![DeliveryStatus::TimedOut]
+    );
+    assert!(remote(&w.trials, &a.token_id).is_empty());
+
+    w.genomics.advance(120);
+    send(&mut w.genomics, a.id, &w.to_trials.a_channel, Some(600)).unwrap();
+    relay(
+        &mut w.genomics,
+        &mut w.trials,
+        &w.to_trials.a_channel,
+        &w.to_trials.b_channel,
+    );
+    assert!(matches!(
+        deliveries(&w.genomics, a.id)[0],
+        DeliveryStatus::Delivered { .. }
+    ));
+    assert_eq!(remote(&w.trials, &a.token_id).len(), 1);
+}
+
+#[test]
+fn submission_requires_anchor_consent_and_the_right_context() {
+    let mut w = world();
+    let a = attest(&mut w.genomics);
+    let stored: Attestation = w.genomics.query(&att::QueryMsg::Attestation { id: a.id });
+    let commitment: [u8; 32] = a.commitment.to_vec().try_into().unwrap();
+    let researcher = w.genomics.researcher.clone();
+
+    // The same proof under another consent id: the context differs, the proof fails.
+    let (patient, consent_addr) = (w.genomics.patient.clone(), w.genomics.consent.clone());
+    let grant = consent::ExecuteMsg::GrantConsent {
+        grantee: researcher.to_string(),
+        dataset: HexBinary::from([0x11u8; 32]),
+        purpose: "trial-eligibility".into(),
+        scope: vec!["hba1c".into()],
+        expires: Expiration::Never {},
+    };
+    let res = w
+        .genomics
+        .app
+        .execute_contract(patient.clone(), consent_addr.clone(), &grant, &[])
+        .unwrap();
+    let other_token = healthmesh_integration_tests::consent::token_id_of_generic(&res.events);
+    let err = w
+        .genomics
+        .execute(
+            &researcher,
+            &submit_msg(&other_token, &commitment, &stored.proof),
+        )
+        .unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::Proof(healthmesh_proofs::Error::InvalidProof)
+    );
+
+    // A commitment nobody anchored.
+    let mut unanchored = commitment;
+    unanchored[0] ^= 1;
+    let err = w
+        .genomics
+        .execute(
+            &researcher,
+            &submit_msg(&a.token_id, &unanchored, &stored.proof),
+        )
+        .unwrap_err();
+    assert!(matches!(
+        contract_error::<ContractError>(err),
+        ContractError::NotAnchored(_)
+    ));
+
+    // A revoked consent.
+    w.genomics
+        .app
+        .execute_contract(
+            patient,
+            consent_addr,
+            &consent::ExecuteMsg::RevokeConsent {
+                token_id: a.token_id.clone(),
+                reason: None,
+            },
+            &[],
+        )
+        .unwrap();
+    let err = w
+        .genomics
+        .execute(
+            &researcher,
+            &submit_msg(&a.token_id, &commitment, &stored.proof),
+        )
+        .unwrap_err();
+    assert!(matches!(
+        contract_error::<ContractError>(err),
+        ContractError::ConsentDenied { .. }
+    ));
+
+    // A stranger cannot anchor.
+    let err = w
+        .genomics
+        .execute(
+            &researcher,
+            &att::ExecuteMsg::Anchor {
+                commitment: HexBinary::from([7u8; 32]),
+                attribute: "age".into(),
+                dataset: HexBinary::from([1u8; 32]),
+                patient: w.genomics.patient.to_string(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::NotActiveAttester(researcher.to_string())
+    );
+}
