@@ -189,3 +189,36 @@ fn seeded_setup_is_deterministic() {
     let again = healthmesh_proofs::keys::setup_from_seed(b"healthmesh-tests").unwrap();
     assert_eq!(again.verifying_key(), keys().verifying_key());
 }
+
+/// Counts what one verification asks of the pairing back-end (on chain: the host function).
+struct Counting {
+    calls: std::cell::Cell<usize>,
+    pairs: std::cell::Cell<usize>,
+}
+
+impl PairingBackend for Counting {
+    type Error = Error;
+    fn pairing_equality(&self, ps: &[u8], qs: &[u8], r: &[u8], s: &[u8]) -> Result<bool, Error> {
+        self.calls.set(self.calls.get() + 1);
+        // The left-hand pairs plus e(r, s) on the right.
+        self.pairs.set(self.pairs.get() + ps.len() / 48 + 1);
+        NativePairing.pairing_equality(ps, qs, r, s)
+    }
+}
+
+#[test]
+fn one_verification_costs_one_scalar_multiplication_and_four_pairings() {
+    let vk = keys().verifying_key();
+    let (statement, _) = statement(69, Operator::Lt, vec![70]);
+    let proof = proof_for(&statement, 69);
+    let counting = Counting { calls: 0.into(), pairs: 0.into() };
+    verify_statement(&counting, &vk, &proof, &statement).unwrap();
+    // G1 scalar multiplications in wasm = public inputs = IC points − 1.
+    let scalar_muls = vk.ic.len() - 1;
+    println!(
+        "verification: {scalar_muls} G1 scalar multiplication(s) in wasm, {} pairing-equality call(s) with {} pairing(s)",
+        counting.calls.get(),
+        counting.pairs.get()
+    );
+    assert_eq!((scalar_muls, counting.calls.get(), counting.pairs.get()), (1, 1, 4));
+}

@@ -15,3 +15,6 @@ mod submit;
 mod verify;
 
 pub use crate::error::ContractError;
+
+#[cfg(test)]
+mod ibc_tests;

@@ -1,0 +1,266 @@
+//! Every IBC entry point with cosmwasm-std's `mock_ibc_*` helpers.
+
+use std::sync::OnceLock;
+
+use cosmwasm_std::testing::{
+    message_info, mock_dependencies, mock_env, mock_ibc_channel, mock_ibc_channel_close_init,
+    mock_ibc_channel_connect_ack, mock_ibc_channel_open_init, mock_ibc_packet_ack, mock_ibc_packet_recv,
+    mock_ibc_packet_timeout, MockApi, MockQuerier, MockStorage,
+};
+use cosmwasm_std::{from_json, Binary, Empty, Env, IbcAcknowledgement, IbcChannel, IbcOrder, OwnedDeps, StdAck};
+use healthmesh_proofs::keys::{setup_from_seed, ProvingKey};
+use healthmesh_proofs::prover::{prove, Opening};
+use healthmesh_proofs::statement::{commit, AttributeCode, Context, Operator, Predicate, Statement};
+use healthmesh_proto::attest::v1 as pb;
+use healthmesh_types::attestation::{
+    AttestationsResponse, ChannelsResponse, DeliveryStatus, ExecuteMsg, InstantiateMsg, QueryMsg, ReceiveAck,
+    CHANNEL_VERSION,
+};
+
+use crate::contract::{execute, instantiate, query};
+use crate::ibc::{ibc_channel_close, ibc_channel_connect, ibc_channel_open, ibc_packet_ack, ibc_packet_receive, ibc_packet_timeout};
+use crate::packet::encode;
+use crate::state::DELIVERIES;
+use healthmesh_types::attestation::Delivery;
+use crate::ContractError;
+
+type Deps = OwnedDeps<MockStorage, MockApi, MockQuerier, Empty>;
+
+const CONNECTION: &str = "connection-2";
+
+fn keys() -> &'static ProvingKey {
+    static KEYS: OnceLock<ProvingKey> = OnceLock::new();
+    KEYS.get_or_init(|| setup_from_seed(b"ibc-unit").unwrap())
+}
+
+fn circuit_id() -> String {
+    hex::encode(keys().verifying_key().id())
+}
+
+fn trusted_channel(id: &str) -> IbcChannel {
+    let mut channel = mock_ibc_channel(id, IbcOrder::Unordered, CHANNEL_VERSION);
+    channel.counterparty_endpoint.port_id = "wasm.cosmwasm1genomicsattestation".into();
+    channel
+}
+
+/// A contract on trials-1 with one open channel (`channel-0`) to genomics-1.
+fn setup() -> (Deps, Env) {
+    let mut deps = mock_dependencies();
+    let env = mock_env();
+    let admin = deps.api.addr_make("governance");
+    let msg = InstantiateMsg {
+        consent: deps.api.addr_make("consent").to_string(),
+        staking: deps.api.addr_make("staking").to_string(),
+        admin: admin.to_string(),
+        verifying_keys: vec![Binary::from(keys().verifying_key().to_bytes())],
+        pausers: vec![],
+        max_pause_seconds: None,
+    };
+    instantiate(deps.as_mut(), env.clone(), message_info(&admin, &[]), msg).unwrap();
+    let allow = ExecuteMsg::AllowConnection { connection_id: CONNECTION.into(), chain_id: "genomics-1".into() };
+    execute(deps.as_mut(), env.clone(), message_info(&admin, &[]), allow).unwrap();
+    let mut open = mock_ibc_channel_open_init("channel-0", IbcOrder::Unordered, CHANNEL_VERSION);
+    if let cosmwasm_std::IbcChannelOpenMsg::OpenInit { channel } = &mut open {
+        *channel = trusted_channel("channel-0");
+    }
+    ibc_channel_open(deps.as_mut(), env.clone(), open).unwrap();
+    let mut connect = mock_ibc_channel_connect_ack("channel-0", IbcOrder::Unordered, CHANNEL_VERSION);
+    if let cosmwasm_std::IbcChannelConnectMsg::OpenAck { channel, .. } = &mut connect {
+        *channel = trusted_channel("channel-0");
+    }
+    ibc_channel_connect(deps.as_mut(), env.clone(), connect).unwrap();
+    (deps, env)
+}
+
+/// A genomics-1 attestation packet carrying a real proof of "hba1c < 70".
+fn attestation_packet() -> pb::AttestationPacket {
+    let attribute = AttributeCode::new("hba1c").unwrap();
+    let opening = Opening { value: 64, salt: bls12_381::Scalar::from(5u64), subject: bls12_381::Scalar::from(9u64) };
+    let commitment = commit(&attribute, 64, &opening.salt, &opening.subject);
+    let context = Context { chain_id: "genomics-1".into(), consent_id: "4".into(), grantee: "cosmwasm1researcher".into() };
+    let statement = Statement {
+        attribute,
+        predicate: Predicate::new(Operator::Lt, vec![70]).unwrap(),
+        commitment,
+        context: context.clone(),
+    };
+    let proof = prove(keys(), &statement, &opening, &mut rand::rng()).unwrap();
+    pb::AttestationPacket {
+        attestation_id: 12,
+        source_chain: "genomics-1".into(),
+        circuit_id: circuit_id(),
+        attribute: "hba1c".into(),
+        predicate: Some(pb::Predicate { op: Operator::Lt.code() as u32, values: vec![70] }),
+        commitment: commitment.to_vec(),
+        proof: proof.to_vec(),
+        context: Some(pb::Context { chain_id: context.chain_id, consent_id: context.consent_id, grantee: context.grantee }),
+        attester: "cosmwasm1hospital".into(),
+        patient: "cosmwasm1patient".into(),
+        dataset: vec![1; 32],
+        expires_at: 0,
+    }
+}
+
+/// Deliver raw packet bytes on `channel` and decode the acknowledgement.
+fn receive(deps: &mut Deps, env: &Env, channel: &str, data: Binary) -> StdAck {
+    let mut msg = mock_ibc_packet_recv(channel, &"placeholder").unwrap();
+    msg.packet.data = data;
+    let res = ibc_packet_receive(deps.as_mut(), env.clone(), msg).unwrap();
+    from_json(res.acknowledgement.unwrap()).unwrap()
+}
+
+fn stored(deps: &Deps, env: &Env) -> usize {
+    let res: AttestationsResponse = from_json(
+        query(deps.as_ref(), env.clone(), QueryMsg::AttestationsByConsent {
+            source_chain: "genomics-1".into(),
+            consent_id: "4".into(),
+            start_after: None,
+            limit: None,
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    res.attestations.len()
+}
+
+fn error_of(ack: StdAck) -> String {
+    match ack {
+        StdAck::Error(e) => e,
+        StdAck::Success(_) => panic!("expected an error acknowledgement"),
+    }
+}
+
+#[test]
+fn handshake_refuses_wrong_version_order_port_and_connection() {
+    let (mut deps, env) = setup();
+    let open = |channel: IbcChannel| cosmwasm_std::IbcChannelOpenMsg::new_init(channel);
+    let mut wrong_version = trusted_channel("channel-1");
+    wrong_version.version = "ics20-1".into();
+    let mut ordered = trusted_channel("channel-1");
+    ordered.order = IbcOrder::Ordered;
+    let mut not_contract = trusted_channel("channel-1");
+    not_contract.counterparty_endpoint.port_id = "transfer".into();
+    let mut untrusted = trusted_channel("channel-1");
+    untrusted.connection_id = "connection-9".into();
+    let cases = [
+        (wrong_version, ContractError::InvalidVersion { expected: CHANNEL_VERSION.into(), got: "ics20-1".into() }),
+        (ordered, ContractError::OrderedChannel),
+        (not_contract, ContractError::NotContractPort("transfer".into())),
+        (untrusted, ContractError::ConnectionNotAllowed("connection-9".into())),
+    ];
+    for (channel, expected) in cases {
+        assert_eq!(ibc_channel_open(deps.as_mut(), env.clone(), open(channel)).unwrap_err(), expected);
+    }
+    let try_wrong = cosmwasm_std::IbcChannelOpenMsg::new_try(trusted_channel("channel-1"), "healthmesh-attest-2");
+    assert!(matches!(
+        ibc_channel_open(deps.as_mut(), env.clone(), try_wrong).unwrap_err(),
+        ContractError::InvalidVersion { .. }
+    ));
+    let ok = ibc_channel_open(deps.as_mut(), env.clone(), open(trusted_channel("channel-1"))).unwrap();
+    assert_eq!(ok.unwrap().version, CHANNEL_VERSION);
+    // Only the channel from `setup` exists.
+    let channels: ChannelsResponse = from_json(query(deps.as_ref(), env, QueryMsg::Channels {}).unwrap()).unwrap();
+    assert_eq!(channels.channels.len(), 1);
+    assert_eq!(channels.channels[0].counterparty_chain, "genomics-1");
+}
+
+#[test]
+fn a_valid_packet_is_reverified_recorded_and_cannot_be_replayed() {
+    let (mut deps, env) = setup();
+    let data = encode(pb::packet::Body::Attestation(attestation_packet()));
+    let StdAck::Success(ack) = receive(&mut deps, &env, "channel-0", data.clone()) else { panic!("error ack") };
+    assert_eq!(from_json::<ReceiveAck>(&ack).unwrap().value, 1);
+    assert_eq!(stored(&deps, &env), 1);
+    let replay = error_of(receive(&mut deps, &env, "channel-0", data));
+    assert!(replay.contains("already received"), "{replay}");
+    assert_eq!(stored(&deps, &env), 1);
+}
+
+#[test]
+fn hostile_packets_get_error_acks_and_change_nothing() {
+    let (mut deps, env) = setup();
+    let good = attestation_packet();
+    let mut bad_proof = good.clone();
+    bad_proof.proof[150] ^= 1;
+    let mut wrong_source = good.clone();
+    wrong_source.source_chain = "billing-1".into();
+    let mut wrong_context = good.clone();
+    wrong_context.context.as_mut().unwrap().consent_id = "5".into();
+    let mut short_commitment = good.clone();
+    short_commitment.commitment.truncate(31);
+    let mut bad_op = good.clone();
+    bad_op.predicate.as_mut().unwrap().op = 300;
+    let mut no_context = good.clone();
+    no_context.context = None;
+    let mut unknown_key = good.clone();
+    unknown_key.circuit_id = "00".repeat(32);
+    let cases: Vec<(Binary, &str)> = vec![
+        (Binary::from(b"\xff\xfe garbage".to_vec()), "malformed packet"),
+        (Binary::default(), "packet has no body"),
+        (encode(pb::packet::Body::Attestation(bad_proof)), "proof"),
+        (encode(pb::packet::Body::Attestation(wrong_source)), "leads to genomics-1"),
+        (encode(pb::packet::Body::Attestation(wrong_context)), "does not verify"),
+        (encode(pb::packet::Body::Attestation(short_commitment)), "commitment must be 32 bytes"),
+        (encode(pb::packet::Body::Attestation(bad_op)), "operator code"),
+        (encode(pb::packet::Body::Attestation(no_context)), "lacks context"),
+        (encode(pb::packet::Body::Attestation(unknown_key)), "unknown verifying key"),
+    ];
+    for (data, expected) in cases {
+        let error = error_of(receive(&mut deps, &env, "channel-0", data));
+        assert!(error.contains(expected), "expected {expected:?} in {error:?}");
+    }
+    let error = error_of(receive(&mut deps, &env, "channel-7", encode(pb::packet::Body::Attestation(good))));
+    assert!(error.contains("channel-7 is unknown or closed"), "{error}");
+    assert_eq!(stored(&deps, &env), 0);
+}
+
+#[test]
+fn closed_channels_refuse_packets() {
+    let (mut deps, env) = setup();
+    let mut close = mock_ibc_channel_close_init("channel-0", IbcOrder::Unordered, CHANNEL_VERSION);
+    if let cosmwasm_std::IbcChannelCloseMsg::CloseInit { channel } = &mut close {
+        *channel = trusted_channel("channel-0");
+    }
+    ibc_channel_close(deps.as_mut(), env.clone(), close).unwrap();
+    let error = error_of(receive(&mut deps, &env, "channel-0", encode(pb::packet::Body::Attestation(attestation_packet()))));
+    assert!(error.contains("unknown or closed"), "{error}");
+}
+
+#[test]
+fn acks_and_timeouts_update_the_delivery() {
+    let (mut deps, env) = setup();
+    let mut packet = attestation_packet();
+    packet.attestation_id = 3;
+    let pending = Delivery { channel_id: "channel-0".into(), status: DeliveryStatus::Pending, attempts: 1, updated_at: env.block.time };
+    DELIVERIES.save(deps.as_mut().storage, (3, "channel-0"), &pending).unwrap();
+    let data = encode(pb::packet::Body::Attestation(packet));
+    let with_data = |mut msg: cosmwasm_std::IbcPacketAckMsg| {
+        msg.original_packet.data = data.clone();
+        msg
+    };
+    let status = |deps: &Deps| DELIVERIES.load(deps.as_ref().storage, (3, "channel-0")).unwrap().status;
+
+    let garbage = with_data(mock_ibc_packet_ack("channel-0", &"x", IbcAcknowledgement::new(b"not json".to_vec())).unwrap());
+    ibc_packet_ack(deps.as_mut(), env.clone(), garbage).unwrap();
+    assert_eq!(status(&deps), DeliveryStatus::Failed { error: "undecodable acknowledgement".into() });
+
+    let failed = with_data(mock_ibc_packet_ack("channel-0", &"x", IbcAcknowledgement::new(StdAck::error("no key"))).unwrap());
+    ibc_packet_ack(deps.as_mut(), env.clone(), failed).unwrap();
+    assert_eq!(status(&deps), DeliveryStatus::Failed { error: "no key".into() });
+
+    let ok_ack = StdAck::success(cosmwasm_std::to_json_binary(&ReceiveAck { value: 41 }).unwrap());
+    let delivered = with_data(mock_ibc_packet_ack("channel-0", &"x", IbcAcknowledgement::new(ok_ack)).unwrap());
+    ibc_packet_ack(deps.as_mut(), env.clone(), delivered).unwrap();
+    assert_eq!(status(&deps), DeliveryStatus::Delivered { remote_id: 41 });
+
+    let mut timeout = mock_ibc_packet_timeout("channel-0", &"x").unwrap();
+    timeout.packet.data = data.clone();
+    ibc_packet_timeout(deps.as_mut(), env.clone(), timeout).unwrap();
+    assert_eq!(status(&deps), DeliveryStatus::TimedOut);
+
+    // Our own packet that we cannot decode: reported, never a failed relayer tx.
+    let mut junk = mock_ibc_packet_timeout("channel-0", &"x").unwrap();
+    junk.packet.data = Binary::from(b"junk".to_vec());
+    let res = ibc_packet_timeout(deps.as_mut(), env, junk).unwrap();
+    assert!(res.events[0].attributes.iter().any(|a| a.key == "error"));
+}
