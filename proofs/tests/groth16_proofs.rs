@@ -211,7 +211,10 @@ fn one_verification_costs_one_scalar_multiplication_and_four_pairings() {
     let vk = keys().verifying_key();
     let (statement, _) = statement(69, Operator::Lt, vec![70]);
     let proof = proof_for(&statement, 69);
-    let counting = Counting { calls: 0.into(), pairs: 0.into() };
+    let counting = Counting {
+        calls: 0.into(),
+        pairs: 0.into(),
+    };
     verify_statement(&counting, &vk, &proof, &statement).unwrap();
     // G1 scalar multiplications in wasm = public inputs = IC points − 1.
     let scalar_muls = vk.ic.len() - 1;
@@ -220,5 +223,8 @@ fn one_verification_costs_one_scalar_multiplication_and_four_pairings() {
         counting.calls.get(),
         counting.pairs.get()
     );
-    assert_eq!((scalar_muls, counting.calls.get(), counting.pairs.get()), (1, 1, 4));
+    assert_eq!(
+        (scalar_muls, counting.calls.get(), counting.pairs.get()),
+        (1, 1, 4)
+    );
 }

@@ -4,25 +4,32 @@ use std::sync::OnceLock;
 
 use cosmwasm_std::testing::{
     message_info, mock_dependencies, mock_env, mock_ibc_channel, mock_ibc_channel_close_init,
-    mock_ibc_channel_connect_ack, mock_ibc_channel_open_init, mock_ibc_packet_ack, mock_ibc_packet_recv,
-    mock_ibc_packet_timeout, MockApi, MockQuerier, MockStorage,
+    mock_ibc_channel_connect_ack, mock_ibc_channel_open_init, mock_ibc_packet_ack,
+    mock_ibc_packet_recv, mock_ibc_packet_timeout, MockApi, MockQuerier, MockStorage,
 };
-use cosmwasm_std::{from_json, Binary, Empty, Env, IbcAcknowledgement, IbcChannel, IbcOrder, OwnedDeps, StdAck};
+use cosmwasm_std::{
+    from_json, Binary, Empty, Env, IbcAcknowledgement, IbcChannel, IbcOrder, OwnedDeps, StdAck,
+};
 use healthmesh_proofs::keys::{setup_from_seed, ProvingKey};
 use healthmesh_proofs::prover::{prove, Opening};
-use healthmesh_proofs::statement::{commit, AttributeCode, Context, Operator, Predicate, Statement};
+use healthmesh_proofs::statement::{
+    commit, AttributeCode, Context, Operator, Predicate, Statement,
+};
 use healthmesh_proto::attest::v1 as pb;
 use healthmesh_types::attestation::{
-    AttestationsResponse, ChannelsResponse, DeliveryStatus, ExecuteMsg, InstantiateMsg, QueryMsg, ReceiveAck,
-    CHANNEL_VERSION,
+    AttestationsResponse, ChannelsResponse, DeliveryStatus, ExecuteMsg, InstantiateMsg, QueryMsg,
+    ReceiveAck, CHANNEL_VERSION,
 };
 
 use crate::contract::{execute, instantiate, query};
-use crate::ibc::{ibc_channel_close, ibc_channel_connect, ibc_channel_open, ibc_packet_ack, ibc_packet_receive, ibc_packet_timeout};
+use crate::ibc::{
+    ibc_channel_close, ibc_channel_connect, ibc_channel_open, ibc_packet_ack, ibc_packet_receive,
+    ibc_packet_timeout,
+};
 use crate::packet::encode;
 use crate::state::DELIVERIES;
-use healthmesh_types::attestation::Delivery;
 use crate::ContractError;
+use healthmesh_types::attestation::Delivery;
 
 type Deps = OwnedDeps<MockStorage, MockApi, MockQuerier, Empty>;
 
@@ -57,14 +64,18 @@ fn setup() -> (Deps, Env) {
         max_pause_seconds: None,
     };
     instantiate(deps.as_mut(), env.clone(), message_info(&admin, &[]), msg).unwrap();
-    let allow = ExecuteMsg::AllowConnection { connection_id: CONNECTION.into(), chain_id: "genomics-1".into() };
+    let allow = ExecuteMsg::AllowConnection {
+        connection_id: CONNECTION.into(),
+        chain_id: "genomics-1".into(),
+    };
     execute(deps.as_mut(), env.clone(), message_info(&admin, &[]), allow).unwrap();
     let mut open = mock_ibc_channel_open_init("channel-0", IbcOrder::Unordered, CHANNEL_VERSION);
     if let cosmwasm_std::IbcChannelOpenMsg::OpenInit { channel } = &mut open {
         *channel = trusted_channel("channel-0");
     }
     ibc_channel_open(deps.as_mut(), env.clone(), open).unwrap();
-    let mut connect = mock_ibc_channel_connect_ack("channel-0", IbcOrder::Unordered, CHANNEL_VERSION);
+    let mut connect =
+        mock_ibc_channel_connect_ack("channel-0", IbcOrder::Unordered, CHANNEL_VERSION);
     if let cosmwasm_std::IbcChannelConnectMsg::OpenAck { channel, .. } = &mut connect {
         *channel = trusted_channel("channel-0");
     }
@@ -75,9 +86,17 @@ fn setup() -> (Deps, Env) {
 /// A genomics-1 attestation packet carrying a real proof of "hba1c < 70".
 fn attestation_packet() -> pb::AttestationPacket {
     let attribute = AttributeCode::new("hba1c").unwrap();
-    let opening = Opening { value: 64, salt: bls12_381::Scalar::from(5u64), subject: bls12_381::Scalar::from(9u64) };
+    let opening = Opening {
+        value: 64,
+        salt: bls12_381::Scalar::from(5u64),
+        subject: bls12_381::Scalar::from(9u64),
+    };
     let commitment = commit(&attribute, 64, &opening.salt, &opening.subject);
-    let context = Context { chain_id: "genomics-1".into(), consent_id: "4".into(), grantee: "cosmwasm1researcher".into() };
+    let context = Context {
+        chain_id: "genomics-1".into(),
+        consent_id: "4".into(),
+        grantee: "cosmwasm1researcher".into(),
+    };
     let statement = Statement {
         attribute,
         predicate: Predicate::new(Operator::Lt, vec![70]).unwrap(),
@@ -90,10 +109,17 @@ fn attestation_packet() -> pb::AttestationPacket {
         source_chain: "genomics-1".into(),
         circuit_id: circuit_id(),
         attribute: "hba1c".into(),
-        predicate: Some(pb::Predicate { op: Operator::Lt.code() as u32, values: vec![70] }),
+        predicate: Some(pb::Predicate {
+            op: Operator::Lt.code() as u32,
+            values: vec![70],
+        }),
         commitment: commitment.to_vec(),
         proof: proof.to_vec(),
-        context: Some(pb::Context { chain_id: context.chain_id, consent_id: context.consent_id, grantee: context.grantee }),
+        context: Some(pb::Context {
+            chain_id: context.chain_id,
+            consent_id: context.consent_id,
+            grantee: context.grantee,
+        }),
         attester: "cosmwasm1hospital".into(),
         patient: "cosmwasm1patient".into(),
         dataset: vec![1; 32],
@@ -111,12 +137,16 @@ fn receive(deps: &mut Deps, env: &Env, channel: &str, data: Binary) -> StdAck {
 
 fn stored(deps: &Deps, env: &Env) -> usize {
     let res: AttestationsResponse = from_json(
-        query(deps.as_ref(), env.clone(), QueryMsg::AttestationsByConsent {
-            source_chain: "genomics-1".into(),
-            consent_id: "4".into(),
-            start_after: None,
-            limit: None,
-        })
+        query(
+            deps.as_ref(),
+            env.clone(),
+            QueryMsg::AttestationsByConsent {
+                source_chain: "genomics-1".into(),
+                consent_id: "4".into(),
+                start_after: None,
+                limit: None,
+            },
+        )
         .unwrap(),
     )
     .unwrap();
@@ -143,23 +173,47 @@ fn handshake_refuses_wrong_version_order_port_and_connection() {
     let mut untrusted = trusted_channel("channel-1");
     untrusted.connection_id = "connection-9".into();
     let cases = [
-        (wrong_version, ContractError::InvalidVersion { expected: CHANNEL_VERSION.into(), got: "ics20-1".into() }),
+        (
+            wrong_version,
+            ContractError::InvalidVersion {
+                expected: CHANNEL_VERSION.into(),
+                got: "ics20-1".into(),
+            },
+        ),
         (ordered, ContractError::OrderedChannel),
-        (not_contract, ContractError::NotContractPort("transfer".into())),
-        (untrusted, ContractError::ConnectionNotAllowed("connection-9".into())),
+        (
+            not_contract,
+            ContractError::NotContractPort("transfer".into()),
+        ),
+        (
+            untrusted,
+            ContractError::ConnectionNotAllowed("connection-9".into()),
+        ),
     ];
     for (channel, expected) in cases {
-        assert_eq!(ibc_channel_open(deps.as_mut(), env.clone(), open(channel)).unwrap_err(), expected);
+        assert_eq!(
+            ibc_channel_open(deps.as_mut(), env.clone(), open(channel)).unwrap_err(),
+            expected
+        );
     }
-    let try_wrong = cosmwasm_std::IbcChannelOpenMsg::new_try(trusted_channel("channel-1"), "healthmesh-attest-2");
+    let try_wrong = cosmwasm_std::IbcChannelOpenMsg::new_try(
+        trusted_channel("channel-1"),
+        "healthmesh-attest-2",
+    );
     assert!(matches!(
         ibc_channel_open(deps.as_mut(), env.clone(), try_wrong).unwrap_err(),
         ContractError::InvalidVersion { .. }
     ));
-    let ok = ibc_channel_open(deps.as_mut(), env.clone(), open(trusted_channel("channel-1"))).unwrap();
+    let ok = ibc_channel_open(
+        deps.as_mut(),
+        env.clone(),
+        open(trusted_channel("channel-1")),
+    )
+    .unwrap();
     assert_eq!(ok.unwrap().version, CHANNEL_VERSION);
     // Only the channel from `setup` exists.
-    let channels: ChannelsResponse = from_json(query(deps.as_ref(), env, QueryMsg::Channels {}).unwrap()).unwrap();
+    let channels: ChannelsResponse =
+        from_json(query(deps.as_ref(), env, QueryMsg::Channels {}).unwrap()).unwrap();
     assert_eq!(channels.channels.len(), 1);
     assert_eq!(channels.channels[0].counterparty_chain, "genomics-1");
 }
@@ -168,7 +222,9 @@ fn handshake_refuses_wrong_version_order_port_and_connection() {
 fn a_valid_packet_is_reverified_recorded_and_cannot_be_replayed() {
     let (mut deps, env) = setup();
     let data = encode(pb::packet::Body::Attestation(attestation_packet()));
-    let StdAck::Success(ack) = receive(&mut deps, &env, "channel-0", data.clone()) else { panic!("error ack") };
+    let StdAck::Success(ack) = receive(&mut deps, &env, "channel-0", data.clone()) else {
+        panic!("error ack")
+    };
     assert_eq!(from_json::<ReceiveAck>(&ack).unwrap().value, 1);
     assert_eq!(stored(&deps, &env), 1);
     let replay = error_of(receive(&mut deps, &env, "channel-0", data));
@@ -195,21 +251,50 @@ fn hostile_packets_get_error_acks_and_change_nothing() {
     let mut unknown_key = good.clone();
     unknown_key.circuit_id = "00".repeat(32);
     let cases: Vec<(Binary, &str)> = vec![
-        (Binary::from(b"\xff\xfe garbage".to_vec()), "malformed packet"),
+        (
+            Binary::from(b"\xff\xfe garbage".to_vec()),
+            "malformed packet",
+        ),
         (Binary::default(), "packet has no body"),
         (encode(pb::packet::Body::Attestation(bad_proof)), "proof"),
-        (encode(pb::packet::Body::Attestation(wrong_source)), "leads to genomics-1"),
-        (encode(pb::packet::Body::Attestation(wrong_context)), "does not verify"),
-        (encode(pb::packet::Body::Attestation(short_commitment)), "commitment must be 32 bytes"),
-        (encode(pb::packet::Body::Attestation(bad_op)), "operator code"),
-        (encode(pb::packet::Body::Attestation(no_context)), "lacks context"),
-        (encode(pb::packet::Body::Attestation(unknown_key)), "unknown verifying key"),
+        (
+            encode(pb::packet::Body::Attestation(wrong_source)),
+            "leads to genomics-1",
+        ),
+        (
+            encode(pb::packet::Body::Attestation(wrong_context)),
+            "does not verify",
+        ),
+        (
+            encode(pb::packet::Body::Attestation(short_commitment)),
+            "commitment must be 32 bytes",
+        ),
+        (
+            encode(pb::packet::Body::Attestation(bad_op)),
+            "operator code",
+        ),
+        (
+            encode(pb::packet::Body::Attestation(no_context)),
+            "lacks context",
+        ),
+        (
+            encode(pb::packet::Body::Attestation(unknown_key)),
+            "unknown verifying key",
+        ),
     ];
     for (data, expected) in cases {
         let error = error_of(receive(&mut deps, &env, "channel-0", data));
-        assert!(error.contains(expected), "expected {expected:?} in {error:?}");
+        assert!(
+            error.contains(expected),
+            "expected {expected:?} in {error:?}"
+        );
     }
-    let error = error_of(receive(&mut deps, &env, "channel-7", encode(pb::packet::Body::Attestation(good))));
+    let error = error_of(receive(
+        &mut deps,
+        &env,
+        "channel-7",
+        encode(pb::packet::Body::Attestation(good)),
+    ));
     assert!(error.contains("channel-7 is unknown or closed"), "{error}");
     assert_eq!(stored(&deps, &env), 0);
 }
@@ -222,7 +307,12 @@ fn closed_channels_refuse_packets() {
         *channel = trusted_channel("channel-0");
     }
     ibc_channel_close(deps.as_mut(), env.clone(), close).unwrap();
-    let error = error_of(receive(&mut deps, &env, "channel-0", encode(pb::packet::Body::Attestation(attestation_packet()))));
+    let error = error_of(receive(
+        &mut deps,
+        &env,
+        "channel-0",
+        encode(pb::packet::Body::Attestation(attestation_packet())),
+    ));
     assert!(error.contains("unknown or closed"), "{error}");
 }
 
@@ -231,25 +321,62 @@ fn acks_and_timeouts_update_the_delivery() {
     let (mut deps, env) = setup();
     let mut packet = attestation_packet();
     packet.attestation_id = 3;
-    let pending = Delivery { channel_id: "channel-0".into(), status: DeliveryStatus::Pending, attempts: 1, updated_at: env.block.time };
-    DELIVERIES.save(deps.as_mut().storage, (3, "channel-0"), &pending).unwrap();
+    let pending = Delivery {
+        channel_id: "channel-0".into(),
+        status: DeliveryStatus::Pending,
+        attempts: 1,
+        updated_at: env.block.time,
+    };
+    DELIVERIES
+        .save(deps.as_mut().storage, (3, "channel-0"), &pending)
+        .unwrap();
     let data = encode(pb::packet::Body::Attestation(packet));
     let with_data = |mut msg: cosmwasm_std::IbcPacketAckMsg| {
         msg.original_packet.data = data.clone();
         msg
     };
-    let status = |deps: &Deps| DELIVERIES.load(deps.as_ref().storage, (3, "channel-0")).unwrap().status;
+    let status = |deps: &Deps| {
+        DELIVERIES
+            .load(deps.as_ref().storage, (3, "channel-0"))
+            .unwrap()
+            .status
+    };
 
-    let garbage = with_data(mock_ibc_packet_ack("channel-0", &"x", IbcAcknowledgement::new(b"not json".to_vec())).unwrap());
+    let garbage = with_data(
+        mock_ibc_packet_ack(
+            "channel-0",
+            &"x",
+            IbcAcknowledgement::new(b"not json".to_vec()),
+        )
+        .unwrap(),
+    );
     ibc_packet_ack(deps.as_mut(), env.clone(), garbage).unwrap();
-    assert_eq!(status(&deps), DeliveryStatus::Failed { error: "undecodable acknowledgement".into() });
+    assert_eq!(
+        status(&deps),
+        DeliveryStatus::Failed {
+            error: "undecodable acknowledgement".into()
+        }
+    );
 
-    let failed = with_data(mock_ibc_packet_ack("channel-0", &"x", IbcAcknowledgement::new(StdAck::error("no key"))).unwrap());
+    let failed = with_data(
+        mock_ibc_packet_ack(
+            "channel-0",
+            &"x",
+            IbcAcknowledgement::new(StdAck::error("no key")),
+        )
+        .unwrap(),
+    );
     ibc_packet_ack(deps.as_mut(), env.clone(), failed).unwrap();
-    assert_eq!(status(&deps), DeliveryStatus::Failed { error: "no key".into() });
+    assert_eq!(
+        status(&deps),
+        DeliveryStatus::Failed {
+            error: "no key".into()
+        }
+    );
 
     let ok_ack = StdAck::success(cosmwasm_std::to_json_binary(&ReceiveAck { value: 41 }).unwrap());
-    let delivered = with_data(mock_ibc_packet_ack("channel-0", &"x", IbcAcknowledgement::new(ok_ack)).unwrap());
+    let delivered =
+        with_data(mock_ibc_packet_ack("channel-0", &"x", IbcAcknowledgement::new(ok_ack)).unwrap());
     ibc_packet_ack(deps.as_mut(), env.clone(), delivered).unwrap();
     assert_eq!(status(&deps), DeliveryStatus::Delivered { remote_id: 41 });
 
