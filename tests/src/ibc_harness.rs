@@ -214,6 +214,7 @@ impl Chain {
                     staking: staking.to_string(),
                     admin: admin.to_string(),
                     verifying_keys: vec![Binary::from(verifying_key)],
+                    allowed_connections: vec![],
                     pausers: vec![],
                     max_pause_seconds: None,
                 },

@@ -34,6 +34,11 @@ pub fn instantiate(
     ADMIN.initialize_owner(deps.storage, deps.api, Some(&msg.admin))?;
     PAUSE.init(deps.storage, deps.api, &msg.pausers, msg.max_pause_seconds)?;
     let mut response = Response::new().add_attribute("action", "instantiate");
+    for allowed in msg.allowed_connections {
+        validate::bounded_text("connection_id", &allowed.connection_id, 64)?;
+        validate::bounded_text("chain_id", &allowed.chain_id, 64)?;
+        ALLOWED_CONNECTIONS.save(deps.storage, &allowed.connection_id, &allowed.chain_id)?;
+    }
     for vk in msg.verifying_keys {
         response = response.add_attribute("circuit_id", add_verifying_key(deps.storage, &vk)?);
     }

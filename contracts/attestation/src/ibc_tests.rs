@@ -60,6 +60,7 @@ fn setup() -> (Deps, Env) {
         staking: deps.api.addr_make("staking").to_string(),
         admin: admin.to_string(),
         verifying_keys: vec![Binary::from(keys().verifying_key().to_bytes())],
+        allowed_connections: vec![],
         pausers: vec![],
         max_pause_seconds: None,
     };

@@ -28,6 +28,10 @@ pub struct InstantiateMsg {
     pub admin: String,
     /// Verifying keys (`"HMVK"` encoding); each is named by its SHA-256 (`circuit_id`).
     pub verifying_keys: Vec<Binary>,
+    /// IBC connections trusted from the start (the localnet creates connections before it
+    /// deploys); governance changes the list later with `allow_connection`.
+    #[serde(default)]
+    pub allowed_connections: Vec<AllowedConnection>,
     #[serde(default)]
     pub pausers: Vec<String>,
     pub max_pause_seconds: Option<u64>,
