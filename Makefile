@@ -3,7 +3,8 @@ SHELL := /bin/bash
 CARGO ?= cargo
 CONTRACTS := $(notdir $(wildcard contracts/*))
 
-.PHONY: help build wasm proofs-wasm schema fmt fmt-check clippy unit-test test bench clean
+.PHONY: help build wasm proofs-wasm schema fmt fmt-check clippy unit-test test bench clean \
+	localnet localnet-status localnet-down localnet-reset
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +40,18 @@ test: fmt-check clippy unit-test proofs-wasm wasm ## fmt check, clippy -D warnin
 
 bench: ## Groth16 benchmarks (criterion) with a summary table
 	$(CARGO) bench --locked -p healthmesh-proofs --bench groth16
+
+localnet: ## Three wasmd chains + contracts + Hermes on 127.0.0.1 (idempotent), then status
+	python3 localnet/localnet.py up
+
+localnet-status: ## Chains, heights, contracts, channels, relayer
+	python3 localnet/localnet.py status
+
+localnet-down: ## Stop every localnet process
+	python3 localnet/localnet.py down
+
+localnet-reset: ## Stop and delete .localnet/
+	python3 localnet/localnet.py reset
 
 clean: ## Remove build outputs
 	$(CARGO) clean
