@@ -4,7 +4,7 @@ CARGO ?= cargo
 CONTRACTS := $(notdir $(wildcard contracts/*))
 
 .PHONY: help build wasm proofs-wasm schema fmt fmt-check clippy unit-test test bench clean \
-	localnet localnet-status localnet-down localnet-reset
+	localnet localnet-status localnet-down localnet-reset e2e
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ localnet-down: ## Stop every localnet process
 
 localnet-reset: ## Stop and delete .localnet/
 	python3 localnet/localnet.py reset
+
+e2e: ## The mission end to end against the running localnet, with measured figures
+	$(CARGO) run --locked --release -p healthmesh-e2e
 
 clean: ## Remove build outputs
 	$(CARGO) clean
