@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -159,27 +160,29 @@ def init_chain(w, chain):
     w(chain, "genesis", "collect-gentxs")
     p = ports(chain)
     edit(h / "config" / "config.toml", [
-        ('laddr = "tcp://127.0.0.1:26657"', f'laddr = "tcp://127.0.0.1:{p["rpc"]}"'),
-        ('laddr = "tcp://0.0.0.0:26656"', f'laddr = "tcp://127.0.0.1:{p["p2p"]}"'),
-        ('pprof_laddr = "localhost:6060"', f'pprof_laddr = "localhost:{p["pprof"]}"'),
-        ('timeout_commit = "5s"', 'timeout_commit = "1s"'),
-        ('timeout_propose = "3s"', 'timeout_propose = "1s"'),
+        (r'(\[rpc\][^\[]*?\nladdr = )"[^"]*"', rf'\1"tcp://127.0.0.1:{p["rpc"]}"'),
+        (r'(\[p2p\][^\[]*?\nladdr = )"[^"]*"', rf'\1"tcp://127.0.0.1:{p["p2p"]}"'),
+        (r'pprof_laddr = "[^"]*"', f'pprof_laddr = "localhost:{p["pprof"]}"'),
+        (r'timeout_commit = "[^"]*"', 'timeout_commit = "1s"'),
+        (r'timeout_propose = "[^"]*"', 'timeout_propose = "1s"'),
     ])
     edit(h / "config" / "app.toml", [
-        ('minimum-gas-prices = ""', f'minimum-gas-prices = "0{DENOM}"'),
-        ('address = "tcp://localhost:1317"', f'address = "tcp://127.0.0.1:{p["api"]}"'),
-        ('address = "localhost:9090"', f'address = "127.0.0.1:{p["grpc"]}"'),
+        (r'minimum-gas-prices = "[^"]*"', f'minimum-gas-prices = "0{DENOM}"'),
+        (r'(\[api\][^\[]*?\nenable = )false', r'\1true'),
+        (r'address = "tcp://localhost:1317"', f'address = "tcp://127.0.0.1:{p["api"]}"'),
+        (r'address = "localhost:9090"', f'address = "127.0.0.1:{p["grpc"]}"'),
     ])
     (h / "config" / "initialised").touch()
     log(f"{chain}: initialised (rpc {p['rpc']}, grpc {p['grpc']}, p2p {p['p2p']}, api {p['api']})")
 
 
 def edit(path, replacements):
+    """Regex edits, each of which must match exactly once."""
     text = path.read_text()
-    for old, new in replacements:
-        if old not in text:
-            raise Failure(f"{path.name}: expected {old!r} (wasmd changed its config format?)")
-        text = text.replace(old, new, 1)
+    for pattern, replacement in replacements:
+        text, n = re.subn(pattern, replacement, text, count=1, flags=re.S)
+        if n != 1:
+            raise Failure(f"{path.name}: no match for {pattern!r} (wasmd changed its config format?)")
     path.write_text(text)
 
 
