@@ -84,11 +84,15 @@ fn run() -> Result<()> {
     println!("== 5. batch of {batch} attestations");
     let dataset = random_bytes();
     let token = grant(&mut r, &dataset)?;
-    let mut latencies = vec![];
-    for i in 1..=batch {
-        let (id, _) = attest(&mut r, &dataset, &token, i as u64, false)?;
-        latencies.push(send_and_wait(&mut r, id, &token, false)?);
-    }
+    let ids: Vec<u64> = (1..=batch)
+        .map(|i| attest(&mut r, &dataset, &token, i as u64, false).map(|(id, _)| id))
+        .collect::<Result<_>>()?;
+    // Send them all, then wait: each latency runs from its own send's commit.
+    let sent: Vec<(u64, Instant)> = ids
+        .iter()
+        .map(|id| send(&mut r, *id, false).map(|t| (*id, t)))
+        .collect::<Result<_>>()?;
+    let mut latencies = wait_remote(&r, &token, &sent)?;
     let lost = lost_packets(&r, &token, batch)?;
 
     println!("== 6. no synthetic record value or salt on chain");
@@ -197,8 +201,8 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// Send over IBC and wait until the remote chain can be queried for it; seconds taken.
-fn send_and_wait(r: &mut Run, id: u64, token: &str, measure: bool) -> Result<f64> {
+/// Send over IBC; returns when the send was committed on the source chain.
+fn send(r: &mut Run, id: u64, measure: bool) -> Result<Instant> {
     let channel = r.net.channel(SOURCE, REMOTE)?;
     let attestation = r.net.contract(SOURCE, "attestation");
     let msg = json!({"send_attestation": {"attestation_id": id, "channel_id": channel, "timeout_seconds": 600}});
@@ -209,22 +213,56 @@ fn send_and_wait(r: &mut Run, id: u64, token: &str, measure: bool) -> Result<f64
     } else {
         r.seen.push(tx.json.to_string());
     }
+    Ok(committed)
+}
+
+/// The source ids of the attestations under `token` that the remote chain holds.
+fn remote_ids(r: &Run, token: &str) -> Result<Vec<u64>> {
     let remote = r.net.contract(REMOTE, "attestation");
-    let query = json!({"attestations_by_consent": {"source_chain": SOURCE, "consent_id": token, "limit": 30,
-        "start_after": null}});
+    let mut ids = vec![];
+    let mut start_after: Option<u64> = None;
+    loop {
+        let q = json!({"attestations_by_consent": {"source_chain": SOURCE, "consent_id": token, "limit": 30,
+            "start_after": start_after}});
+        let items = r.net.query(REMOTE, &remote, &q)?["attestations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if items.is_empty() {
+            return Ok(ids);
+        }
+        ids.extend(
+            items
+                .iter()
+                .filter_map(|a| a["origin"]["remote"]["source_id"].as_u64()),
+        );
+        start_after = items.last().and_then(|a| a["id"].as_u64());
+    }
+}
+
+/// Wait until every sent attestation is queryable remotely; seconds from each send's commit.
+fn wait_remote(r: &Run, token: &str, sent: &[(u64, Instant)]) -> Result<Vec<f64>> {
+    let mut latencies: Vec<Option<f64>> = vec![None; sent.len()];
     r.net.wait_for(
-        &format!("attestation {id} on {REMOTE}"),
-        Duration::from_secs(120),
+        "the attestations on the remote chain",
+        Duration::from_secs(300),
         || {
-            let page = r.net.query(REMOTE, &remote, &query)?;
-            let found = page["attestations"].as_array().is_some_and(|a| {
-                a.iter()
-                    .any(|x| x["origin"]["remote"]["source_id"].as_u64() == Some(id))
-            });
-            Ok(found.then_some(()))
+            let have = remote_ids(r, token)?;
+            for (slot, (id, committed)) in latencies.iter_mut().zip(sent) {
+                if slot.is_none() && have.contains(id) {
+                    *slot = Some(committed.elapsed().as_secs_f64());
+                }
+            }
+            Ok(latencies.iter().all(Option::is_some).then_some(()))
         },
     )?;
-    let latency = committed.elapsed().as_secs_f64();
+    Ok(latencies.into_iter().flatten().collect())
+}
+
+/// Send over IBC and wait until the remote chain can be queried for it; seconds taken.
+fn send_and_wait(r: &mut Run, id: u64, token: &str, measure: bool) -> Result<f64> {
+    let committed = send(r, id, measure)?;
+    let latency = wait_remote(r, token, &[(id, committed)])?[0];
     if measure {
         let recv = r.net.search_txs(
             REMOTE,
@@ -348,21 +386,7 @@ fn dao(r: &mut Run) -> Result<()> {
 }
 
 fn lost_packets(r: &Run, token: &str, batch: usize) -> Result<usize> {
-    let remote = r.net.contract(REMOTE, "attestation");
-    let mut received = 0;
-    let mut start_after: Option<u64> = None;
-    loop {
-        let q = json!({"attestations_by_consent": {"source_chain": SOURCE, "consent_id": token, "limit": 30,
-            "start_after": start_after}});
-        let page = r.net.query(REMOTE, &remote, &q)?;
-        let items = page["attestations"].as_array().cloned().unwrap_or_default();
-        if items.is_empty() {
-            break;
-        }
-        received += items.len();
-        start_after = items.last().and_then(|a| a["id"].as_u64());
-    }
-    Ok(batch.saturating_sub(received))
+    Ok(batch.saturating_sub(remote_ids(r, token)?.len()))
 }
 
 fn collect_state(r: &mut Run, token: &str) -> Result<()> {
