@@ -64,7 +64,8 @@ def node(chain):
 def run(cmd, env=None, check=True, capture=True, input=None):
     res = subprocess.run(cmd, env=env, text=True, capture_output=capture, input=input)
     if check and res.returncode != 0:
-        raise Failure(f"{' '.join(map(str, cmd[:6]))} … failed:\n{res.stderr.strip()[-2000:] or res.stdout.strip()[-2000:]}")
+        detail = (res.stderr or res.stdout or "(output shown above)").strip()[-2000:]
+        raise Failure(f"{' '.join(map(str, cmd[:6]))} … failed:\n{detail}")
     return res
 
 
@@ -395,6 +396,7 @@ def up():
     d = load_deployment()
     if not HERMES_CONFIG.exists():
         write_hermes_config()
+        validate_hermes_config({})
         relayer_keys(h)
     connect(h, d)
     deploy(w, d, wasm, keys)
