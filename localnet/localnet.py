@@ -221,7 +221,7 @@ def hermes_config(attestation_ports=None):
         p = ports(chain)
         ports_list = (attestation_ports or {}).get(chain, [])
         chains += chain_tpl.substitute(
-            chain_id=chain, rpc_port=p["rpc"], grpc_port=p["grpc"], denom=DENOM,
+            chain_id=chain, rpc_port=p["rpc"], grpc_port=p["grpc"], denom=DENOM, key_store=LOCALNET / "hermes" / "keys",
             packet_filter=", ".join(f"['{port}', '*']" for port in ports_list))
     return Template((ROOT / "relayer-config" / "hermes.template.toml").read_text()).substitute(chains=chains)
 
@@ -263,6 +263,8 @@ def write_hermes_config(attestation_ports=None):
 
 def relayer_keys(h):
     for chain in CHAINS:
+        if (LOCALNET / "hermes" / "keys" / chain / "keyring-test" / "relayer.json").exists():
+            continue
         mnemonic = json.loads((home(chain) / "keys" / "relayer.json").read_text())["mnemonic"]
         mfile = LOCALNET / "hermes" / f"{chain}.mnemonic"
         mfile.write_text(mnemonic)
@@ -397,7 +399,7 @@ def up():
     if not HERMES_CONFIG.exists():
         write_hermes_config()
         validate_hermes_config({})
-        relayer_keys(h)
+    relayer_keys(h)
     connect(h, d)
     deploy(w, d, wasm, keys)
     ports_by_chain = {c: ["wasm." + d["chains"][c]["contracts"]["attestation"]] for c in CHAINS}
