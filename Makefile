@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 CONTRACTS := $(notdir $(wildcard contracts/*))
 
-.PHONY: help build wasm proofs-wasm schema fmt fmt-check clippy unit-test test bench clean \
+.PHONY: help build wasm proofs-wasm schema schema-check fmt fmt-check clippy unit-test test bench clean \
 	localnet localnet-status localnet-down localnet-reset e2e
 
 help: ## List the targets
@@ -21,8 +21,12 @@ proofs-wasm: ## Build the proofs verifier (no default features) for wasm32-unkno
 
 schema: ## Write each contract's JSON schema to contracts/<name>/schema/
 	@for c in $(CONTRACTS); do \
-	  (cd contracts/$$c && $(CARGO) run --quiet --locked --bin schema) || exit 1; \
+	  (cd contracts/$$c && $(CARGO) run --quiet --locked --bin $$c-schema) || exit 1; \
 	done
+
+schema-check: schema ## Fail if the committed schemas differ from the messages
+	@git diff --exit-code --stat -- contracts/*/schema || \
+	  { echo "schemas are out of date: run 'make schema' and commit"; exit 1; }
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
@@ -36,7 +40,7 @@ clippy:
 unit-test:
 	$(CARGO) test --workspace --locked
 
-test: fmt-check clippy unit-test proofs-wasm wasm ## fmt check, clippy -D warnings, all tests, wasm builds + check
+test: fmt-check clippy unit-test schema-check proofs-wasm wasm ## fmt check, clippy -D warnings, all tests, schemas current, wasm builds + check
 
 bench: ## Groth16 benchmarks (criterion) with a summary table
 	$(CARGO) bench --locked -p healthmesh-proofs --bench groth16

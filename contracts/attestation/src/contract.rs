@@ -6,7 +6,6 @@ use healthmesh_types::attestation::{
     AttestationStatus, ChannelState, ConfigResponse, Delivery, DeliveryStatus, ExecuteMsg,
     InstantiateMsg, MigrateMsg, Origin, QueryMsg, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS,
 };
-use healthmesh_types::migrate::ensure_upgrade;
 use healthmesh_types::validate;
 
 use crate::packet::{attestation_packet, encode};
@@ -229,9 +228,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let from = ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", from)
-        .add_attribute("to_version", CONTRACT_VERSION))
+    Ok(healthmesh_types::migrate::migrate(
+        deps.storage,
+        CONTRACT_NAME,
+        CONTRACT_VERSION,
+    )?)
 }

@@ -7,7 +7,6 @@ use healthmesh_types::consent::{
     ConsentRecord, ConsentStatus, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg,
     MAX_ATTRIBUTE_LEN, MAX_NOTE_LEN, MAX_PURPOSE_LEN, MAX_SCOPE,
 };
-use healthmesh_types::migrate::ensure_upgrade;
 use healthmesh_types::validate;
 
 use crate::access::evaluate;
@@ -257,9 +256,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let from = ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", from)
-        .add_attribute("to_version", CONTRACT_VERSION))
+    Ok(healthmesh_types::migrate::migrate(
+        deps.storage,
+        CONTRACT_NAME,
+        CONTRACT_VERSION,
+    )?)
 }

@@ -8,7 +8,6 @@ use healthmesh_types::governance::{
     CouncilConfig, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, StoredVotingSource,
     VotingSource, MAX_COUNCIL,
 };
-use healthmesh_types::migrate::ensure_upgrade;
 
 use crate::state::{
     Config, Council, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, COUNCIL, MEMBERS, MEMBERS_TOTAL,
@@ -233,9 +232,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let from = ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", from)
-        .add_attribute("to_version", CONTRACT_VERSION))
+    Ok(healthmesh_types::migrate::migrate(
+        deps.storage,
+        CONTRACT_NAME,
+        CONTRACT_VERSION,
+    )?)
 }

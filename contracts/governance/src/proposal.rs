@@ -140,24 +140,13 @@ pub fn propose(
         ))
 }
 
-fn add(tally: &mut Tally, vote: &Vote, power: Uint128) {
-    let slot = match vote {
+fn slot<'a>(tally: &'a mut Tally, vote: &Vote) -> &'a mut Uint128 {
+    match vote {
         Vote::Yes => &mut tally.yes,
         Vote::No => &mut tally.no,
         Vote::Abstain => &mut tally.abstain,
         Vote::Veto => &mut tally.veto,
-    };
-    *slot += power;
-}
-
-fn remove(tally: &mut Tally, vote: &Vote, power: Uint128) {
-    let slot = match vote {
-        Vote::Yes => &mut tally.yes,
-        Vote::No => &mut tally.no,
-        Vote::Abstain => &mut tally.abstain,
-        Vote::Veto => &mut tally.veto,
-    };
-    *slot -= power;
+    }
 }
 
 pub fn vote(
@@ -187,9 +176,9 @@ pub fn vote(
         if !config.allow_revote {
             return Err(ContractError::AlreadyVoted(id));
         }
-        remove(&mut proposal.tally, &previous.vote, previous.power);
+        *slot(&mut proposal.tally, &previous.vote) -= previous.power;
     }
-    add(&mut proposal.tally, &vote, power);
+    *slot(&mut proposal.tally, &vote) += power;
     VOTES.save(
         deps.storage,
         (id, &info.sender),

@@ -1,8 +1,8 @@
 use cosmwasm_std::{to_json_binary, Binary, Deps, Env, Order, StdResult};
 use cw_storage_plus::Bound;
 use healthmesh_types::governance::{
-    ConfigResponse, CouncilActionResponse, CouncilResponse, ProposalResponse, ProposalsResponse,
-    QueryMsg, VoteResponse, VotesResponse,
+    CouncilActionResponse, CouncilResponse, ProposalResponse, ProposalsResponse, QueryMsg,
+    VoteResponse, VotesResponse,
 };
 use healthmesh_types::pagination::clamp_limit;
 use healthmesh_types::staking::VotingPowerResponse;
@@ -15,15 +15,7 @@ use crate::ContractError;
 pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let binary = match msg {
-        QueryMsg::Config {} => to_json_binary(&ConfigResponse {
-            voting: config.voting,
-            threshold: config.threshold,
-            voting_period: config.voting_period,
-            timelock: config.timelock,
-            allow_revote: config.allow_revote,
-            veto_threshold: config.veto_threshold,
-            deposit: config.deposit,
-        })?,
+        QueryMsg::Config {} => to_json_binary(&config)?,
         QueryMsg::Proposal { proposal_id } => to_json_binary(&ProposalResponse {
             proposal: load_current(deps.storage, &config, &env.block, proposal_id)?,
         })?,

@@ -1,22 +1,10 @@
-use cosmwasm_std::{Addr, Decimal, Uint128};
+use cosmwasm_std::{Addr, Uint128};
 use cw_storage_plus::{Item, Map};
-use healthmesh_types::governance::{
-    CouncilActionInfo, DepositConfig, Proposal, StoredVotingSource, Threshold, VoteInfo,
-};
+pub use healthmesh_types::governance::Config;
+use healthmesh_types::governance::{CouncilActionInfo, Proposal, VoteInfo};
 
 pub const CONTRACT_NAME: &str = "crates.io:healthmesh-governance";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-#[cosmwasm_schema::cw_serde]
-pub struct Config {
-    pub voting: StoredVotingSource,
-    pub threshold: Threshold,
-    pub voting_period: u64,
-    pub timelock: u64,
-    pub allow_revote: bool,
-    pub veto_threshold: Decimal,
-    pub deposit: Option<DepositConfig>,
-}
 
 #[cosmwasm_schema::cw_serde]
 pub struct Council {

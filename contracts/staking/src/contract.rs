@@ -4,7 +4,6 @@ use cosmwasm_std::{
     Addr, BankMsg, Binary, Coin, Decimal, Deps, DepsMut, Env, Event, MessageInfo, Reply, Response,
     StdError, Storage, Uint128,
 };
-use healthmesh_types::migrate::ensure_upgrade;
 use healthmesh_types::staking::{
     Claim, Config, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SlashDestination, SlashRecord,
     StoredSlashDestination, MAX_CLAIMS_CAP, MAX_HOOKS,
@@ -433,9 +432,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let from = ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", from)
-        .add_attribute("to_version", CONTRACT_VERSION))
+    Ok(healthmesh_types::migrate::migrate(
+        deps.storage,
+        CONTRACT_NAME,
+        CONTRACT_VERSION,
+    )?)
 }

@@ -202,8 +202,9 @@ pub enum StoredVotingSource {
     Staking { contract: Addr },
 }
 
+/// The DAO's parameters (stored as such and returned by the `config` query).
 #[cw_serde]
-pub struct ConfigResponse {
+pub struct Config {
     pub voting: StoredVotingSource,
     pub threshold: Threshold,
     pub voting_period: u64,
@@ -212,6 +213,8 @@ pub struct ConfigResponse {
     pub veto_threshold: Decimal,
     pub deposit: Option<DepositConfig>,
 }
+
+pub type ConfigResponse = Config;
 
 #[cw_serde]
 pub enum Status {

@@ -1,7 +1,7 @@
 //! The migration rule every HealthMesh contract applies: same contract, same or newer
 //! version; then the stored cw2 version is updated.
 
-use cosmwasm_std::{StdError, Storage};
+use cosmwasm_std::{Response, StdError, Storage};
 use thiserror::Error;
 
 #[derive(Error, Debug, PartialEq)]
@@ -40,4 +40,18 @@ pub fn ensure_upgrade(
     }
     cw2::set_contract_version(storage, name, version)?;
     Ok(stored.version)
+}
+
+/// The whole `migrate` entry point of a HealthMesh contract: [`ensure_upgrade`], then a
+/// response naming both versions.
+pub fn migrate(
+    storage: &mut dyn Storage,
+    name: &str,
+    version: &str,
+) -> Result<Response, MigrateError> {
+    let from = ensure_upgrade(storage, name, version)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", from)
+        .add_attribute("to_version", version))
 }
