@@ -230,7 +230,7 @@ def validate_hermes_config(attestation_ports):
     """Check the rendered config with the ibc-relayer crate before Hermes uses it."""
     target = Path(os.environ.get("HEALTHMESH_CACHE", Path.home() / ".cache" / "healthmesh")) / "relayer-validate-target"
     manifest = ROOT / "relayer-config" / "validate" / "Cargo.toml"
-    log("building the relayer-config validator (ibc-relayer 0.29.5; first time only)")
+    log("relayer-config validator: building if needed (ibc-relayer 0.29.5, ~8 min the first time)")
     run(["cargo", "build", "--quiet", "--release", "--locked", "--manifest-path", str(manifest), "--target-dir",
          str(target)], capture=False)
     expected = [f"{chain}={ports[0]}" for chain, ports in attestation_ports.items()]
