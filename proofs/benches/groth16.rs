@@ -18,7 +18,7 @@ use healthmesh_proofs::prover::{prove, Opening};
 use healthmesh_proofs::statement::{
     commit, subject_key, AttributeCode, Context, Operator, Predicate, Statement,
 };
-use healthmesh_proofs::verifier::{verify_statement, NativePairing, Proof};
+use healthmesh_proofs::verifier::{verify_statement, NativePairing, PreparedVerifyingKey, Proof};
 use rand::rng;
 
 /// A chain of `n` squarings with the result as one public input: the cheapest circuit of a
@@ -181,6 +181,10 @@ fn main() {
         g.bench_function("predicate", |b| {
             b.iter(|| verify_statement(&NativePairing, &vk, black_box(&proof), &statement).unwrap())
         });
+        let pvk = PreparedVerifyingKey::new(&vk);
+        g.bench_function("prepared", |b| {
+            b.iter(|| pvk.verify_statement(black_box(&proof), &statement).unwrap())
+        });
         g.bench_function("decode_proof", |b| {
             b.iter(|| Proof::from_bytes(black_box(&proof)).unwrap())
         });
@@ -248,6 +252,12 @@ fn print_table(constraints: usize, pk_len: usize, vk_len: usize) {
     row(
         "verify (native)",
         ms("verify", "predicate"),
+        ms("verify", "baseline"),
+        "<= 3 ms",
+    );
+    row(
+        "verify (prepared key)",
+        ms("verify", "prepared"),
         ms("verify", "baseline"),
         "<= 3 ms",
     );

@@ -243,17 +243,7 @@ pub fn verify<B: PairingBackend>(
     proof: &Proof,
     public_inputs: &[Scalar],
 ) -> Result<(), Error> {
-    if vk.ic.len() != public_inputs.len() + 1 {
-        return Err(Error::InputCount {
-            ic: vk.ic.len(),
-            inputs: public_inputs.len(),
-        });
-    }
-    let l = public_inputs
-        .iter()
-        .zip(&vk.ic[1..])
-        .fold(G1Projective::from(vk.ic[0]), |acc, (x, p)| acc + p * x)
-        .to_affine();
+    let l = public_input_point(&vk.ic, public_inputs)?;
     let equal = backend
         .pairing_equality_points(
             &[proof.a, l, proof.c],
@@ -267,6 +257,63 @@ pub fn verify<B: PairingBackend>(
     } else {
         Err(Error::InvalidProof)
     }
+}
+
+/// A verifying key prepared once for repeated native verification (the gateway, the CLI):
+/// `e(α,β)` precomputed and `−γ`, `−δ` prepared for the Miller loop.
+pub struct PreparedVerifyingKey {
+    ic: Vec<G1Affine>,
+    alpha_beta: Gt,
+    neg_gamma: G2Prepared,
+    neg_delta: G2Prepared,
+}
+
+impl PreparedVerifyingKey {
+    pub fn new(vk: &VerifyingKey) -> Self {
+        PreparedVerifyingKey {
+            ic: vk.ic.clone(),
+            alpha_beta: bls12_381::pairing(&vk.alpha_g1, &vk.beta_g2),
+            neg_gamma: G2Prepared::from(-vk.gamma_g2),
+            neg_delta: G2Prepared::from(-vk.delta_g2),
+        }
+    }
+
+    /// The same check as [`verify`], natively: `e(A,B)·e(L,−γ)·e(C,−δ) = e(α,β)`.
+    pub fn verify(&self, proof: &Proof, public_inputs: &[Scalar]) -> Result<(), Error> {
+        let l = public_input_point(&self.ic, public_inputs)?;
+        let b = G2Prepared::from(proof.b);
+        let terms = [
+            (&proof.a, &b),
+            (&l, &self.neg_gamma),
+            (&proof.c, &self.neg_delta),
+        ];
+        let lhs = bls12_381::Bls12::multi_miller_loop(&terms).final_exponentiation();
+        if lhs == self.alpha_beta {
+            Ok(())
+        } else {
+            Err(Error::InvalidProof)
+        }
+    }
+
+    /// Verify a proof (192 bytes) of `statement`.
+    pub fn verify_statement(&self, proof: &[u8], statement: &Statement) -> Result<(), Error> {
+        self.verify(&Proof::from_bytes(proof)?, &[statement.public_input()?])
+    }
+}
+
+/// `L = IC₀ + Σ xᵢ·ICᵢ`: one G1 scalar multiplication per public input.
+fn public_input_point(ic: &[G1Affine], public_inputs: &[Scalar]) -> Result<G1Affine, Error> {
+    if ic.len() != public_inputs.len() + 1 {
+        return Err(Error::InputCount {
+            ic: ic.len(),
+            inputs: public_inputs.len(),
+        });
+    }
+    Ok(public_inputs
+        .iter()
+        .zip(&ic[1..])
+        .fold(G1Projective::from(ic[0]), |acc, (x, p)| acc + p * x)
+        .to_affine())
 }
 
 /// Verify a proof (192 bytes) of `statement` under `vk`.

@@ -9,7 +9,7 @@ use cosmwasm_std::Api;
 use healthmesh_proofs::prover::prove;
 use healthmesh_proofs::statement::{Operator, Predicate, Statement};
 use healthmesh_proofs::verifier::{
-    verify_statement, NativePairing, PairingBackend, VerifyingKey, PROOF_LEN,
+    verify_statement, NativePairing, PairingBackend, PreparedVerifyingKey, VerifyingKey, PROOF_LEN,
 };
 use healthmesh_proofs::Error;
 
@@ -29,10 +29,12 @@ impl PairingBackend for HostPairing {
     }
 }
 
-/// The verdict of both back-ends, which must agree.
+/// The verdict of both back-ends and of the prepared-key path, which must all agree.
 fn verdict(vk: &VerifyingKey, proof: &[u8], statement: &Statement) -> Result<(), Error> {
     let native = verify_statement(&NativePairing, vk, proof, statement);
     let host = verify_statement(&HostPairing(MockApi::default()), vk, proof, statement);
+    let prepared = PreparedVerifyingKey::new(vk).verify_statement(proof, statement);
+    assert_eq!(prepared, native, "prepared-key verification disagrees");
     match (&native, &host) {
         (Ok(()), Ok(())) | (Err(Error::InvalidProof), Err(Error::InvalidProof)) => {}
         (Err(a), Err(b)) if core::mem::discriminant(a) == core::mem::discriminant(b) => {}
