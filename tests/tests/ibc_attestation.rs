@@ -160,6 +160,19 @@ fn send(
     )
 }
 
+/// The patient withdraws consent `token_id` on `chain`.
+fn revoke_consent(chain: &mut Chain, token_id: &str) {
+    let (patient, consent_addr) = (chain.patient.clone(), chain.consent.clone());
+    let revoke = consent::ExecuteMsg::RevokeConsent {
+        token_id: token_id.into(),
+        reason: None,
+    };
+    chain
+        .app
+        .execute_contract(patient, consent_addr, &revoke, &[])
+        .unwrap();
+}
+
 fn deliveries(chain: &Chain, id: u64) -> Vec<DeliveryStatus> {
     let res: DeliveriesResponse = chain.query(&att::QueryMsg::Deliveries { attestation_id: id });
     res.deliveries.into_iter().map(|d| d.status).collect()
@@ -297,19 +310,7 @@ fn revocation_follows_the_attestation_to_every_chain() {
         ContractError::ConsentNotRevoked(a.token_id.clone())
     );
 
-    let (patient, consent_addr) = (w.genomics.patient.clone(), w.genomics.consent.clone());
-    w.genomics
-        .app
-        .execute_contract(
-            patient,
-            consent_addr,
-            &consent::ExecuteMsg::RevokeConsent {
-                token_id: a.token_id.clone(),
-                reason: None,
-            },
-            &[],
-        )
-        .unwrap();
+    revoke_consent(&mut w.genomics, &a.token_id);
     w.genomics.execute(&anyone, &propagate).unwrap();
     assert!(!is_attested(&w.genomics, &a.commitment));
     for (chain, link) in [
@@ -469,18 +470,7 @@ fn submission_requires_anchor_consent_and_the_right_context() {
     ));
 
     // A revoked consent.
-    w.genomics
-        .app
-        .execute_contract(
-            patient,
-            consent_addr,
-            &consent::ExecuteMsg::RevokeConsent {
-                token_id: a.token_id.clone(),
-                reason: None,
-            },
-            &[],
-        )
-        .unwrap();
+    revoke_consent(&mut w.genomics, &a.token_id);
     let err = w
         .genomics
         .execute(

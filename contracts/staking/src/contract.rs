@@ -170,7 +170,7 @@ fn stake_event(
         .add_attribute("bonded", bonded)
         .add_attribute(
             "active_attester",
-            (bonded >= config.min_bond && !bonded.is_zero()).to_string(),
+            config.is_active_attester(bonded).to_string(),
         )
 }
 

@@ -19,7 +19,7 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             to_json_binary(&StakeResponse {
                 pending_rewards: rewards::settled(deps.storage, &address, bonded)?.pending,
                 claims: CLAIMS.may_load(deps.storage, &address)?.unwrap_or_default(),
-                active_attester: !bonded.is_zero() && bonded >= config.min_bond,
+                active_attester: config.is_active_attester(bonded),
                 address,
                 bonded,
             })?
@@ -27,11 +27,11 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
         QueryMsg::IsActiveAttester { address } => {
             let address = deps.api.addr_validate(&address)?;
             let bonded = BONDS.may_load(deps.storage, &address)?.unwrap_or_default();
-            let min_bond = CONFIG.load(deps.storage)?.min_bond;
+            let config = CONFIG.load(deps.storage)?;
             to_json_binary(&IsActiveAttesterResponse {
-                active: !bonded.is_zero() && bonded >= min_bond,
+                active: config.is_active_attester(bonded),
                 bonded,
-                min_bond,
+                min_bond: config.min_bond,
             })?
         }
         QueryMsg::Claims { address } => {

@@ -158,6 +158,13 @@ pub enum StoredSlashDestination {
     Burn {},
 }
 
+impl Config {
+    /// The one rule for who may attest: a positive bond of at least `min_bond`.
+    pub fn is_active_attester(&self, bonded: Uint128) -> bool {
+        !bonded.is_zero() && bonded >= self.min_bond
+    }
+}
+
 pub type ConfigResponse = Config;
 
 #[cw_serde]
