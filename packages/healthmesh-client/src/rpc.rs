@@ -1,0 +1,266 @@
+//! One chain over its CometBFT RPC: status, account lookup, simulation, contract queries,
+//! broadcast and waiting for inclusion.
+
+use std::time::{Duration, Instant};
+
+use cosmrs::proto::cosmos::auth::v1beta1::{
+    BaseAccount, QueryAccountRequest, QueryAccountResponse,
+};
+use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
+use cosmrs::proto::cosmwasm::wasm::v1::{
+    QuerySmartContractStateRequest, QuerySmartContractStateResponse,
+};
+use cosmrs::proto::prost::Message;
+use cosmrs::tx::Fee;
+use cosmrs::Any;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tendermint_rpc::{Client, HttpClient};
+
+use crate::error::{ClientError, Result};
+use crate::events::{from_abci, TxOutcome};
+use crate::fees::{FeeSetting, GasSetting};
+use crate::keys::Key;
+use crate::tx::{sign, SignerData};
+
+pub struct ChainClient {
+    http: HttpClient,
+    pub url: String,
+    pub chain_id: String,
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeStatus {
+    pub chain_id: String,
+    pub height: u64,
+    pub block_time: String,
+    pub catching_up: bool,
+}
+
+/// How to pay for and wait on a transaction.
+#[derive(Debug, Clone)]
+pub struct TxOptions {
+    pub gas: GasSetting,
+    pub fee: FeeSetting,
+    pub memo: String,
+    pub timeout: Duration,
+}
+
+impl ChainClient {
+    pub fn new(url: &str, chain_id: &str, prefix: &str) -> Result<Self> {
+        let http = HttpClient::new(url).map_err(|e| ClientError::Unreachable {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(ChainClient {
+            http,
+            url: url.to_string(),
+            chain_id: chain_id.to_string(),
+            prefix: prefix.to_string(),
+        })
+    }
+
+    fn unreachable(&self, e: impl ToString) -> ClientError {
+        ClientError::Unreachable {
+            url: self.url.clone(),
+            reason: e.to_string(),
+        }
+    }
+
+    pub async fn status(&self) -> Result<NodeStatus> {
+        let status = self.http.status().await.map_err(|e| self.unreachable(e))?;
+        Ok(NodeStatus {
+            chain_id: status.node_info.network.to_string(),
+            height: status.sync_info.latest_block_height.value(),
+            block_time: status.sync_info.latest_block_time.to_rfc3339(),
+            catching_up: status.sync_info.catching_up,
+        })
+    }
+
+    /// Refuses to sign for a node that serves another chain than the one configured.
+    pub async fn ensure_chain_id(&self) -> Result<()> {
+        let actual = self.status().await?.chain_id;
+        if actual != self.chain_id {
+            return Err(ClientError::WrongChain {
+                url: self.url.clone(),
+                expected: self.chain_id.clone(),
+                actual,
+            });
+        }
+        Ok(())
+    }
+
+    async fn abci<Req: Message, Resp: Message + Default>(
+        &self,
+        path: &str,
+        req: &Req,
+    ) -> Result<Resp> {
+        let res = self
+            .http
+            .abci_query(Some(path.to_string()), req.encode_to_vec(), None, false)
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        if res.code.is_err() {
+            return Err(ClientError::QueryFailed {
+                path: path.to_string(),
+                code: res.code.value(),
+                log: res.log,
+            });
+        }
+        Resp::decode(res.value.as_slice()).map_err(|e| ClientError::decode(path, e))
+    }
+
+    /// (account number, sequence) of `address`.
+    pub async fn account(&self, address: &str) -> Result<(u64, u64)> {
+        let req = QueryAccountRequest {
+            address: address.to_string(),
+        };
+        let res: QueryAccountResponse =
+            match self.abci("/cosmos.auth.v1beta1.Query/Account", &req).await {
+                Err(ClientError::QueryFailed { log, .. }) if log.contains("not found") => {
+                    return Err(ClientError::AccountNotFound(address.to_string()))
+                }
+                other => other?,
+            };
+        let any = res
+            .account
+            .ok_or_else(|| ClientError::AccountNotFound(address.to_string()))?;
+        let base = BaseAccount::decode(any.value.as_slice())
+            .map_err(|e| ClientError::decode("account", e))?;
+        Ok((base.account_number, base.sequence))
+    }
+
+    /// Gas used by `tx_bytes` in a simulation.
+    pub async fn simulate(&self, tx_bytes: Vec<u8>) -> Result<u64> {
+        #[allow(deprecated)]
+        let req = SimulateRequest { tx: None, tx_bytes };
+        match self
+            .abci::<_, SimulateResponse>("/cosmos.tx.v1beta1.Service/Simulate", &req)
+            .await
+        {
+            Ok(res) => Ok(res.gas_info.map(|g| g.gas_used).unwrap_or_default()),
+            Err(ClientError::QueryFailed { log, .. }) => Err(ClientError::SimulationFailed(log)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A contract's smart query, with the contract's own message and response types.
+    pub async fn smart<Q: Serialize, R: DeserializeOwned>(
+        &self,
+        contract: &str,
+        msg: &Q,
+    ) -> Result<R> {
+        let req = QuerySmartContractStateRequest {
+            address: contract.to_string(),
+            query_data: serde_json::to_vec(msg).expect("query messages serialize"),
+        };
+        let res: QuerySmartContractStateResponse = self
+            .abci("/cosmwasm.wasm.v1.Query/SmartContractState", &req)
+            .await?;
+        serde_json::from_slice(&res.data)
+            .map_err(|e| ClientError::decode("contract query response", e))
+    }
+
+    /// Broadcasts (sync mode: CheckTx) and returns the hash.
+    pub async fn broadcast(&self, tx_bytes: Vec<u8>) -> Result<String> {
+        let res = self
+            .http
+            .broadcast_tx_sync(tx_bytes)
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        if res.code.is_err() {
+            return Err(ClientError::CheckTxFailed {
+                code: res.code.value(),
+                codespace: res.codespace,
+                log: res.log,
+            });
+        }
+        Ok(res.hash.to_string())
+    }
+
+    /// Polls until the transaction is in a block; a failed DeliverTx is an error.
+    pub async fn wait_for(&self, hash: &str, timeout: Duration) -> Result<TxOutcome> {
+        let parsed = hash
+            .parse()
+            .map_err(|e| ClientError::decode("tx hash", e))?;
+        let start = Instant::now();
+        loop {
+            if let Ok(res) = self.http.tx(parsed, false).await {
+                let r = res.tx_result;
+                if r.code.is_err() {
+                    return Err(ClientError::DeliverTxFailed {
+                        hash: hash.to_string(),
+                        height: res.height.value(),
+                        code: r.code.value(),
+                        codespace: r.codespace,
+                        log: r.log,
+                    });
+                }
+                return Ok(TxOutcome {
+                    hash: hash.to_string(),
+                    height: res.height.value(),
+                    gas_wanted: r.gas_wanted as u64,
+                    gas_used: r.gas_used as u64,
+                    events: from_abci(&r.events),
+                });
+            }
+            if start.elapsed() > timeout {
+                return Err(ClientError::InclusionTimeout(
+                    hash.to_string(),
+                    timeout.as_secs(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Account lookup, `--gas auto` simulation, signing, broadcast and wait. `progress` hears
+    /// each step ("simulating", "broadcasting", "waiting for inclusion of HASH").
+    pub async fn sign_and_broadcast(
+        &self,
+        key: &Key,
+        msgs: Vec<Any>,
+        options: &TxOptions,
+        progress: &dyn Fn(&str),
+    ) -> Result<TxOutcome> {
+        let address = key.address(&self.prefix)?;
+        let (account_number, sequence) = self.account(&address).await?;
+        let signer = SignerData {
+            chain_id: self.chain_id.clone(),
+            account_number,
+            sequence,
+        };
+        let simulated = match options.gas {
+            GasSetting::Auto { .. } => {
+                progress("simulating");
+                let probe = sign(
+                    key,
+                    msgs.clone(),
+                    &options.memo,
+                    Fee::from_amount_and_gas(options.fee.fee(0)?.amount[0].clone(), 0u64),
+                    &signer,
+                )?;
+                Some(self.simulate(probe.tx_bytes).await?)
+            }
+            GasSetting::Fixed(_) => None,
+        };
+        let gas_limit = options.gas.limit(simulated);
+        let signed = sign(
+            key,
+            msgs,
+            &options.memo,
+            options.fee.fee(gas_limit)?,
+            &signer,
+        )?;
+        progress("broadcasting");
+        let hash = self.broadcast(signed.tx_bytes).await?;
+        progress(&format!("waiting for inclusion of {hash}"));
+        self.wait_for(&hash, options.timeout).await
+    }
+
+    /// Raw access for indexers.
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+}
