@@ -58,6 +58,7 @@ localnet-reset: ## Stop and delete .localnet/
 	python3 localnet/localnet.py reset
 
 e2e: ## The mission end to end against the running localnet, with measured figures
+	$(CARGO) build --locked -p hmesh
 	$(CARGO) run --locked --release -p healthmesh-e2e
 
 clean: ## Remove build outputs

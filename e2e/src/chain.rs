@@ -106,6 +106,38 @@ impl Localnet {
         Ok(String::from_utf8(out.stdout)?)
     }
 
+    /// Runs `hmesh --chain CHAIN --keyring-backend test -o json ARGS…` (built by `make e2e`)
+    /// and parses its JSON output; a non-zero exit is an error carrying hmesh's message.
+    pub fn hmesh(&self, chain: &str, args: &[&str]) -> Result<Value> {
+        let bin = std::env::var("HMESH_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/hmesh")
+            });
+        let out = Command::new(&bin)
+            .args(["--chain", chain, "--keyring-backend", "test", "-o", "json"])
+            .args(args)
+            .output()
+            .with_context(|| format!("running {}", bin.display()))?;
+        if !out.status.success() {
+            bail!(
+                "hmesh {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        serde_json::from_slice(&out.stdout).context("hmesh printed no JSON")
+    }
+
+    /// A transaction through hmesh: `--from SENDER ARGS…`.
+    pub fn hmesh_tx(&self, chain: &str, sender: &str, args: &[&str]) -> Result<Tx> {
+        let mut all = vec!["--from", sender];
+        all.extend_from_slice(args);
+        let json = self.hmesh(chain, &all)?;
+        let gas_used = json["gas_used"].as_u64().context("gas_used")?;
+        Ok(Tx { json, gas_used })
+    }
+
     /// Execute `msg` on `contract` as `sender`, wait for inclusion, fail on a failed tx.
     pub fn execute(&self, chain: &str, sender: &str, contract: &str, msg: &Value) -> Result<Tx> {
         let msg = msg.to_string();

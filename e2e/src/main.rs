@@ -21,7 +21,7 @@ use healthmesh_proofs::prover::{prove, Opening};
 use healthmesh_proofs::statement::{
     commit, subject_key, AttributeCode, Context, Operator, Predicate, Statement,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 
 const SOURCE: &str = "genomics-1";
 const REMOTE: &str = "trials-1";
@@ -115,13 +115,24 @@ fn record(r: &mut Run, label: &str, tx: &chain::Tx) {
 }
 
 fn grant(r: &mut Run, dataset: &str) -> Result<String> {
-    let researcher = r.net.account(SOURCE, "researcher");
-    let msg = json!({"grant_consent": {"grantee": researcher, "dataset": dataset, "purpose": "trial-eligibility",
-                     "scope": ["hba1c"], "expires": {"never": {}}}});
-    let tx = r
-        .net
-        .execute(SOURCE, "patient", &r.net.contract(SOURCE, "consent"), &msg)?;
-    record(r, "grant_consent", &tx);
+    // Through hmesh: the patient signs the grant with the CLI.
+    let tx = r.net.hmesh_tx(
+        SOURCE,
+        "patient",
+        &[
+            "consent",
+            "grant",
+            "--grantee",
+            "researcher",
+            "--dataset",
+            dataset,
+            "--purpose",
+            "trial-eligibility",
+            "--scope",
+            "hba1c",
+        ],
+    )?;
+    record(r, "grant_consent (hmesh)", &tx);
     tx.attr("wasm-consent_granted", "token_id")
         .context("token id")
 }
@@ -299,43 +310,45 @@ fn revoke(r: &mut Run, token: &str) -> Result<()> {
     Ok(())
 }
 
+/// Propose → vote → execute, every step a transaction signed by `hmesh`.
 fn dao(r: &mut Run) -> Result<()> {
-    let governance = r.net.contract(SOURCE, "governance");
     let staking = r.net.contract(SOURCE, "staking");
     let update = json!({"update_config": {"min_bond": "1500000", "unbonding_period": null, "slashing_window": null,
         "max_claims": null, "slash_destination": null}});
-    let msg = json!({"wasm": {"execute": {"contract_addr": staking, "msg": base64(update.to_string().as_bytes()),
-        "funds": []}}});
-    let propose = json!({"propose": {"title": "Raise the attester minimum bond",
-        "description": "e2e: 1.5 STAKE minimum", "msgs": [msg]}});
-    let tx = r.net.execute(SOURCE, "dao-1", &governance, &propose)?;
-    record(r, "dao propose", &tx);
-    let id: u64 = tx
+    let msgs = json!([{"wasm": {"execute": {"contract_addr": staking, "msg": base64(update.to_string().as_bytes()),
+        "funds": []}}}]);
+    let file = std::env::temp_dir().join(format!("hmesh-e2e-msgs-{}.json", std::process::id()));
+    std::fs::write(&file, msgs.to_string())?;
+    let file = file.to_string_lossy().to_string();
+    let tx = r.net.hmesh_tx(
+        SOURCE,
+        "dao-1",
+        &[
+            "dao",
+            "propose",
+            "--title",
+            "Raise the attester minimum bond",
+            "--description",
+            "e2e: 1.5 STAKE minimum",
+            "--msgs",
+            &file,
+        ],
+    )?;
+    record(r, "dao propose (hmesh)", &tx);
+    let id = tx
         .attr("wasm-proposal_created", "proposal_id")
-        .context("proposal id")?
-        .parse()?;
+        .context("proposal id")?;
     for voter in ["dao-1", "dao-2"] {
-        let tx = r.net.execute(
-            SOURCE,
-            voter,
-            &governance,
-            &json!({"vote": {"proposal_id": id, "vote": "yes"}}),
-        )?;
-        record(r, "dao vote", &tx);
+        let tx = r
+            .net
+            .hmesh_tx(SOURCE, voter, &["dao", "vote", &id, "yes"])?;
+        record(r, "dao vote (hmesh)", &tx);
     }
-    let status = |r: &Run| -> Result<Value> {
-        Ok(r.net.query(
-            SOURCE,
-            &governance,
-            &json!({"proposal": {"proposal_id": id}}),
-        )?["proposal"]
-            .clone())
-    };
     let proposal = r.net.wait_for(
         "the proposal to pass and leave its timelock",
         Duration::from_secs(120),
         || {
-            let p = status(r)?;
+            let p = r.net.hmesh(SOURCE, &["dao", "show", &id])?["proposal"].clone();
             let executable_at: u128 = p["executable_at"]
                 .as_str()
                 .and_then(|t| t.parse().ok())
@@ -351,13 +364,8 @@ fn dao(r: &mut Run) -> Result<()> {
         "proposal {id}: {}",
         proposal["status"]
     );
-    let tx = r.net.execute(
-        SOURCE,
-        "dao-3",
-        &governance,
-        &json!({"execute": {"proposal_id": id}}),
-    )?;
-    record(r, "dao execute", &tx);
+    let tx = r.net.hmesh_tx(SOURCE, "dao-3", &["dao", "execute", &id])?;
+    record(r, "dao execute (hmesh)", &tx);
     let config = r.net.query(SOURCE, &staking, &json!({"config": {}}))?;
     if config["min_bond"] != "1500000" {
         bail!(
@@ -365,7 +373,15 @@ fn dao(r: &mut Run) -> Result<()> {
             config["min_bond"]
         );
     }
-    println!("   proposal {id} passed by vote and executed (min_bond now 1500000)");
+    // A proposal that does not exist is a clear, non-zero hmesh error.
+    let missing = r.net.hmesh(SOURCE, &["dao", "show", "999999"]);
+    ensure!(
+        missing
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("proposal 999999 not found")),
+        "hmesh dao show 999999: {missing:?}"
+    );
+    println!("   proposal {id} passed by hmesh votes and executed (min_bond now 1500000)");
     Ok(())
 }
 

@@ -42,6 +42,8 @@ pub enum ClientError {
         code: u32,
         log: String,
     },
+    #[error("contract {contract} refused the query: {message}")]
+    ContractQuery { contract: String, message: String },
     #[error("simulation failed: {0}")]
     SimulationFailed(String),
     #[error("transaction rejected before inclusion (code {code}, codespace '{codespace}'): {log}")]

@@ -7,7 +7,13 @@ use serde::Serialize;
 pub struct Event {
     #[serde(rename = "type")]
     pub kind: String,
-    pub attributes: Vec<(String, String)>,
+    pub attributes: Vec<Attribute>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Attribute {
+    pub key: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -26,8 +32,8 @@ impl TxOutcome {
             .iter()
             .filter(|e| e.kind == kind)
             .flat_map(|e| e.attributes.iter())
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
+            .find(|a| a.key == key)
+            .map(|a| a.value.clone())
     }
 
     /// The contracts' own events: `wasm` and `wasm-*`.
@@ -47,11 +53,9 @@ pub fn from_abci(events: &[tendermint::abci::Event]) -> Vec<Event> {
             attributes: e
                 .attributes
                 .iter()
-                .map(|a| {
-                    (
-                        a.key_str().unwrap_or_default().to_string(),
-                        a.value_str().unwrap_or_default().to_string(),
-                    )
+                .map(|a| Attribute {
+                    key: a.key_str().unwrap_or_default().to_string(),
+                    value: a.value_str().unwrap_or_default().to_string(),
                 })
                 .collect(),
         })

@@ -23,6 +23,27 @@ use crate::fees::{FeeSetting, GasSetting};
 use crate::keys::Key;
 use crate::tx::{sign, SignerData};
 
+/// The contract's own words from a wasmd query error log
+/// ("proposal 9 not found: query wasm contract failed: unknown request").
+fn contract_message(log: &str) -> String {
+    log.split(": query wasm contract failed")
+        .next()
+        .unwrap_or(log)
+        .to_string()
+}
+
+/// The failing message's own error from a simulation log ("… message index: 0: already
+/// voted …: execute wasm contract failed [keeper.go:452] with gas used …").
+fn failure_reason(log: &str) -> String {
+    let tail = log.split_once("message index: ").map_or(log, |(_, rest)| {
+        rest.split_once(": ").map_or(rest, |(_, reason)| reason)
+    });
+    tail.split(": execute wasm contract failed")
+        .next()
+        .unwrap_or(tail)
+        .to_string()
+}
+
 pub struct ChainClient {
     http: HttpClient,
     pub url: String,
@@ -140,7 +161,9 @@ impl ChainClient {
             .await
         {
             Ok(res) => Ok(res.gas_info.map(|g| g.gas_used).unwrap_or_default()),
-            Err(ClientError::QueryFailed { log, .. }) => Err(ClientError::SimulationFailed(log)),
+            Err(ClientError::QueryFailed { log, .. }) => {
+                Err(ClientError::SimulationFailed(failure_reason(&log)))
+            }
             Err(e) => Err(e),
         }
     }
@@ -155,9 +178,18 @@ impl ChainClient {
             address: contract.to_string(),
             query_data: serde_json::to_vec(msg).expect("query messages serialize"),
         };
-        let res: QuerySmartContractStateResponse = self
+        let res: QuerySmartContractStateResponse = match self
             .abci("/cosmwasm.wasm.v1.Query/SmartContractState", &req)
-            .await?;
+            .await
+        {
+            Err(ClientError::QueryFailed { log, .. }) => {
+                return Err(ClientError::ContractQuery {
+                    contract: contract.to_string(),
+                    message: contract_message(&log),
+                })
+            }
+            other => other?,
+        };
         serde_json::from_slice(&res.data)
             .map_err(|e| ClientError::decode("contract query response", e))
     }
@@ -262,5 +294,20 @@ impl ChainClient {
     /// Raw access for indexers.
     pub fn http(&self) -> &HttpClient {
         &self.http
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_errors_are_reduced_to_the_contracts_words() {
+        let sim = "rpc error: code = Unknown desc = failed to execute message; message index: 0: \
+            already voted on proposal 3: execute wasm contract failed [keeper.go:452] with gas used: '1': unknown request";
+        assert_eq!(failure_reason(sim), "already voted on proposal 3");
+        assert_eq!(failure_reason("out of gas"), "out of gas");
+        let query = "proposal 999 not found: query wasm contract failed: unknown request";
+        assert_eq!(contract_message(query), "proposal 999 not found");
     }
 }

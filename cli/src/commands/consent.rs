@@ -1,0 +1,207 @@
+//! `hmesh consent …`: the consent contract.
+
+use anyhow::{bail, Result};
+use clap::Subcommand;
+use cosmwasm_std::Timestamp;
+use cw_utils::Expiration;
+use healthmesh_types::consent::{
+    CheckAccessResponse, ConsentResponse, ConsentsResponse, ExecuteMsg, QueryMsg,
+};
+
+use super::parse_hex;
+use crate::context::{Ctx, GlobalArgs};
+use crate::output::{print_tx, print_value};
+
+#[derive(Subcommand)]
+pub enum ConsentCommand {
+    /// Grant a grantee (researcher) access to a dataset for one purpose and scope. Signed by
+    /// the patient; prints the new token id.
+    Grant {
+        /// Grantee address (or localnet role name).
+        #[arg(long)]
+        grantee: String,
+        /// Dataset commitment, hex.
+        #[arg(long)]
+        dataset: String,
+        #[arg(long)]
+        purpose: String,
+        /// Attribute codes covered, comma separated (e.g. hba1c,age).
+        #[arg(long, value_delimiter = ',', required = true)]
+        scope: Vec<String>,
+        /// Expire this many seconds from now (default: never).
+        #[arg(long, conflicts_with = "expires_at_height")]
+        expires_in: Option<u64>,
+        /// Expire at this block height.
+        #[arg(long)]
+        expires_at_height: Option<u64>,
+    },
+    /// Revoke a consent token (the record is kept, marked revoked).
+    Revoke {
+        token_id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Record a use of a consent token (by its grantee).
+    RecordAccess {
+        token_id: String,
+        #[arg(long)]
+        attribute: String,
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    /// List consent tokens by patient, grantee or dataset (default: patient = --from).
+    List {
+        #[arg(long, conflicts_with_all = ["grantee", "dataset"])]
+        patient: Option<String>,
+        #[arg(long, conflicts_with = "dataset")]
+        grantee: Option<String>,
+        #[arg(long)]
+        dataset: Option<String>,
+        #[arg(long)]
+        start_after: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Ask the consent contract whether a grantee may use an attribute of a dataset.
+    Check {
+        #[arg(long)]
+        grantee: String,
+        #[arg(long)]
+        dataset: String,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        attribute: String,
+        #[arg(long)]
+        token_id: Option<String>,
+        #[arg(long)]
+        patient: Option<String>,
+    },
+    /// Show one consent token.
+    Show { token_id: String },
+}
+
+pub async fn run(g: &GlobalArgs, command: ConsentCommand) -> Result<()> {
+    let ctx = Ctx::new(g)?;
+    let consent = ctx.contract("consent")?;
+    let msg = match command {
+        ConsentCommand::Grant {
+            grantee,
+            dataset,
+            purpose,
+            scope,
+            expires_in,
+            expires_at_height,
+        } => {
+            let expires = match (expires_in, expires_at_height) {
+                (Some(secs), _) => {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)?
+                        .as_secs();
+                    Expiration::AtTime(Timestamp::from_seconds(now.saturating_add(secs)))
+                }
+                (None, Some(height)) => Expiration::AtHeight(height),
+                (None, None) => Expiration::Never {},
+            };
+            ExecuteMsg::GrantConsent {
+                grantee: ctx.address(&grantee)?.to_string(),
+                dataset: parse_hex("--dataset", &dataset)?,
+                purpose,
+                scope,
+                expires,
+            }
+        }
+        ConsentCommand::Revoke { token_id, reason } => {
+            ExecuteMsg::RevokeConsent { token_id, reason }
+        }
+        ConsentCommand::RecordAccess {
+            token_id,
+            attribute,
+            reference,
+        } => ExecuteMsg::RecordAccess {
+            token_id,
+            attribute,
+            reference,
+        },
+        ConsentCommand::List {
+            patient,
+            grantee,
+            dataset,
+            start_after,
+            limit,
+        } => {
+            let q = match (patient, grantee, dataset) {
+                (_, Some(g), _) => QueryMsg::GrantsByGrantee {
+                    grantee: ctx.address(&g)?.to_string(),
+                    start_after,
+                    limit,
+                },
+                (_, _, Some(d)) => QueryMsg::GrantsByDataset {
+                    dataset: parse_hex("--dataset", &d)?,
+                    start_after,
+                    limit,
+                },
+                (Some(p), _, _) => QueryMsg::GrantsByPatient {
+                    patient: ctx.address(&p)?.to_string(),
+                    start_after,
+                    limit,
+                },
+                (None, None, None) => {
+                    let Ok(key) = ctx.signer() else {
+                        bail!("pass --patient, --grantee or --dataset (or --from to list your own grants)");
+                    };
+                    QueryMsg::GrantsByPatient {
+                        patient: key.address(&ctx.info.bech32_prefix)?,
+                        start_after,
+                        limit,
+                    }
+                }
+            };
+            let page: ConsentsResponse = ctx.query(&consent, &q).await?;
+            print_value(&page);
+            return Ok(());
+        }
+        ConsentCommand::Check {
+            grantee,
+            dataset,
+            purpose,
+            attribute,
+            token_id,
+            patient,
+        } => {
+            let patient = patient
+                .map(|p| ctx.address(&p).map(|a| a.to_string()))
+                .transpose()?;
+            let q = QueryMsg::CheckAccess {
+                grantee: ctx.address(&grantee)?.to_string(),
+                dataset: parse_hex("--dataset", &dataset)?,
+                purpose,
+                attribute,
+                token_id,
+                patient,
+            };
+            let answer: CheckAccessResponse = ctx.query(&consent, &q).await?;
+            if ctx.json() {
+                print_value(&answer);
+            } else if answer.allowed {
+                println!("allowed (token {})", answer.token_id.unwrap_or_default());
+            } else {
+                println!(
+                    "denied: {}",
+                    serde_json::to_value(&answer.reason)?
+                        .as_str()
+                        .unwrap_or("unknown")
+                );
+            }
+            return Ok(());
+        }
+        ConsentCommand::Show { token_id } => {
+            let c: ConsentResponse = ctx.query(&consent, &QueryMsg::Consent { token_id }).await?;
+            print_value(&c);
+            return Ok(());
+        }
+    };
+    let outcome = ctx.execute(&consent, &msg, vec![]).await?;
+    print_tx(&outcome, ctx.json());
+    Ok(())
+}

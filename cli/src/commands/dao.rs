@@ -1,0 +1,357 @@
+//! `hmesh dao …` and `hmesh council …`: the governance contract.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Subcommand, ValueEnum};
+use cosmwasm_std::{to_json_binary, Binary, CosmosMsg, Decimal, WasmMsg};
+use healthmesh_types::attestation::ExecuteMsg as AttestationMsg;
+use healthmesh_types::governance::{
+    ConfigResponse, CouncilAction, CouncilActionResponse, CouncilResponse, ExecuteMsg,
+    ProposalResponse, ProposalsResponse, QueryMsg, Vote, VotesResponse,
+};
+use healthmesh_types::pause::{PausableExecuteMsg, PauseMsg};
+use healthmesh_types::staking::{ExecuteMsg as StakingMsg, VotingPowerResponse};
+
+use super::read_file;
+use crate::context::{Ctx, GlobalArgs};
+use crate::output::{print_tx, print_value};
+
+#[derive(Subcommand)]
+pub enum DaoCommand {
+    /// Submit a proposal. Its messages come from --msgs FILE (a JSON array of CosmosMsg)
+    /// and/or typed shortcuts; the configured deposit is attached automatically.
+    Propose {
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// JSON file with an array of CosmosMsg, e.g. [{"wasm":{"execute":{…}}}].
+        #[arg(long)]
+        msgs: Option<PathBuf>,
+        /// Slash this attester's bond (address or role name) by --ratio.
+        #[arg(long, requires = "ratio")]
+        slash: Option<String>,
+        /// Fraction to slash, e.g. 0.1.
+        #[arg(long)]
+        ratio: Option<Decimal>,
+        /// Pause this contract (name from the deployment, or address).
+        #[arg(long)]
+        pause: Option<String>,
+        /// Unpause this contract.
+        #[arg(long)]
+        unpause: Option<String>,
+        /// Register this verifying key file (HMVK) with the attestation contract.
+        #[arg(long)]
+        set_vk: Option<PathBuf>,
+        /// Reason recorded with a slash or pause.
+        #[arg(long, default_value = "governance proposal")]
+        reason: String,
+    },
+    /// Vote on an open proposal.
+    Vote {
+        proposal_id: u64,
+        #[arg(value_enum)]
+        vote: VoteArg,
+    },
+    /// Execute a passed proposal after its timelock.
+    Execute { proposal_id: u64 },
+    /// Close a rejected or expired proposal (refunds the deposit by policy).
+    Close { proposal_id: u64 },
+    /// List proposals, newest first.
+    List {
+        #[arg(long)]
+        start_after: Option<u64>,
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Oldest first.
+        #[arg(long)]
+        oldest_first: bool,
+    },
+    /// Show one proposal.
+    Show { proposal_id: u64 },
+    /// Votes cast on a proposal.
+    Votes {
+        proposal_id: u64,
+        #[arg(long)]
+        start_after: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Voting power of an address (default: --from) at a height (default: latest).
+    Power {
+        address: Option<String>,
+        #[arg(long)]
+        height: Option<u64>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum VoteArg {
+    Yes,
+    No,
+    Abstain,
+    Veto,
+}
+
+impl From<VoteArg> for Vote {
+    fn from(v: VoteArg) -> Self {
+        match v {
+            VoteArg::Yes => Vote::Yes,
+            VoteArg::No => Vote::No,
+            VoteArg::Abstain => Vote::Abstain,
+            VoteArg::Veto => Vote::Veto,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum CouncilCommand {
+    /// Propose (and approve) pausing a contract.
+    Pause {
+        contract: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Propose (and approve) lifting a pause.
+    Unpause { contract: String },
+    /// Propose (and approve) vetoing a proposal in its timelock.
+    Veto { proposal_id: u64 },
+    /// Approve a pending council action; it executes at the threshold.
+    Approve { action_id: u64 },
+    /// Show a council action and its approvals.
+    Show { action_id: u64 },
+    /// Council members and threshold.
+    Members,
+}
+
+pub async fn run(g: &GlobalArgs, command: DaoCommand) -> Result<()> {
+    let ctx = Ctx::new(g)?;
+    let governance = ctx.contract("governance")?;
+    let msg = match command {
+        DaoCommand::Propose {
+            title,
+            description,
+            msgs,
+            slash,
+            ratio,
+            pause,
+            unpause,
+            set_vk,
+            reason,
+        } => {
+            let mut all = match msgs {
+                Some(path) => parse_msgs_file(&path)?,
+                None => vec![],
+            };
+            if let (Some(attester), Some(ratio)) = (slash, ratio) {
+                let attester = ctx.address(&attester)?.to_string();
+                let slash = StakingMsg::Slash {
+                    attester,
+                    ratio,
+                    reason: reason.clone(),
+                };
+                all.push(wasm_execute(ctx.contract("staking")?.as_ref(), &slash)?);
+            }
+            if let Some(contract) = pause {
+                let msg = PausableExecuteMsg::Pausable(PauseMsg::Pause {
+                    reason: reason.clone(),
+                });
+                all.push(wasm_execute(
+                    ctx.contract_or_address(&contract)?.as_ref(),
+                    &msg,
+                )?);
+            }
+            if let Some(contract) = unpause {
+                let msg = PausableExecuteMsg::Pausable(PauseMsg::Unpause {});
+                all.push(wasm_execute(
+                    ctx.contract_or_address(&contract)?.as_ref(),
+                    &msg,
+                )?);
+            }
+            if let Some(path) = set_vk {
+                let vk = read_file(&path)?;
+                healthmesh_proofs::verifier::VerifyingKey::from_bytes(&vk).map_err(|e| {
+                    anyhow::anyhow!("{} is not a verifying key: {e}", path.display())
+                })?;
+                let msg = AttestationMsg::SetVerifyingKey {
+                    vk: Binary::new(vk),
+                };
+                all.push(wasm_execute(ctx.contract("attestation")?.as_ref(), &msg)?);
+            }
+            if all.is_empty() {
+                bail!("a proposal needs messages: pass --msgs FILE or a shortcut (--slash, --pause, --unpause, --set-vk)");
+            }
+            let config: ConfigResponse = ctx.query(&governance, &QueryMsg::Config {}).await?;
+            let funds = match config.deposit {
+                Some(d) => vec![cosmrs::Coin {
+                    denom: d
+                        .amount
+                        .denom
+                        .parse()
+                        .map_err(|e: cosmrs::ErrorReport| anyhow::anyhow!("{e}"))?,
+                    amount: d.amount.amount.u128(),
+                }],
+                None => vec![],
+            };
+            let outcome = ctx
+                .execute(
+                    &governance,
+                    &ExecuteMsg::Propose {
+                        title,
+                        description,
+                        msgs: all,
+                    },
+                    funds,
+                )
+                .await?;
+            print_tx(&outcome, ctx.json());
+            return Ok(());
+        }
+        DaoCommand::Vote { proposal_id, vote } => ExecuteMsg::Vote {
+            proposal_id,
+            vote: vote.into(),
+        },
+        DaoCommand::Execute { proposal_id } => ExecuteMsg::Execute { proposal_id },
+        DaoCommand::Close { proposal_id } => ExecuteMsg::Close { proposal_id },
+        DaoCommand::List {
+            start_after,
+            limit,
+            oldest_first,
+        } => {
+            let q = QueryMsg::ListProposals {
+                start_after,
+                limit,
+                reverse: Some(!oldest_first),
+            };
+            let page: ProposalsResponse = ctx.query(&governance, &q).await?;
+            if ctx.json() {
+                print_value(&page);
+            } else {
+                println!(
+                    "{:>4}  {:<16} {:>12} {:>12}  TITLE",
+                    "ID", "STATUS", "YES", "NO"
+                );
+                for p in page.proposals {
+                    let status = serde_json::to_value(&p.status)?;
+                    println!(
+                        "{:>4}  {:<16} {:>12} {:>12}  {}",
+                        p.id,
+                        status.as_str().unwrap_or("?"),
+                        p.tally.yes,
+                        p.tally.no,
+                        p.title
+                    );
+                }
+            }
+            return Ok(());
+        }
+        DaoCommand::Show { proposal_id } => {
+            let p: ProposalResponse = ctx
+                .query(&governance, &QueryMsg::Proposal { proposal_id })
+                .await?;
+            print_value(&p);
+            return Ok(());
+        }
+        DaoCommand::Votes {
+            proposal_id,
+            start_after,
+            limit,
+        } => {
+            let v: VotesResponse = ctx
+                .query(
+                    &governance,
+                    &QueryMsg::Votes {
+                        proposal_id,
+                        start_after,
+                        limit,
+                    },
+                )
+                .await?;
+            print_value(&v);
+            return Ok(());
+        }
+        DaoCommand::Power { address, height } => {
+            let address = match address {
+                Some(a) => ctx.address(&a)?.to_string(),
+                None => ctx.signer()?.address(&ctx.info.bech32_prefix)?,
+            };
+            let p: VotingPowerResponse = ctx
+                .query(
+                    &governance,
+                    &QueryMsg::VotingPowerAtHeight { address, height },
+                )
+                .await?;
+            print_value(&p);
+            return Ok(());
+        }
+    };
+    let outcome = ctx.execute(&governance, &msg, vec![]).await?;
+    print_tx(&outcome, ctx.json());
+    Ok(())
+}
+
+pub async fn run_council(g: &GlobalArgs, command: CouncilCommand) -> Result<()> {
+    let ctx = Ctx::new(g)?;
+    let governance = ctx.contract("governance")?;
+    let msg = match command {
+        CouncilCommand::Pause { contract, reason } => {
+            let contract = ctx.contract_or_address(&contract)?.to_string();
+            ExecuteMsg::CouncilPropose {
+                action: CouncilAction::Pause { contract, reason },
+            }
+        }
+        CouncilCommand::Unpause { contract } => {
+            let contract = ctx.contract_or_address(&contract)?.to_string();
+            ExecuteMsg::CouncilPropose {
+                action: CouncilAction::Unpause { contract },
+            }
+        }
+        CouncilCommand::Veto { proposal_id } => ExecuteMsg::CouncilPropose {
+            action: CouncilAction::Veto { proposal_id },
+        },
+        CouncilCommand::Approve { action_id } => ExecuteMsg::CouncilApprove { action_id },
+        CouncilCommand::Show { action_id } => {
+            let a: CouncilActionResponse = ctx
+                .query(&governance, &QueryMsg::CouncilAction { action_id })
+                .await?;
+            print_value(&a);
+            return Ok(());
+        }
+        CouncilCommand::Members => {
+            let c: CouncilResponse = ctx.query(&governance, &QueryMsg::Council {}).await?;
+            print_value(&c);
+            return Ok(());
+        }
+    };
+    let outcome = ctx.execute(&governance, &msg, vec![]).await?;
+    print_tx(&outcome, ctx.json());
+    Ok(())
+}
+
+/// A `WasmMsg::Execute` for a proposal, carrying a contract's own message type.
+fn wasm_execute<M: serde::Serialize>(contract: &str, msg: &M) -> Result<CosmosMsg> {
+    Ok(CosmosMsg::Wasm(WasmMsg::Execute {
+        contract_addr: contract.to_string(),
+        msg: to_json_binary(msg)?,
+        funds: vec![],
+    }))
+}
+
+/// A JSON array of `CosmosMsg` (a single message is accepted too).
+pub fn parse_msgs_file(path: &std::path::Path) -> Result<Vec<CosmosMsg>> {
+    let bytes = read_file(path)?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    let list = match value {
+        serde_json::Value::Array(items) => items,
+        single => vec![single],
+    };
+    list.into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            serde_json::from_value::<CosmosMsg>(m)
+                .with_context(|| format!("{}: message {i} is not a CosmosMsg", path.display()))
+        })
+        .collect()
+}
