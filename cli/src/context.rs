@@ -133,6 +133,21 @@ impl GlobalArgs {
         Keyring::new(dir, backend)
     }
 
+    /// The `--from` key, unlocked (prompting for the passphrase if needed).
+    pub fn signer(&self) -> Result<Key> {
+        let name = self
+            .from
+            .as_deref()
+            .ok_or_else(|| anyhow!("this command signs: pass --from KEY"))?;
+        let ring = self.keyring();
+        let passphrase = if ring.needs_passphrase(name)? {
+            Some(self.passphrase(&format!("unlock key '{name}'"))?)
+        } else {
+            None
+        };
+        Ok(ring.get(name, passphrase.as_deref())?)
+    }
+
     pub fn passphrase(&self, purpose: &str) -> Result<String> {
         if let Some(path) = &self.passphrase_file {
             let text = std::fs::read_to_string(path)
@@ -211,18 +226,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn signer(&self) -> Result<Key> {
-        let name = self
-            .args
-            .from
-            .as_deref()
-            .ok_or_else(|| anyhow!("this command signs a transaction: pass --from KEY"))?;
-        let ring = self.args.keyring();
-        let passphrase = if ring.needs_passphrase(name)? {
-            Some(self.args.passphrase(&format!("unlock key '{name}'"))?)
-        } else {
-            None
-        };
-        Ok(ring.get(name, passphrase.as_deref())?)
+        self.args.signer()
     }
 
     pub fn tx_options(&self) -> Result<TxOptions> {

@@ -8,7 +8,7 @@ mod output;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use commands::{attest, chain, consent, dao, keys, stake};
+use commands::{attest, chain, consent, dao, keys, research, stake};
 use context::GlobalArgs;
 
 /// HealthMesh: consent, staking, governance and attestations across the HealthMesh chains.
@@ -53,6 +53,20 @@ enum Command {
     /// Chain information: status of the configured chains.
     #[command(subcommand)]
     Chain(chain::ChainCommand),
+    /// Researcher queries to the research gateway, signed with your key: count, get, list,
+    /// verify, check.
+    Research {
+        /// Gateway URL.
+        #[arg(
+            long,
+            env = "HMESH_GATEWAY",
+            default_value = "http://127.0.0.1:50151",
+            global = true
+        )]
+        gateway: String,
+        #[command(subcommand)]
+        command: research::ResearchCommand,
+    },
     /// Print shell completions, e.g. `hmesh completions bash > /etc/bash_completion.d/hmesh`.
     Completions {
         #[arg(value_enum)]
@@ -83,6 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stake(c) => stake::run(&g, c).await,
         Command::Attest(c) => attest::run(&g, c).await,
         Command::Chain(c) => chain::run(&g, c).await,
+        Command::Research { gateway, command } => research::run(&g, &gateway, command).await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hmesh", &mut std::io::stdout());
             Ok(())

@@ -32,6 +32,14 @@ pub enum KeysCommand {
         #[arg(long = "bech32-prefix")]
         bech32_prefix: Option<String>,
     },
+    /// Print a key's raw secp256k1 private key as hex, for clients in other languages (e.g.
+    /// the Python research client). Anyone holding it controls the account.
+    Export {
+        name: String,
+        /// Required: acknowledges that the secret is printed in the clear.
+        #[arg(long)]
+        unsafe_export_private_key: bool,
+    },
     /// Delete a key file.
     Delete {
         name: String,
@@ -117,6 +125,20 @@ pub fn run(g: &GlobalArgs, command: KeysCommand) -> Result<()> {
             } else {
                 println!("{address}");
             }
+        }
+        KeysCommand::Export {
+            name,
+            unsafe_export_private_key,
+        } => {
+            if !unsafe_export_private_key {
+                bail!("exporting prints the private key in the clear: pass --unsafe-export-private-key to confirm");
+            }
+            let passphrase = if ring.needs_passphrase(&name)? {
+                Some(g.passphrase(&format!("unlock key '{name}'"))?)
+            } else {
+                None
+            };
+            println!("{}", ring.get(&name, passphrase.as_deref())?.secret_hex());
         }
         KeysCommand::Delete { name, yes } => {
             if !yes {

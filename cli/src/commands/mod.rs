@@ -3,6 +3,7 @@ pub mod chain;
 pub mod consent;
 pub mod dao;
 pub mod keys;
+pub mod research;
 pub mod stake;
 
 use anyhow::{Context as _, Result};

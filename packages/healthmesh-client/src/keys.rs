@@ -28,6 +28,7 @@ const KDF: &str = "argon2id-v19-m19456-t2-p1";
 pub struct Key {
     pub name: String,
     pub signing_key: SigningKey,
+    secret: [u8; 32],
 }
 
 impl Key {
@@ -35,12 +36,22 @@ impl Key {
         let mnemonic = parse_mnemonic(phrase)?;
         let seed = mnemonic.to_seed("");
         let path = HD_PATH.parse().expect("constant HD path");
-        let signing_key = SigningKey::derive_from_path(seed, &path)
+        let xprv = bip32::XPrv::derive_from_path(seed, &path)
+            .map_err(|e| ClientError::InvalidMnemonic(e.to_string()))?;
+        let secret: [u8; 32] = xprv.private_key().to_bytes().into();
+        let signing_key = SigningKey::from_slice(&secret)
             .map_err(|e| ClientError::InvalidMnemonic(e.to_string()))?;
         Ok(Key {
             name: name.to_string(),
             signing_key,
+            secret,
         })
+    }
+
+    /// The raw secp256k1 private key, for `hmesh keys export --unsafe` (clients in other
+    /// languages, e.g. the Python research client). Never printed otherwise.
+    pub fn secret_hex(&self) -> String {
+        hex::encode(self.secret)
     }
 
     pub fn public_key(&self) -> PublicKey {
