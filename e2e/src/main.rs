@@ -10,6 +10,7 @@
 //! 6. No synthetic record value or salt appears in any transaction, event or state read.
 
 mod chain;
+mod research;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -23,18 +24,18 @@ use healthmesh_proofs::statement::{
 };
 use serde_json::json;
 
-const SOURCE: &str = "genomics-1";
+pub(crate) const SOURCE: &str = "genomics-1";
 const REMOTE: &str = "trials-1";
 /// Synthetic HbA1c values in ten-thousandths of a percent (6.4137 % …): distinctive numbers, so
 /// finding one on chain would mean the value leaked.
 const BASE_VALUE: u64 = 64_137;
 
-struct Run {
-    net: Localnet,
+pub(crate) struct Run {
+    pub(crate) net: Localnet,
     pk: ProvingKey,
     circuit_id: String,
     gas: Vec<(String, u64)>,
-    seen: Vec<String>,
+    pub(crate) seen: Vec<String>,
     secrets: Vec<String>,
 }
 
@@ -71,6 +72,7 @@ fn run() -> Result<()> {
     println!("== 1-2. attest on {SOURCE}, relay to {REMOTE}");
     let dataset = random_bytes();
     let token = grant(&mut r, &dataset)?;
+    let revoked_token = token.clone();
     let (id, _) = attest(&mut r, &dataset, &token, 0, true)?;
     let latency = send_and_wait(&mut r, id, &token, true)?;
     println!("   attestation {id} verified on {REMOTE} after {latency:.2} s");
@@ -95,11 +97,15 @@ fn run() -> Result<()> {
     let mut latencies = wait_remote(&r, &token, &sent)?;
     let lost = lost_packets(&r, &token, batch)?;
 
-    println!("== 6. no synthetic record value or salt on chain");
+    println!("== 7. research gateway: index, hmesh research, Python client, restart");
+    let catch_up = research::run(&mut r, &root, &token, &revoked_token, batch)?;
+
+    println!("== 6. no synthetic record value or salt on chain or from the gateway");
     collect_state(&mut r, &token)?;
     check_no_phi(&r)?;
 
     report(&r, &mut latencies, batch, lost);
+    println!("| gateway catch-up, 3 chains from height 1 | {catch_up:.1} s |");
     ensure!(lost == 0, "{lost} packets lost");
     println!("e2e: 1 passed, 0 failed");
     Ok(())
@@ -109,7 +115,7 @@ fn random_bytes() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }
 
-fn record(r: &mut Run, label: &str, tx: &chain::Tx) {
+pub(crate) fn record(r: &mut Run, label: &str, tx: &chain::Tx) {
     r.gas.push((label.to_string(), tx.gas_used));
     r.seen.push(tx.json.to_string());
 }

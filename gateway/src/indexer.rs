@@ -146,9 +146,9 @@ pub async fn extract<S: ChainSource>(
                     "wasm-attestation_recorded" | "wasm-attestation_received" => {
                         let id: u64 = attr(event, "attestation_id").unwrap_or_default().parse()?;
                         let a = source.attestation(contract, id).await?;
-                        changes.push(Change::Attestation(attestation_row(
+                        changes.push(Change::Attestation(Box::new(attestation_row(
                             &chain_id, a, height, &tx.hash,
-                        )));
+                        ))));
                     }
                     "wasm-attestations_revoked" => changes.push(Change::RevokeAttestations {
                         chain_id: chain_id.clone(),

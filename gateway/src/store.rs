@@ -76,7 +76,7 @@ pub struct ConsentRow {
 /// What one block changed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    Attestation(AttestationRow),
+    Attestation(Box<AttestationRow>),
     Consent(ConsentRow),
     RevokeConsent {
         chain_id: String,
@@ -151,7 +151,7 @@ impl Index {
 
     fn apply(&mut self, change: &Change) {
         match change {
-            Change::Attestation(row) => self.insert_attestation(row.clone()),
+            Change::Attestation(row) => self.insert_attestation((**row).clone()),
             Change::Consent(row) => {
                 self.grantees.insert(row.grantee.clone());
                 self.consents

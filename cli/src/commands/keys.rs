@@ -138,7 +138,12 @@ pub fn run(g: &GlobalArgs, command: KeysCommand) -> Result<()> {
             } else {
                 None
             };
-            println!("{}", ring.get(&name, passphrase.as_deref())?.secret_hex());
+            let secret = ring.get(&name, passphrase.as_deref())?.secret_hex();
+            if json {
+                print_json(&json!({"name": name, "private_key_hex": secret}));
+            } else {
+                println!("{secret}");
+            }
         }
         KeysCommand::Delete { name, yes } => {
             if !yes {

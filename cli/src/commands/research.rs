@@ -113,7 +113,7 @@ pub async fn run(g: &GlobalArgs, gateway: &str, command: ResearchCommand) -> Res
                 .get_attestation(signer.request(&format!("{SERVICE}GetAttestation"), req))
                 .await
                 .map_err(status_error)?;
-            print_attestation(&res.into_inner());
+            print_json(&attestation_json(&res.into_inner()));
         }
         ResearchCommand::List {
             chains,
@@ -136,8 +136,14 @@ pub async fn run(g: &GlobalArgs, gateway: &str, command: ResearchCommand) -> Res
                 .await
                 .map_err(status_error)?
                 .into_inner();
+            let mut items = vec![];
             while let Some(item) = stream.message().await.map_err(status_error)? {
-                print_attestation(&item);
+                items.push(attestation_json(&item));
+            }
+            if json {
+                print_json(&items);
+            } else {
+                items.iter().for_each(print_json);
             }
         }
         ResearchCommand::Verify { chain_id, id } => {
@@ -189,15 +195,13 @@ fn provenance_json(p: &pb::Provenance) -> serde_json::Value {
         "sequence": p.sequence, "relayer": p.relayer, "height": p.height, "tx_hash": p.tx_hash})
 }
 
-fn print_attestation(a: &pb::Attestation) {
+fn attestation_json(a: &pb::Attestation) -> serde_json::Value {
     let key = a.key.clone().unwrap_or_default();
     let predicate = a.predicate.clone().unwrap_or_default();
-    print_json(
-        &serde_json::json!({"chain_id": key.chain_id, "id": key.id, "attribute": a.attribute,
+    serde_json::json!({"chain_id": key.chain_id, "id": key.id, "attribute": a.attribute,
         "predicate": {"op": predicate.op, "values": predicate.values}, "commitment": a.commitment,
         "consent_id": a.consent_id, "purpose": a.purpose, "attester": a.attester, "circuit_id": a.circuit_id,
         "validity": pb::Validity::try_from(a.validity).map(|v| v.as_str_name()).unwrap_or("?"),
         "recorded_at": a.recorded_at, "expires_at": a.expires_at,
-        "provenance": provenance_json(&a.provenance.clone().unwrap_or_default())}),
-    );
+        "provenance": provenance_json(&a.provenance.clone().unwrap_or_default())})
 }

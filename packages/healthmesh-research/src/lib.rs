@@ -8,6 +8,11 @@ pub mod pb {
     tonic::include_proto!("healthmesh.research.v1");
 }
 
+/// A bare echo service, the baseline of the gateway's benchmark (not part of the API).
+pub mod bench_pb {
+    tonic::include_proto!("healthmesh.bench.v1");
+}
+
 /// The encoded descriptor set of the API, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/research_descriptor.bin"));

@@ -1,0 +1,280 @@
+//! Step 7: the research gateway against the localnet — `hmesh-gateway` indexes the three
+//! chains, `hmesh research` and the Python client query it, and a restart (with a revocation
+//! while it is down) loses nothing.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context as _, Result};
+use serde_json::Value;
+
+use crate::Run;
+
+const GATEWAY: &str = "127.0.0.1:50152";
+const PURPOSE: &str = "trial-eligibility";
+
+struct Gateway(Child);
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        // SIGTERM: the gateway shuts down gracefully; its index is committed per block anyway.
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(root: &Path, db: &Path) -> Result<Gateway> {
+    let mut child = Command::new(root.join("target/debug/hmesh-gateway"))
+        .args(["--listen", GATEWAY, "--db"])
+        .arg(db)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting hmesh-gateway (built by make e2e)")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+    ensure!(
+        line.contains("listening on"),
+        "hmesh-gateway did not start: {line}"
+    );
+    Ok(Gateway(child))
+}
+
+fn research(r: &Run, args: &[&str]) -> Result<Value> {
+    let url = format!("http://{GATEWAY}");
+    let mut all = vec!["--from", "researcher", "research", "--gateway", &url];
+    all.extend_from_slice(args);
+    r.net.hmesh(crate::SOURCE, &all)
+}
+
+fn count(r: &Run, chain: &str) -> Result<Value> {
+    research(
+        r,
+        &[
+            "count",
+            "--attribute",
+            "hba1c",
+            "--op",
+            "lt",
+            "--values",
+            "70000",
+            "--purpose",
+            PURPOSE,
+            "--chains",
+            chain,
+        ],
+    )
+}
+
+/// Waits until the gateway has indexed every chain up to its current height.
+fn wait_indexed(r: &Run) -> Result<()> {
+    let targets: Vec<(String, u64)> = ["genomics-1", "trials-1", "billing-1"]
+        .iter()
+        .map(|c| {
+            let status = r.net.hmesh(c, &["chain", "status"])?;
+            Ok((
+                c.to_string(),
+                status[0]["height"].as_u64().context("height")?,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let start = Instant::now();
+    loop {
+        let answer = research(
+            r,
+            &[
+                "count",
+                "--attribute",
+                "hba1c",
+                "--op",
+                "lt",
+                "--values",
+                "70000",
+                "--purpose",
+                PURPOSE,
+            ],
+        );
+        if let Ok(v) = answer {
+            let heights = &v["indexed_heights"];
+            if targets
+                .iter()
+                .all(|(c, h)| heights[c].as_u64().unwrap_or(0) >= *h)
+            {
+                return Ok(());
+            }
+        }
+        if start.elapsed() > Duration::from_secs(300) {
+            bail!("the gateway did not index up to {targets:?} within 300 s");
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+pub fn run(
+    r: &mut Run,
+    root: &Path,
+    batch_token: &str,
+    revoked_token: &str,
+    batch: usize,
+) -> Result<f64> {
+    let dir = std::env::temp_dir().join(format!("hmesh-e2e-gateway-{}", std::process::id()));
+    let db = dir.join("index.redb");
+    let t = Instant::now();
+    let gateway = start(root, &db)?;
+    wait_indexed(r)?;
+    let catch_up = t.elapsed().as_secs_f64();
+
+    let before = count(r, "genomics-1")?;
+    ensure!(
+        before["count"].as_u64().unwrap_or(0) >= batch as u64 || before["suppressed"] == true,
+        "count: {before}"
+    );
+    let page_size = (batch + 10).to_string();
+    let listed = research(
+        r,
+        &[
+            "list",
+            "--chains",
+            "genomics-1",
+            "--consent-id",
+            batch_token,
+            "--page-size",
+            &page_size,
+        ],
+    )?;
+    let listed = listed.as_array().context("list answers an array")?;
+    ensure!(
+        listed.len() == batch && listed.iter().all(|a| a["validity"] == "VALIDITY_VALID"),
+        "batch attestations: {listed:?}"
+    );
+    let revoked = research(
+        r,
+        &[
+            "list",
+            "--chains",
+            "genomics-1",
+            "--consent-id",
+            revoked_token,
+            "--include-invalid",
+        ],
+    )?;
+    ensure!(
+        revoked.as_array().is_some_and(|a| !a.is_empty() && a.iter().all(|x| x["validity"] == "VALIDITY_REVOKED")),
+        "revoked consent's attestation: {revoked}"
+    );
+    let remote_id = revoked_remote_or_any(r)?;
+    let verified = research(r, &["verify", "trials-1", &remote_id.to_string()])?;
+    ensure!(
+        verified["proof_valid"] == true,
+        "gateway re-verification: {verified}"
+    );
+    ensure!(
+        !verified["provenance"]["relayer"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "provenance: {verified}"
+    );
+    r.seen.push(before.to_string());
+    r.seen.push(verified.to_string());
+
+    let python = python_count(r, root)?;
+    ensure!(
+        python["count"] == before["count"] && python["suppressed"] == before["suppressed"],
+        "python {python} vs hmesh {before}"
+    );
+    println!(
+        "   gateway indexed 3 chains in {catch_up:.1} s; genomics-1 cohort {} (k = {}); remote proof re-verified; Python client agrees",
+        before["count"], before["k"]
+    );
+
+    // Restart, with a revocation while the gateway is down: it must be picked up.
+    drop(gateway);
+    let tx = r.net.hmesh_tx(
+        crate::SOURCE,
+        "patient",
+        &[
+            "consent",
+            "revoke",
+            batch_token,
+            "--reason",
+            "e2e: withdrawn while the gateway was down",
+        ],
+    )?;
+    crate::record(r, "revoke_consent (hmesh)", &tx);
+    let _gateway = start(root, &db)?;
+    wait_indexed(r)?;
+    let after = count(r, "genomics-1")?;
+    let (b, a) = (
+        before["count"].as_u64().unwrap_or(0),
+        after["count"].as_u64().unwrap_or(0),
+    );
+    ensure!(
+        after["suppressed"] == true || a + batch as u64 <= b,
+        "after restart + revocation: {after}, before: {before}"
+    );
+    println!("   restart: index resumed; the revocation made while down removed {batch} subjects ({b} -> {a})");
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(catch_up)
+}
+
+/// An attestation received on trials-1 (over IBC) that the researcher may see.
+fn revoked_remote_or_any(r: &Run) -> Result<u64> {
+    let any = research(
+        r,
+        &[
+            "list",
+            "--chains",
+            "trials-1",
+            "--include-invalid",
+            "--page-size",
+            "1",
+        ],
+    )?;
+    any[0]["id"]
+        .as_u64()
+        .context("no attestation on trials-1 visible to the researcher")
+}
+
+fn python_count(r: &Run, root: &Path) -> Result<Value> {
+    let key = r.net.hmesh(
+        crate::SOURCE,
+        &[
+            "keys",
+            "export",
+            "researcher",
+            "--unsafe-export-private-key",
+        ],
+    )?;
+    let key = key["private_key_hex"]
+        .as_str()
+        .context("exported key")?
+        .to_string();
+    let out = Command::new("python3")
+        .arg(root.join("examples/python/research_client.py"))
+        .args(["--gateway", GATEWAY, "--key-hex", &key])
+        .args([
+            "count",
+            "--attribute",
+            "hba1c",
+            "--op",
+            "lt",
+            "--values",
+            "70000",
+            "--purpose",
+            PURPOSE,
+            "--chain",
+            "genomics-1",
+        ])
+        .output()
+        .context("running the Python client (pip install -r examples/python/requirements.txt)")?;
+    ensure!(
+        out.status.success(),
+        "python client: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}

@@ -1,0 +1,307 @@
+//! Shared fixtures of the gateway tests: synthetic rows, a synthetic chain for the indexer,
+//! and a real server on a loopback port with a real tonic client.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use cosmrs::crypto::secp256k1::SigningKey;
+use cosmwasm_std::{Addr, Binary, HexBinary, Timestamp};
+use healthmesh_client::events::Attribute;
+use healthmesh_client::Event;
+use healthmesh_proofs::verifier::PreparedVerifyingKey;
+use healthmesh_research::auth::RequestSigner;
+use healthmesh_research::pb::research_service_client::ResearchServiceClient;
+use healthmesh_types::attestation::{
+    Attestation, AttestationStatus, Origin, PredicateMsg, ProofContext,
+};
+use healthmesh_types::consent::{ConsentRecord, ConsentResponse, ConsentStatus, EffectiveStatus};
+use hmesh_gateway::indexer::{ChainHealth, ChainSource, HealthMap, TxEvents};
+use hmesh_gateway::service::{Gateway, GatewayConfig};
+use hmesh_gateway::store::{AttestationRow, BlockBatch, Change, ConsentRow, Expiry, Store};
+use tonic::transport::Channel;
+
+pub const GENOMICS: &str = "genomics-1";
+pub const TRIALS: &str = "trials-1";
+pub const PURPOSE: &str = "trial-eligibility";
+
+pub fn signer(byte: u8) -> RequestSigner {
+    RequestSigner::new(SigningKey::from_slice(&[byte; 32]).unwrap())
+}
+
+pub fn address(byte: u8) -> String {
+    signer(byte).address("wasm")
+}
+
+pub fn commitment(n: u64) -> String {
+    format!("{n:064x}")
+}
+
+pub fn consent(chain: &str, token: &str, grantee: &str) -> ConsentRow {
+    ConsentRow {
+        chain_id: chain.into(),
+        token_id: token.into(),
+        grantee: grantee.into(),
+        purpose: PURPOSE.into(),
+        scope: vec!["hba1c".into()],
+        expires: Expiry::Never,
+        revoked: false,
+    }
+}
+
+pub fn attestation(
+    chain: &str,
+    id: u64,
+    token: &str,
+    grantee: &str,
+    subject: u64,
+) -> AttestationRow {
+    AttestationRow {
+        chain_id: chain.into(),
+        id,
+        source_chain: GENOMICS.into(),
+        consent_id: token.into(),
+        grantee: grantee.into(),
+        source_id: id,
+        channel_id: String::new(),
+        sequence: 0,
+        relayer: String::new(),
+        circuit_id: "c".into(),
+        attribute: "hba1c".into(),
+        op: "lt".into(),
+        values: vec![70_000],
+        commitment: commitment(subject),
+        attester: "wasm1custodian".into(),
+        proof: vec![],
+        recorded_at: 1,
+        expires_at: None,
+        revoked: false,
+        height: 10 + id,
+        tx_hash: format!("{id:064X}"),
+    }
+}
+
+pub fn batch(chain: &str, height: u64, changes: Vec<Change>) -> BlockBatch {
+    BlockBatch {
+        chain_id: chain.into(),
+        height,
+        changes,
+    }
+}
+
+/// A served gateway with every listed chain marked reachable.
+pub struct Served {
+    pub store: Arc<Store>,
+    pub health: HealthMap,
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Served {
+    pub async fn start(chains: &[&str], keys: HashMap<String, PreparedVerifyingKey>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("index.redb")).unwrap());
+        let health: HealthMap = Arc::default();
+        for chain in chains {
+            let h = ChainHealth {
+                reachable: true,
+                latest: 1,
+                error: None,
+            };
+            health.lock().unwrap().insert(chain.to_string(), h);
+        }
+        let gateway = Arc::new(Gateway::new(
+            store.clone(),
+            health.clone(),
+            GatewayConfig::default(),
+            keys,
+            BTreeMap::new(),
+        ));
+        let listener = hmesh_gateway::server::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(hmesh_gateway::server::serve(
+            gateway,
+            listener,
+            std::future::pending(),
+        ));
+        Served {
+            store,
+            health,
+            url,
+            _dir: dir,
+        }
+    }
+
+    pub async fn client(&self) -> ResearchServiceClient<Channel> {
+        ResearchServiceClient::connect(self.url.clone())
+            .await
+            .unwrap()
+    }
+}
+
+/// A synthetic chain for the indexer: blocks of contract events, contract state to query,
+/// and a switch that makes every call fail as if the node were down.
+#[derive(Default)]
+pub struct FakeChain {
+    pub chain_id: String,
+    pub blocks: Mutex<Vec<Vec<TxEvents>>>,
+    pub attestations: Mutex<HashMap<u64, Attestation>>,
+    pub consents: Mutex<HashMap<String, ConsentResponse>>,
+    pub down: AtomicBool,
+    pub fetched: Mutex<Vec<u64>>,
+}
+
+pub const CONSENT_CONTRACT: &str = "wasm1consent";
+pub const ATTESTATION_CONTRACT: &str = "wasm1attestation";
+pub const STAKING_CONTRACT: &str = "wasm1staking";
+
+fn event(kind: &str, contract: &str, attrs: &[(&str, &str)]) -> Event {
+    let mut attributes = vec![Attribute {
+        key: "_contract_address".into(),
+        value: contract.into(),
+    }];
+    attributes.extend(attrs.iter().map(|(k, v)| Attribute {
+        key: (*k).into(),
+        value: (*v).into(),
+    }));
+    Event {
+        kind: kind.into(),
+        attributes,
+    }
+}
+
+impl FakeChain {
+    pub fn new(chain_id: &str) -> Self {
+        FakeChain {
+            chain_id: chain_id.into(),
+            ..Default::default()
+        }
+    }
+
+    fn push_block(&self, events: Vec<Event>) -> u64 {
+        let mut blocks = self.blocks.lock().unwrap();
+        let height = blocks.len() as u64 + 1;
+        blocks.push(vec![TxEvents {
+            hash: format!("{height:064X}"),
+            events,
+        }]);
+        height
+    }
+
+    pub fn empty_block(&self) -> u64 {
+        self.push_block(vec![])
+    }
+
+    pub fn grant(&self, token: &str, grantee: &str) -> u64 {
+        let record = ConsentRecord {
+            patient: Addr::unchecked("wasm1patient"),
+            grantee: Addr::unchecked(grantee),
+            dataset: HexBinary::from(vec![0u8; 32]),
+            purpose: PURPOSE.into(),
+            scope: vec!["hba1c".into()],
+            issued_at: Timestamp::from_seconds(1),
+            issued_height: 1,
+            expires: cw_utils::Expiration::Never {},
+            status: ConsentStatus::Active,
+            uses: 0,
+            last_used_at: None,
+        };
+        let response = ConsentResponse {
+            token_id: token.into(),
+            effective_status: EffectiveStatus::Active,
+            record,
+        };
+        self.consents.lock().unwrap().insert(token.into(), response);
+        self.push_block(vec![event(
+            "wasm-consent_granted",
+            CONSENT_CONTRACT,
+            &[("token_id", token)],
+        )])
+    }
+
+    pub fn revoke(&self, token: &str) -> u64 {
+        self.push_block(vec![event(
+            "wasm-consent_revoked",
+            CONSENT_CONTRACT,
+            &[("token_id", token)],
+        )])
+    }
+
+    pub fn attest(&self, id: u64, token: &str, grantee: &str, subject: u64) -> u64 {
+        let a = Attestation {
+            id,
+            origin: Origin::Local {
+                submitter: Addr::unchecked(grantee),
+            },
+            circuit_id: "c".into(),
+            attribute: "hba1c".into(),
+            predicate: PredicateMsg {
+                op: "lt".into(),
+                values: vec![70_000],
+            },
+            commitment: HexBinary::from_hex(&commitment(subject)).unwrap(),
+            proof: Binary::default(),
+            context: ProofContext {
+                chain_id: self.chain_id.clone(),
+                consent_id: token.into(),
+                grantee: grantee.into(),
+            },
+            attester: "wasm1custodian".into(),
+            patient: "wasm1patient".into(),
+            dataset: HexBinary::from(vec![0u8; 32]),
+            recorded_at: Timestamp::from_seconds(1),
+            height: 1,
+            expires_at: None,
+            status: AttestationStatus::Valid,
+        };
+        self.attestations.lock().unwrap().insert(id, a);
+        let id = id.to_string();
+        self.push_block(vec![
+            event(
+                "wasm-attestation_recorded",
+                ATTESTATION_CONTRACT,
+                &[("attestation_id", &id)],
+            ),
+            event(
+                "wasm-bonded",
+                STAKING_CONTRACT,
+                &[("address", "wasm1custodian")],
+            ),
+        ])
+    }
+
+    fn check_up(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(!self.down.load(Ordering::SeqCst), "connection refused");
+        Ok(())
+    }
+}
+
+impl ChainSource for FakeChain {
+    fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    async fn latest_height(&self) -> anyhow::Result<u64> {
+        self.check_up()?;
+        Ok(self.blocks.lock().unwrap().len() as u64)
+    }
+
+    async fn block_txs(&self, height: u64) -> anyhow::Result<Vec<TxEvents>> {
+        self.check_up()?;
+        self.fetched.lock().unwrap().push(height);
+        Ok(self.blocks.lock().unwrap()[height as usize - 1].clone())
+    }
+
+    async fn attestation(&self, _contract: &str, id: u64) -> anyhow::Result<Attestation> {
+        self.check_up()?;
+        Ok(self.attestations.lock().unwrap()[&id].clone())
+    }
+
+    async fn consent(&self, _contract: &str, token_id: &str) -> anyhow::Result<ConsentResponse> {
+        self.check_up()?;
+        Ok(self.consents.lock().unwrap()[token_id].clone())
+    }
+}
