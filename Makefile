@@ -59,8 +59,7 @@ localnet-reset: ## Stop and delete .localnet/
 
 e2e: ## The mission end to end against the running localnet, with measured figures
 	$(CARGO) build --locked -p hmesh -p hmesh-gateway
-	python3 -m pip install --quiet --disable-pip-version-check -r examples/python/requirements.txt
-	$(CARGO) run --locked --release -p healthmesh-e2e
+	GRPCURL=$$(scripts/ensure-research-tools.sh) $(CARGO) run --locked --release -p healthmesh-e2e
 
 clean: ## Remove build outputs
 	$(CARGO) clean

@@ -181,13 +181,14 @@ pub fn run(
     r.seen.push(before.to_string());
     r.seen.push(verified.to_string());
 
+    grpcurl_checks()?;
     let python = python_count(r, root)?;
     ensure!(
         python["count"] == before["count"] && python["suppressed"] == before["suppressed"],
         "python {python} vs hmesh {before}"
     );
     println!(
-        "   gateway indexed 3 chains in {catch_up:.1} s; genomics-1 cohort {} (k = {}); remote proof re-verified; Python client agrees",
+        "   gateway indexed 3 chains in {catch_up:.1} s; genomics-1 cohort {} (k = {}); remote proof re-verified; Python client agrees; grpcurl lists, health-checks, and is refused unsigned",
         before["count"], before["k"]
     );
 
@@ -219,6 +220,24 @@ pub fn run(
     println!("   restart: index resumed; the revocation made while down removed {batch} subjects ({b} -> {a})");
     std::fs::remove_dir_all(&dir).ok();
     Ok(catch_up)
+}
+
+/// A reflection client out of the box: grpcurl lists and describes the service, checks
+/// health, and an unsigned call is refused as UNAUTHENTICATED.
+fn grpcurl_checks() -> Result<()> {
+    let grpcurl = std::env::var("GRPCURL").context("GRPCURL (set by make e2e via scripts/ensure-research-tools.sh)")?;
+    let run = |args: &[&str]| -> Result<String> {
+        let out = Command::new(&grpcurl).arg("-plaintext").args(args).output().context("running grpcurl")?;
+        Ok(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    };
+    let list = run(&[GATEWAY, "list"])?;
+    ensure!(list.contains("healthmesh.research.v1.ResearchService") && list.contains("grpc.health.v1.Health"), "grpcurl list: {list}");
+    let health = run(&["-d", r#"{"service":"healthmesh.research.v1.ResearchService"}"#, GATEWAY, "grpc.health.v1.Health/Check"])?;
+    ensure!(health.contains("SERVING"), "grpcurl health: {health}");
+    let body = r#"{"attribute":"hba1c","purpose":"trial-eligibility","predicate":{"op":"lt","values":[70000]}}"#;
+    let unsigned = run(&["-d", body, GATEWAY, "healthmesh.research.v1.ResearchService/CountCohort"])?;
+    ensure!(unsigned.contains("Unauthenticated") && unsigned.contains("missing x-hm-pubkey"), "grpcurl unsigned: {unsigned}");
+    Ok(())
 }
 
 /// An attestation received on trials-1 (over IBC) that the researcher may see.
