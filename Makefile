@@ -42,8 +42,9 @@ unit-test:
 
 test: fmt-check clippy unit-test schema-check proofs-wasm wasm ## fmt check, clippy -D warnings, all tests, schemas current, wasm builds + check
 
-bench: ## Groth16 benchmarks (criterion) with a summary table
+bench: ## Groth16 benchmarks (criterion) and the gateway CountCohort load test, with summary tables
 	$(CARGO) bench --locked -p healthmesh-proofs --bench groth16
+	$(CARGO) bench --locked -p hmesh-gateway --bench count_cohort
 
 localnet: ## Three wasmd chains + contracts + Hermes on 127.0.0.1 (idempotent), then status
 	python3 localnet/localnet.py up

@@ -225,18 +225,44 @@ pub fn run(
 /// A reflection client out of the box: grpcurl lists and describes the service, checks
 /// health, and an unsigned call is refused as UNAUTHENTICATED.
 fn grpcurl_checks() -> Result<()> {
-    let grpcurl = std::env::var("GRPCURL").context("GRPCURL (set by make e2e via scripts/ensure-research-tools.sh)")?;
+    let grpcurl = std::env::var("GRPCURL")
+        .context("GRPCURL (set by make e2e via scripts/ensure-research-tools.sh)")?;
     let run = |args: &[&str]| -> Result<String> {
-        let out = Command::new(&grpcurl).arg("-plaintext").args(args).output().context("running grpcurl")?;
-        Ok(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+        let out = Command::new(&grpcurl)
+            .arg("-plaintext")
+            .args(args)
+            .output()
+            .context("running grpcurl")?;
+        Ok(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
     };
     let list = run(&[GATEWAY, "list"])?;
-    ensure!(list.contains("healthmesh.research.v1.ResearchService") && list.contains("grpc.health.v1.Health"), "grpcurl list: {list}");
-    let health = run(&["-d", r#"{"service":"healthmesh.research.v1.ResearchService"}"#, GATEWAY, "grpc.health.v1.Health/Check"])?;
+    ensure!(
+        list.contains("healthmesh.research.v1.ResearchService")
+            && list.contains("grpc.health.v1.Health"),
+        "grpcurl list: {list}"
+    );
+    let health = run(&[
+        "-d",
+        r#"{"service":"healthmesh.research.v1.ResearchService"}"#,
+        GATEWAY,
+        "grpc.health.v1.Health/Check",
+    ])?;
     ensure!(health.contains("SERVING"), "grpcurl health: {health}");
     let body = r#"{"attribute":"hba1c","purpose":"trial-eligibility","predicate":{"op":"lt","values":[70000]}}"#;
-    let unsigned = run(&["-d", body, GATEWAY, "healthmesh.research.v1.ResearchService/CountCohort"])?;
-    ensure!(unsigned.contains("Unauthenticated") && unsigned.contains("missing x-hm-pubkey"), "grpcurl unsigned: {unsigned}");
+    let unsigned = run(&[
+        "-d",
+        body,
+        GATEWAY,
+        "healthmesh.research.v1.ResearchService/CountCohort",
+    ])?;
+    ensure!(
+        unsigned.contains("Unauthenticated") && unsigned.contains("missing x-hm-pubkey"),
+        "grpcurl unsigned: {unsigned}"
+    );
     Ok(())
 }
 

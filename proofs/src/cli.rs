@@ -9,7 +9,7 @@ use std::{eprintln, format, println};
 
 use anyhow::{bail, Context as _, Result};
 use bls12_381::Scalar;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{setup_from_seed, ProvingKey, SETUP_WARNING};
@@ -23,6 +23,21 @@ use crate::verifier::{verify_statement, NativePairing, VerifyingKey};
 pub const PK_FILE: &str = "predicate.pk";
 pub const VK_FILE: &str = "predicate.vk";
 
+/// Arguments of `commit` (shared with `hmesh attest commit`).
+#[derive(Args, Debug)]
+pub struct CommitArgs {
+    #[arg(long)]
+    pub attribute: String,
+    #[arg(long)]
+    pub value: u64,
+    /// The patient's chain address (the commitment is bound to it).
+    #[arg(long)]
+    pub patient: String,
+    /// Hex salt (32 bytes, little-endian field element); random if omitted.
+    #[arg(long)]
+    pub salt: Option<String>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum ProofsCommand {
     /// Derive the proving and verifying keys from a seed (tests and localnet only).
@@ -34,18 +49,7 @@ pub enum ProofsCommand {
         out: PathBuf,
     },
     /// Commit to an attribute value for a patient; prints the commitment and the secret salt.
-    Commit {
-        #[arg(long)]
-        attribute: String,
-        #[arg(long)]
-        value: u64,
-        /// The patient's chain address (the commitment is bound to it).
-        #[arg(long)]
-        patient: String,
-        /// Hex salt (32 bytes, little-endian field element); random if omitted.
-        #[arg(long)]
-        salt: Option<String>,
-    },
+    Commit(CommitArgs),
     /// Prove that a committed value satisfies a predicate in a context.
     Prove {
         #[arg(long)]
@@ -106,12 +110,12 @@ struct CommitOutput {
 pub fn run(command: ProofsCommand) -> Result<()> {
     match command {
         ProofsCommand::Keygen { seed, out } => keygen(&seed, &out),
-        ProofsCommand::Commit {
+        ProofsCommand::Commit(CommitArgs {
             attribute,
             value,
             patient,
             salt,
-        } => {
+        }) => {
             let attribute = AttributeCode::new(&attribute)?;
             let salt = match salt {
                 Some(hex) => parse_scalar("salt", &hex)?,

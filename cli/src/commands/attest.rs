@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Subcommand;
 use cosmwasm_std::{Binary, HexBinary, Timestamp};
-use healthmesh_proofs::cli::{ProofFile, ProofsCommand};
+use healthmesh_proofs::cli::{CommitArgs, ProofFile, ProofsCommand};
 use healthmesh_types::attestation::{
     Attestation, AttestationsResponse, ExecuteMsg, PredicateMsg, QueryMsg,
 };
@@ -18,18 +18,8 @@ use crate::output::{print_tx, print_value, Progress};
 #[derive(Subcommand)]
 pub enum AttestCommand {
     /// Commit to a record value (custodian side, offline): prints commitment and the secret salt.
-    Commit {
-        #[arg(long)]
-        attribute: String,
-        #[arg(long)]
-        value: u64,
-        /// Patient address (or localnet role name) the record belongs to.
-        #[arg(long)]
-        patient: String,
-        /// Salt, hex (default: random).
-        #[arg(long)]
-        salt: Option<String>,
-    },
+    /// `--patient` may be a localnet role name.
+    Commit(CommitArgs),
     /// Anchor a commitment on chain (bonded custodians only).
     Anchor {
         #[arg(long)]
@@ -111,19 +101,9 @@ pub enum AttestCommand {
 pub async fn run(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
     // Offline commands first: they need no chain unless a role name is resolved.
     match command {
-        AttestCommand::Commit {
-            attribute,
-            value,
-            patient,
-            salt,
-        } => {
-            let patient = resolve_offline(g, &patient)?;
-            healthmesh_proofs::cli::run(ProofsCommand::Commit {
-                attribute,
-                value,
-                patient,
-                salt,
-            })
+        AttestCommand::Commit(mut args) => {
+            args.patient = resolve_offline(g, &args.patient)?;
+            healthmesh_proofs::cli::run(ProofsCommand::Commit(args))
         }
         AttestCommand::Prove {
             pk,
@@ -272,7 +252,7 @@ async fn run_on_chain(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
             print_value(&a);
             return Ok(());
         }
-        AttestCommand::Commit { .. } | AttestCommand::Prove { .. } => {
+        AttestCommand::Commit(_) | AttestCommand::Prove { .. } => {
             unreachable!("handled offline")
         }
     };
