@@ -2,6 +2,7 @@
 //! consent, from an index the gateway keeps of the HealthMesh chains. It never sees raw
 //! records: the chains hold none.
 
+pub mod index;
 pub mod indexer;
 pub mod server;
 pub mod service;

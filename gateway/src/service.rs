@@ -1,7 +1,7 @@
 //! The `ResearchService` implementation: authenticate, authorize by grantee, answer from the
 //! index (or, for `CheckAccess`, from the consent contract live).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
@@ -46,6 +46,33 @@ pub struct LiveChain {
     pub consent: String,
 }
 
+/// Nonces seen within the freshness window. A request is accepted only within `max_skew` of
+/// its timestamp, so remembering each nonce for twice that after arrival catches every
+/// replay; arrival order makes pruning a pop from the front (no scan per request).
+#[derive(Default)]
+struct NonceCache {
+    seen: HashSet<String>,
+    order: VecDeque<(u64, String)>,
+}
+
+impl NonceCache {
+    /// False if `nonce` was seen within `window_ms` before `now_ms`.
+    fn insert(&mut self, nonce: String, now_ms: u64, window_ms: u64) -> bool {
+        while let Some((arrived, _)) = self.order.front() {
+            if now_ms.saturating_sub(*arrived) <= window_ms {
+                break;
+            }
+            let (_, old) = self.order.pop_front().expect("front exists");
+            self.seen.remove(&old);
+        }
+        if !self.seen.insert(nonce.clone()) {
+            return false;
+        }
+        self.order.push_back((now_ms, nonce));
+        true
+    }
+}
+
 pub struct Gateway {
     pub store: Arc<Store>,
     pub health: HealthMap,
@@ -53,8 +80,7 @@ pub struct Gateway {
     /// Verifying keys by circuit id (hex SHA-256 of the key).
     pub keys: HashMap<String, PreparedVerifyingKey>,
     pub live: BTreeMap<String, LiveChain>,
-    /// Nonces seen within the freshness window, with their timestamps.
-    nonces: Mutex<HashMap<String, u64>>,
+    nonces: Mutex<NonceCache>,
 }
 
 impl Gateway {
@@ -92,19 +118,15 @@ impl Gateway {
             &self.config.bech32_prefix,
         )
         .map_err(|e| Status::unauthenticated(e.to_string()))?;
-        {
-            let mut nonces = self.nonces.lock().expect("nonce lock");
-            let window = 2 * self.config.max_skew_ms;
-            nonces.retain(|_, ts| now.saturating_sub(*ts) <= window);
-            if nonces
-                .insert(
-                    format!("{}/{}", caller.address, caller.nonce),
-                    caller.timestamp_ms,
-                )
-                .is_some()
-            {
-                return Err(Status::unauthenticated("replayed request: this nonce was already used; sign each request with a fresh nonce"));
-            }
+        let fresh = self.nonces.lock().expect("nonce lock").insert(
+            format!("{}/{}", caller.address, caller.nonce),
+            now,
+            2 * self.config.max_skew_ms,
+        );
+        if !fresh {
+            return Err(Status::unauthenticated(
+                "replayed request: this nonce was already used; sign each request with a fresh nonce",
+            ));
         }
         if !self.store.knows_grantee(&caller.address) {
             return Err(Status::unauthenticated(format!(
@@ -234,9 +256,9 @@ fn visible(
     store: &Store,
     caller: &Caller,
     key: &(String, u64),
-) -> Result<(AttestationRow, Option<ConsentRow>), Status> {
-    match store.attestation(&key.0, key.1) {
-        Some((row, consent)) if row.grantee == caller.address => Ok((row, consent)),
+) -> Result<(AttestationRow, Option<ConsentRow>, Validity), Status> {
+    match store.attestation(&key.0, key.1, now_secs()) {
+        Some(found) if found.0.grantee == caller.address => Ok(found),
         _ => Err(Status::not_found(format!(
             "no attestation {}/{} under your consent grants",
             key.0, key.1
@@ -303,11 +325,7 @@ impl ResearchService for Gateway {
     ) -> Result<Response<pb::Attestation>, Status> {
         let caller = self.authenticate(&request, "GetAttestation")?;
         let key = key_of(request.get_ref().key.as_ref())?;
-        let (row, consent) = visible(&self.store, &caller, &key)?;
-        let validity = self
-            .store
-            .validity(&key.0, key.1, now_secs())
-            .unwrap_or(Validity::ConsentUnknown);
+        let (row, consent, validity) = visible(&self.store, &caller, &key)?;
         Ok(Response::new(to_pb(&row, consent.as_ref(), validity)))
     }
 
@@ -360,7 +378,7 @@ impl ResearchService for Gateway {
     ) -> Result<Response<pb::VerifyAttestationResponse>, Status> {
         let caller = self.authenticate(&request, "VerifyAttestation")?;
         let key = key_of(request.get_ref().key.as_ref())?;
-        let (row, _) = visible(&self.store, &caller, &key)?;
+        let (row, _, validity) = visible(&self.store, &caller, &key)?;
         let verdict = match self.keys.get(&row.circuit_id) {
             None => Err(format!(
                 "unknown circuit {}: the gateway has no verifying key for it",
@@ -371,10 +389,6 @@ impl ResearchService for Gateway {
                     .map_err(|e| format!("proof rejected: {e:?}"))
             }),
         };
-        let validity = self
-            .store
-            .validity(&key.0, key.1, now_secs())
-            .unwrap_or(Validity::ConsentUnknown);
         Ok(Response::new(pb::VerifyAttestationResponse {
             proof_valid: verdict.is_ok(),
             reason: verdict.err().unwrap_or_default(),
@@ -445,5 +459,25 @@ impl ResearchService for Gateway {
             reason: reason.unwrap_or_default().into(),
             height,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NonceCache;
+
+    #[test]
+    fn nonces_are_refused_within_the_window_and_forgotten_after() {
+        let mut cache = NonceCache::default();
+        assert!(cache.insert("a".into(), 1_000, 60_000));
+        assert!(
+            !cache.insert("a".into(), 30_000, 60_000),
+            "replay inside the window"
+        );
+        assert!(cache.insert("b".into(), 50_000, 60_000));
+        // 'a' arrived at 1 000: forgotten once 61 001 is reached; 'b' is still remembered.
+        assert!(cache.insert("a".into(), 61_001, 60_000));
+        assert!(!cache.insert("b".into(), 61_001, 60_000));
+        assert_eq!(cache.seen.len(), cache.order.len());
     }
 }

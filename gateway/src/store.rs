@@ -7,7 +7,7 @@
 //! the disk: the rows are loaded at start into an in-memory index grouped by grantee, which is
 //! what keeps `CountCohort` within milliseconds on a large index.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::RwLock;
 
@@ -103,94 +103,8 @@ pub struct BlockBatch {
     pub changes: Vec<Change>,
 }
 
-type Key = (String, u64);
-
-/// `chain/token`: a consent's key in the index.
-pub fn consent_key(chain_id: &str, token_id: &str) -> String {
-    format!("{chain_id}/{token_id}")
-}
-
-/// An attestation row with its consent's key precomputed.
-struct Indexed {
-    row: AttestationRow,
-    consent_key: String,
-}
-
-/// Why an attestation does or does not count, as the API reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Validity {
-    Valid,
-    Revoked,
-    Expired,
-    ConsentUnknown,
-}
-
-#[derive(Default)]
-struct Index {
-    heights: BTreeMap<String, u64>,
-    attestations: HashMap<Key, Indexed>,
-    by_grantee: HashMap<String, Vec<Key>>,
-    /// Keyed by [`consent_key`], so lookups from a row allocate nothing.
-    consents: HashMap<String, ConsentRow>,
-    grantees: HashSet<String>,
-}
-
-impl Index {
-    fn insert_attestation(&mut self, row: AttestationRow) {
-        let key = (row.chain_id.clone(), row.id);
-        let consent_key = consent_key(&row.source_chain, &row.consent_id);
-        let grantee = row.grantee.clone();
-        if self
-            .attestations
-            .insert(key.clone(), Indexed { row, consent_key })
-            .is_none()
-        {
-            self.by_grantee.entry(grantee).or_default().push(key);
-        }
-    }
-
-    fn apply(&mut self, change: &Change) {
-        match change {
-            Change::Attestation(row) => self.insert_attestation((**row).clone()),
-            Change::Consent(row) => {
-                self.grantees.insert(row.grantee.clone());
-                self.consents
-                    .insert(consent_key(&row.chain_id, &row.token_id), row.clone());
-            }
-            Change::RevokeConsent { chain_id, token_id } => {
-                if let Some(c) = self.consents.get_mut(&consent_key(chain_id, token_id)) {
-                    c.revoked = true;
-                }
-            }
-            Change::RevokeAttestations {
-                chain_id,
-                source_chain,
-                consent_id,
-            } => {
-                for Indexed { row, .. } in self.attestations.values_mut() {
-                    if &row.chain_id == chain_id
-                        && &row.source_chain == source_chain
-                        && &row.consent_id == consent_id
-                    {
-                        row.revoked = true;
-                    }
-                }
-            }
-            Change::Staking { .. } => {}
-        }
-    }
-}
-
-/// Filters of `count_cohort` and `list`.
-#[derive(Debug, Clone, Default)]
-pub struct Query<'a> {
-    pub chains: &'a [String],
-    pub attribute: Option<&'a str>,
-    pub predicate: Option<(&'a str, &'a [u64])>,
-    pub purpose: Option<&'a str>,
-    pub consent_id: Option<&'a str>,
-    pub commitment: Option<&'a str>,
-}
+use crate::index::Index;
+pub use crate::index::{Query, Validity};
 
 pub struct Store {
     db: Database,
@@ -248,7 +162,7 @@ impl Store {
         {
             let row: AttestationRow =
                 serde_json::from_slice(item.map_err(db_err)?.1.value()).map_err(db_err)?;
-            index.insert_attestation(row);
+            index.apply(&Change::Attestation(Box::new(row)));
         }
         *self.index.write().expect("index lock") = index;
         Ok(())
@@ -308,8 +222,7 @@ impl Store {
                                 .map_err(db_err)?;
                         }
                         Change::RevokeConsent { chain_id, token_id } => {
-                            if let Some(row) = index.consents.get(&consent_key(chain_id, token_id))
-                            {
+                            if let Some(row) = index.consent(chain_id, token_id) {
                                 consents
                                     .insert(
                                         (chain_id.as_str(), token_id.as_str()),
@@ -323,11 +236,7 @@ impl Store {
                             source_chain,
                             consent_id,
                         } => {
-                            for row in index.attestations.values().map(|i| &i.row).filter(|r| {
-                                &r.chain_id == chain_id
-                                    && &r.source_chain == source_chain
-                                    && &r.consent_id == consent_id
-                            }) {
+                            for row in index.rows_under(chain_id, source_chain, consent_id) {
                                 attestations
                                     .insert((row.chain_id.as_str(), row.id), json(row).as_slice())
                                     .map_err(db_err)?;
@@ -357,47 +266,22 @@ impl Store {
 
     /// Whether any consent was ever granted to `address` (a key the gateway knows).
     pub fn knows_grantee(&self, address: &str) -> bool {
-        self.index
-            .read()
-            .expect("index lock")
-            .grantees
-            .contains(address)
+        self.read().knows_grantee(address)
     }
 
+    /// An attestation, its consent and its validity at `now` (unix seconds).
     pub fn attestation(
         &self,
         chain_id: &str,
         id: u64,
-    ) -> Option<(AttestationRow, Option<ConsentRow>)> {
-        let index = self.index.read().expect("index lock");
-        let indexed = index.attestations.get(&(chain_id.to_string(), id))?;
-        let consent = index.consents.get(&indexed.consent_key).cloned();
-        Some((indexed.row.clone(), consent))
-    }
-
-    /// Validity now (`now` unix seconds) of the attestation `chain_id`/`id`.
-    pub fn validity(&self, chain_id: &str, id: u64, now: u64) -> Option<Validity> {
-        let index = self.index.read().expect("index lock");
-        let indexed = index.attestations.get(&(chain_id.to_string(), id))?;
-        Some(validity(&index, indexed, now))
+        now: u64,
+    ) -> Option<(AttestationRow, Option<ConsentRow>, Validity)> {
+        self.read().get(chain_id, id, now)
     }
 
     /// Distinct commitments among `grantee`'s valid attestations matching `q`.
     pub fn count_cohort(&self, grantee: &str, q: &Query, now: u64) -> u64 {
-        let index = self.index.read().expect("index lock");
-        let mut subjects: HashSet<&str> = HashSet::new();
-        for key in index
-            .by_grantee
-            .get(grantee)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-        {
-            let indexed = &index.attestations[key];
-            if matches(&index, indexed, q) && validity(&index, indexed, now) == Validity::Valid {
-                subjects.insert(&indexed.row.commitment);
-            }
-        }
-        subjects.len() as u64
+        self.read().count_cohort(grantee, q, now)
     }
 
     /// `grantee`'s attestations matching `q`, ordered by (chain, id), after `start_after`.
@@ -410,73 +294,15 @@ impl Store {
         limit: usize,
         now: u64,
     ) -> Vec<(AttestationRow, Option<ConsentRow>, Validity)> {
-        let index = self.index.read().expect("index lock");
-        let mut keys: Vec<&Key> = index
-            .by_grantee
-            .get(grantee)
-            .map(|v| {
-                v.iter()
-                    .filter(|k| start_after.is_none_or(|s| *k > s))
-                    .collect()
-            })
-            .unwrap_or_default();
-        keys.sort();
-        keys.into_iter()
-            .map(|k| &index.attestations[k])
-            .filter(|i| matches(&index, i, q))
-            .map(|i| (i, validity(&index, i, now)))
-            .filter(|(_, v)| include_invalid || *v == Validity::Valid)
-            .take(limit)
-            .map(|(i, v)| {
-                (
-                    i.row.clone(),
-                    index.consents.get(&i.consent_key).cloned(),
-                    v,
-                )
-            })
-            .collect()
+        self.read()
+            .list(grantee, q, include_invalid, start_after, limit, now)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index.read().expect("index lock")
     }
 }
 
 fn json<T: Serialize>(row: &T) -> Vec<u8> {
     serde_json::to_vec(row).expect("rows serialize")
-}
-
-fn matches(index: &Index, indexed: &Indexed, q: &Query) -> bool {
-    let row = &indexed.row;
-    (q.chains.is_empty() || q.chains.iter().any(|c| c == &row.chain_id))
-        && q.attribute.is_none_or(|a| a == row.attribute)
-        && q.predicate
-            .is_none_or(|(op, values)| op == row.op && values == row.values.as_slice())
-        && q.consent_id.is_none_or(|c| c == row.consent_id)
-        && q.commitment
-            .is_none_or(|c| c.eq_ignore_ascii_case(&row.commitment))
-        && q.purpose.is_none_or(|p| {
-            index
-                .consents
-                .get(&indexed.consent_key)
-                .is_some_and(|c| c.purpose == p)
-        })
-}
-
-fn validity(index: &Index, indexed: &Indexed, now: u64) -> Validity {
-    let row = &indexed.row;
-    let Some(consent) = index.consents.get(&indexed.consent_key) else {
-        return Validity::ConsentUnknown;
-    };
-    if row.revoked || consent.revoked {
-        return Validity::Revoked;
-    }
-    let consent_expired = match consent.expires {
-        Expiry::Never => false,
-        Expiry::AtTime(t) => now >= t,
-        Expiry::AtHeight(h) => index
-            .heights
-            .get(&consent.chain_id)
-            .is_some_and(|current| *current >= h),
-    };
-    if consent_expired || row.expires_at.is_some_and(|t| now >= t) {
-        return Validity::Expired;
-    }
-    Validity::Valid
 }
