@@ -4,8 +4,13 @@
 //! `by_query` maps (grantee, attribute, predicate) to its slots, each row carries the slot of
 //! its consent (resolved when the consent is indexed, whichever comes first), and revocations
 //! find their rows through `by_consent`.
+//!
+//! Cohort counts are cached per (grantee, query) until the index changes (any block applied)
+//! or the earliest expiry among the counted attestations and consents passes, whichever comes
+//! first: researchers repeat queries far more often than chains produce blocks.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
 
 use crate::store::{AttestationRow, Change, ConsentRow, Expiry};
 
@@ -54,10 +59,27 @@ pub(crate) struct Index {
     consents: Vec<ConsentRow>,
     consent_of: HashMap<String, usize>,
     grantees: HashSet<String>,
+    /// Bumped by every applied block: cached counts of an older version are stale.
+    version: u64,
+    counts: Mutex<HashMap<String, CachedCount>>,
+}
+
+#[derive(Clone, Copy)]
+struct CachedCount {
+    version: u64,
+    /// Unix seconds of the earliest expiry among what was counted.
+    valid_until: u64,
+    count: u64,
 }
 
 impl Index {
+    /// Marks every cached count stale (called once per applied block).
+    pub fn bump(&mut self) {
+        self.version += 1;
+    }
+
     pub fn apply(&mut self, change: &Change) {
+        self.version += 1;
         match change {
             Change::Attestation(row) => self.insert_attestation((**row).clone()),
             Change::Consent(row) => self.insert_consent(row.clone()),
@@ -190,14 +212,48 @@ impl Index {
 
     /// Distinct commitments among `grantee`'s valid attestations matching `q`.
     pub fn count_cohort(&self, grantee: &str, q: &Query, now: u64) -> u64 {
+        let key = format!(
+            "{grantee}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            q.chains, q.attribute, q.predicate, q.purpose, q.consent_id, q.commitment
+        );
+        let cached = self
+            .counts
+            .lock()
+            .expect("count cache lock")
+            .get(&key)
+            .copied();
+        if let Some(c) = cached.filter(|c| c.version == self.version && now < c.valid_until) {
+            return c.count;
+        }
         let mut subjects: HashSet<&str> = HashSet::new();
+        let mut valid_until = u64::MAX;
         for &s in self.candidates(grantee, q) {
             let slot = &self.rows[s];
             if self.matches(slot, q) && self.validity(slot, now) == Validity::Valid {
                 subjects.insert(&slot.row.commitment);
+                valid_until = valid_until.min(self.expiry(slot));
             }
         }
-        subjects.len() as u64
+        let count = subjects.len() as u64;
+        let entry = CachedCount {
+            version: self.version,
+            valid_until,
+            count,
+        };
+        self.counts
+            .lock()
+            .expect("count cache lock")
+            .insert(key, entry);
+        count
+    }
+
+    /// When a valid row stops counting by time: its own or its consent's expiry.
+    fn expiry(&self, slot: &Slot) -> u64 {
+        let consent = match self.consent_of_slot(slot).map(|c| c.expires) {
+            Some(Expiry::AtTime(t)) => t,
+            _ => u64::MAX,
+        };
+        slot.row.expires_at.unwrap_or(u64::MAX).min(consent)
     }
 
     /// `grantee`'s attestations matching `q`, ordered by (chain, id), after `start_after`.
@@ -263,5 +319,87 @@ impl Index {
             return Validity::Expired;
         }
         Validity::Valid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn consent(expires: Expiry) -> ConsentRow {
+        ConsentRow {
+            chain_id: "g-1".into(),
+            token_id: "1".into(),
+            grantee: "r".into(),
+            purpose: "p".into(),
+            scope: vec![],
+            expires,
+            revoked: false,
+        }
+    }
+
+    fn row(id: u64, commitment: &str, expires_at: Option<u64>) -> AttestationRow {
+        AttestationRow {
+            chain_id: "g-1".into(),
+            id,
+            source_chain: "g-1".into(),
+            consent_id: "1".into(),
+            grantee: "r".into(),
+            source_id: id,
+            channel_id: String::new(),
+            sequence: 0,
+            relayer: String::new(),
+            circuit_id: "c".into(),
+            attribute: "a".into(),
+            op: "lt".into(),
+            values: vec![1],
+            commitment: commitment.into(),
+            attester: String::new(),
+            proof: vec![],
+            recorded_at: 0,
+            expires_at,
+            revoked: false,
+            height: 1,
+            tx_hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn cached_counts_expire_with_what_they_counted_and_with_changes() {
+        let mut index = Index::default();
+        // The attestation arrives before its consent: resolved when the consent is indexed.
+        index.apply(&Change::Attestation(Box::new(row(1, "aa", Some(200)))));
+        index.apply(&Change::Attestation(Box::new(row(2, "bb", None))));
+        let q = Query {
+            attribute: Some("a"),
+            predicate: Some(("lt", &[1])),
+            purpose: Some("p"),
+            ..Query::default()
+        };
+        assert_eq!(index.count_cohort("r", &q, 50), 0, "no consent yet");
+        index.apply(&Change::Consent(consent(Expiry::AtTime(100))));
+        assert_eq!(index.count_cohort("r", &q, 50), 2);
+        assert_eq!(index.count_cohort("r", &q, 60), 2, "cached");
+        assert_eq!(
+            index.count_cohort("r", &q, 100),
+            0,
+            "the consent expired at 100"
+        );
+        index.apply(&Change::Consent(consent(Expiry::Never)));
+        assert_eq!(index.count_cohort("r", &q, 150), 2);
+        assert_eq!(
+            index.count_cohort("r", &q, 200),
+            1,
+            "attestation 1 expired at 200"
+        );
+        index.apply(&Change::RevokeConsent {
+            chain_id: "g-1".into(),
+            token_id: "1".into(),
+        });
+        assert_eq!(
+            index.count_cohort("r", &q, 200),
+            0,
+            "a change invalidates the cache"
+        );
     }
 }

@@ -259,6 +259,7 @@ impl Store {
                     .insert(batch.chain_id.as_str(), batch.height)
                     .map_err(db_err)?;
                 index.heights.insert(batch.chain_id.clone(), batch.height);
+                index.bump();
             }
         }
         tx.commit().map_err(db_err)

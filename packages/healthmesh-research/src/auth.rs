@@ -19,8 +19,7 @@
 
 use base64::prelude::{Engine, BASE64_STANDARD};
 use cosmrs::crypto::secp256k1::SigningKey;
-use k256::ecdsa::signature::Verifier;
-use k256::ecdsa::{Signature, VerifyingKey};
+use k256::ecdsa::VerifyingKey;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -148,7 +147,7 @@ pub fn verify(
     let pubkey = BASE64_STANDARD
         .decode(text(metadata, PUBKEY)?)
         .map_err(|e| AuthError::Malformed(PUBKEY, e.to_string()))?;
-    let key = VerifyingKey::from_sec1_bytes(&pubkey)
+    let key = secp256k1::PublicKey::from_slice(&pubkey)
         .map_err(|_| AuthError::Malformed(PUBKEY, "not a secp256k1 public key".into()))?;
     let timestamp_ms: u64 = text(metadata, TIMESTAMP)?
         .parse()
@@ -167,7 +166,7 @@ pub fn verify(
     let signature = BASE64_STANDARD
         .decode(text(metadata, SIGNATURE)?)
         .ok()
-        .and_then(|b| Signature::from_slice(&b).ok())
+        .and_then(|b| secp256k1::ecdsa::Signature::from_compact(&b).ok())
         .ok_or_else(|| AuthError::Malformed(SIGNATURE, "not a 64-byte base64 signature".into()))?;
     let skew_ms = now_ms.abs_diff(timestamp_ms);
     if skew_ms > max_skew_ms {
@@ -176,8 +175,13 @@ pub fn verify(
             limit_ms: max_skew_ms,
         });
     }
-    key.verify(&payload(method, request, timestamp_ms, nonce), &signature)
+    // libsecp256k1 accepts only low-s signatures, as the Cosmos SDK does.
+    let digest: [u8; 32] = Sha256::digest(payload(method, request, timestamp_ms, nonce)).into();
+    secp256k1::SECP256K1
+        .verify_ecdsa(&secp256k1::Message::from_digest(digest), &signature, &key)
         .map_err(|_| AuthError::BadSignature)?;
+    let key = VerifyingKey::from_sec1_bytes(&pubkey)
+        .map_err(|_| AuthError::Malformed(PUBKEY, "not a secp256k1 public key".into()))?;
     let address = cosmrs::crypto::PublicKey::from(&key)
         .account_id(prefix)
         .map_err(|_| AuthError::Malformed(PUBKEY, "cannot derive an address".into()))?;
