@@ -139,15 +139,15 @@ impl Gateway {
 
     /// Chains to answer from: all indexed, or the requested ones, each known and reachable.
     fn chains(&self, requested: &[String]) -> Result<BTreeMap<String, u64>, Status> {
-        let health = self.health.lock().expect("health lock").clone();
-        let names: Vec<String> = if requested.is_empty() {
-            health.keys().cloned().collect()
+        let health = self.health.lock().expect("health lock");
+        let names: Vec<&String> = if requested.is_empty() {
+            health.keys().collect()
         } else {
-            requested.to_vec()
+            requested.iter().collect()
         };
         let mut heights = BTreeMap::new();
         for name in names {
-            let Some(h) = health.get(&name) else {
+            let Some(h) = health.get(name) else {
                 let known: Vec<&str> = health.keys().map(String::as_str).collect();
                 return Err(Status::invalid_argument(format!(
                     "unknown chain '{name}'; indexed chains: {}",
@@ -157,11 +157,11 @@ impl Gateway {
             if !h.reachable {
                 return Err(Status::unavailable(format!(
                     "chain {name} is unreachable ({}); its index stops at height {}. Retry later or leave it out of `chains`",
-                    h.error.clone().unwrap_or_else(|| "not contacted yet".into()),
-                    self.store.height(&name)
+                    h.error.as_deref().unwrap_or("not contacted yet"),
+                    self.store.height(name)
                 )));
             }
-            heights.insert(name.clone(), self.store.height(&name));
+            heights.insert(name.clone(), self.store.height(name));
         }
         Ok(heights)
     }

@@ -19,7 +19,6 @@
 
 use base64::prelude::{Engine, BASE64_STANDARD};
 use cosmrs::crypto::secp256k1::SigningKey;
-use k256::ecdsa::VerifyingKey;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -180,10 +179,10 @@ pub fn verify(
     secp256k1::SECP256K1
         .verify_ecdsa(&secp256k1::Message::from_digest(digest), &signature, &key)
         .map_err(|_| AuthError::BadSignature)?;
-    let key = VerifyingKey::from_sec1_bytes(&pubkey)
-        .map_err(|_| AuthError::Malformed(PUBKEY, "not a secp256k1 public key".into()))?;
-    let address = cosmrs::crypto::PublicKey::from(&key)
-        .account_id(prefix)
+    // The chain's address rule for secp256k1 keys: RIPEMD-160(SHA-256(compressed key)).
+    let compressed = key.serialize();
+    let hash = <ripemd::Ripemd160 as Digest>::digest(Sha256::digest(compressed));
+    let address = cosmrs::AccountId::new(prefix, &hash)
         .map_err(|_| AuthError::Malformed(PUBKEY, "cannot derive an address".into()))?;
     Ok(Caller {
         address: address.to_string(),
