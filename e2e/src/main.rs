@@ -7,7 +7,10 @@
 //! 3. The patient revokes; the revocation reaches trials-1.
 //! 4. A DAO proposal passes by vote transactions and executes.
 //! 5. A batch of attestations measures latency (p50/p95) and packet loss.
-//! 6. No synthetic record value or salt appears in any transaction, event or state read.
+//! 6. The research gateway indexes the chains and answers hmesh, Python and grpcurl clients;
+//!    a restart with a revocation made while it was down loses nothing.
+//! 7. No synthetic record value or salt appears in any transaction, event, state read or
+//!    gateway answer.
 
 mod chain;
 mod research;
@@ -97,10 +100,16 @@ fn run() -> Result<()> {
     let mut latencies = wait_remote(&r, &token, &sent)?;
     let lost = lost_packets(&r, &token, batch)?;
 
-    println!("== 7. research gateway: index, hmesh research, Python client, restart");
-    let catch_up = research::run(&mut r, &root, &token, &revoked_token, batch)?;
+    println!("== 6. research gateway: index, hmesh research, Python client, grpcurl, restart");
+    let batch_info = research::Batch {
+        token: token.clone(),
+        dataset: dataset.clone(),
+        revoked_token,
+        size: batch,
+    };
+    let catch_up = research::run(&mut r, &root, &batch_info)?;
 
-    println!("== 6. no synthetic record value or salt on chain or from the gateway");
+    println!("== 7. no synthetic record value or salt on chain or from the gateway");
     collect_state(&mut r, &token)?;
     check_no_phi(&r)?;
 

@@ -1,4 +1,4 @@
-//! Step 7: the research gateway against the localnet — `hmesh-gateway` indexes the three
+//! Step 6: the research gateway against the localnet — `hmesh-gateway` indexes the three
 //! chains, `hmesh research` and the Python client query it, and a restart (with a revocation
 //! while it is down) loses nothing.
 
@@ -13,6 +13,14 @@ use serde_json::Value;
 use crate::Run;
 
 const GATEWAY: &str = "127.0.0.1:50152";
+
+/// The batch of step 5 and the consent revoked in step 3.
+pub struct Batch {
+    pub token: String,
+    pub dataset: String,
+    pub revoked_token: String,
+    pub size: usize,
+}
 const PURPOSE: &str = "trial-eligibility";
 
 struct Gateway(Child);
@@ -113,13 +121,8 @@ fn wait_indexed(r: &Run) -> Result<()> {
     }
 }
 
-pub fn run(
-    r: &mut Run,
-    root: &Path,
-    batch_token: &str,
-    revoked_token: &str,
-    batch: usize,
-) -> Result<f64> {
+pub fn run(r: &mut Run, root: &Path, batch: &Batch) -> Result<f64> {
+    let (batch_token, revoked_token) = (batch.token.as_str(), batch.revoked_token.as_str());
     let dir = std::env::temp_dir().join(format!("hmesh-e2e-gateway-{}", std::process::id()));
     let db = dir.join("index.redb");
     let t = Instant::now();
@@ -129,10 +132,10 @@ pub fn run(
 
     let before = count(r, "genomics-1")?;
     ensure!(
-        before["count"].as_u64().unwrap_or(0) >= batch as u64 || before["suppressed"] == true,
+        before["count"].as_u64().unwrap_or(0) >= batch.size as u64 || before["suppressed"] == true,
         "count: {before}"
     );
-    let page_size = (batch + 10).to_string();
+    let page_size = (batch.size + 10).to_string();
     let listed = research(
         r,
         &[
@@ -147,7 +150,7 @@ pub fn run(
     )?;
     let listed = listed.as_array().context("list answers an array")?;
     ensure!(
-        listed.len() == batch && listed.iter().all(|a| a["validity"] == "VALIDITY_VALID"),
+        listed.len() == batch.size && listed.iter().all(|a| a["validity"] == "VALIDITY_VALID"),
         "batch attestations: {listed:?}"
     );
     let revoked = research(
@@ -181,6 +184,42 @@ pub fn run(
     r.seen.push(before.to_string());
     r.seen.push(verified.to_string());
 
+    let access = research(
+        r,
+        &[
+            "check",
+            "--on",
+            "genomics-1",
+            "--dataset",
+            &batch.dataset,
+            "--purpose",
+            PURPOSE,
+            "--attribute",
+            "hba1c",
+        ],
+    )?;
+    ensure!(
+        access["allowed"] == true && access["token_id"] == batch_token,
+        "CheckAccess: {access}"
+    );
+    let wrong = research(
+        r,
+        &[
+            "check",
+            "--on",
+            "genomics-1",
+            "--dataset",
+            &batch.dataset,
+            "--purpose",
+            "marketing",
+            "--attribute",
+            "hba1c",
+        ],
+    )?;
+    ensure!(
+        wrong["allowed"] == false && wrong["reason"] == "wrong_purpose",
+        "CheckAccess, other purpose: {wrong}"
+    );
     grpcurl_checks()?;
     let python = python_count(r, root)?;
     ensure!(
@@ -214,10 +253,10 @@ pub fn run(
         after["count"].as_u64().unwrap_or(0),
     );
     ensure!(
-        after["suppressed"] == true || a + batch as u64 <= b,
+        after["suppressed"] == true || a + batch.size as u64 <= b,
         "after restart + revocation: {after}, before: {before}"
     );
-    println!("   restart: index resumed; the revocation made while down removed {batch} subjects ({b} -> {a})");
+    println!("   restart: index resumed; the revocation made while down removed {} subjects ({b} -> {a})", batch.size);
     std::fs::remove_dir_all(&dir).ok();
     Ok(catch_up)
 }
