@@ -91,21 +91,7 @@ fn wait_indexed(r: &Run) -> Result<()> {
         .collect::<Result<_>>()?;
     let start = Instant::now();
     loop {
-        let answer = research(
-            r,
-            &[
-                "count",
-                "--attribute",
-                "hba1c",
-                "--op",
-                "lt",
-                "--values",
-                "70000",
-                "--purpose",
-                PURPOSE,
-            ],
-        );
-        if let Ok(v) = answer {
+        if let Ok(v) = count(r, "genomics-1,trials-1,billing-1") {
             let heights = &v["indexed_heights"];
             if targets
                 .iter()

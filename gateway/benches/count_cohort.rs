@@ -198,10 +198,14 @@ async fn main() {
         purpose: Some("trial-eligibility"),
         ..Default::default()
     };
-    let expected = store.count_cohort(&grantee, &q, 1);
+    let expected = store.index().count_cohort(&grantee, &q, 1);
     // Each researcher's own answer, to check every gRPC response against.
     let expected_by: Vec<u64> = (0..RESEARCHERS)
-        .map(|r| store.count_cohort(&signer(r).address("wasm"), &q, 1))
+        .map(|r| {
+            store
+                .index()
+                .count_cohort(&signer(r).address("wasm"), &q, 1)
+        })
         .collect();
     // Cold: every count recomputed (an empty block applied before each, as when a chain
     // advances); cached: repeated with no new block.
@@ -215,7 +219,7 @@ async fn main() {
             })
             .unwrap();
         let t = Instant::now();
-        std::hint::black_box(store.count_cohort(&grantee, &q, 1));
+        std::hint::black_box(store.index().count_cohort(&grantee, &q, 1));
         cold.push(t.elapsed());
     }
     let cold_total: Duration = cold.iter().sum();
@@ -223,7 +227,7 @@ async fn main() {
     let mut direct = vec![];
     for _ in 0..2000 {
         let t = Instant::now();
-        std::hint::black_box(store.count_cohort(&grantee, &q, 1));
+        std::hint::black_box(store.index().count_cohort(&grantee, &q, 1));
         direct.push(t.elapsed());
     }
     let direct_total: Duration = direct.iter().sum();

@@ -49,7 +49,7 @@ struct Slot {
 }
 
 #[derive(Default)]
-pub(crate) struct Index {
+pub struct Index {
     pub heights: BTreeMap<String, u64>,
     rows: Vec<Slot>,
     row_of: HashMap<(String, u64), usize>,
@@ -74,11 +74,11 @@ struct CachedCount {
 
 impl Index {
     /// Marks every cached count stale (called once per applied block).
-    pub fn bump(&mut self) {
+    pub(crate) fn bump(&mut self) {
         self.version += 1;
     }
 
-    pub fn apply(&mut self, change: &Change) {
+    pub(crate) fn apply(&mut self, change: &Change) {
         self.version += 1;
         match change {
             Change::Attestation(row) => self.insert_attestation((**row).clone()),

@@ -128,7 +128,7 @@ impl Gateway {
                 "replayed request: this nonce was already used; sign each request with a fresh nonce",
             ));
         }
-        if !self.store.knows_grantee(&caller.address) {
+        if !self.store.index().knows_grantee(&caller.address) {
             return Err(Status::unauthenticated(format!(
                 "unknown key: no consent was ever granted to {} on the indexed chains; a patient must grant you consent first",
                 caller.address
@@ -257,7 +257,7 @@ fn visible(
     caller: &Caller,
     key: &(String, u64),
 ) -> Result<(AttestationRow, Option<ConsentRow>, Validity), Status> {
-    match store.attestation(&key.0, key.1, now_secs()) {
+    match store.index().get(&key.0, key.1, now_secs()) {
         Some(found) if found.0.grantee == caller.address => Ok(found),
         _ => Err(Status::not_found(format!(
             "no attestation {}/{} under your consent grants",
@@ -309,7 +309,10 @@ impl ResearchService for Gateway {
             purpose: Some(&r.purpose),
             ..Query::default()
         };
-        let count = self.store.count_cohort(&caller.address, &q, now_secs());
+        let count = self
+            .store
+            .index()
+            .count_cohort(&caller.address, &q, now_secs());
         let suppressed = count < u64::from(self.config.k);
         Ok(Response::new(pb::CountCohortResponse {
             count: if suppressed { 0 } else { count },
@@ -357,7 +360,7 @@ impl ResearchService for Gateway {
             commitment: opt(&r.commitment),
             ..Query::default()
         };
-        let page = self.store.list(
+        let page = self.store.index().list(
             &caller.address,
             &q,
             r.include_invalid,

@@ -169,17 +169,11 @@ impl Store {
     }
 
     pub fn height(&self, chain_id: &str) -> u64 {
-        self.index
-            .read()
-            .expect("index lock")
-            .heights
-            .get(chain_id)
-            .copied()
-            .unwrap_or(0)
+        self.index().heights.get(chain_id).copied().unwrap_or(0)
     }
 
     pub fn heights(&self) -> BTreeMap<String, u64> {
-        self.index.read().expect("index lock").heights.clone()
+        self.index().heights.clone()
     }
 
     /// Writes a block's changes and its height atomically, then updates the index.
@@ -265,41 +259,9 @@ impl Store {
         tx.commit().map_err(db_err)
     }
 
-    /// Whether any consent was ever granted to `address` (a key the gateway knows).
-    pub fn knows_grantee(&self, address: &str) -> bool {
-        self.read().knows_grantee(address)
-    }
-
-    /// An attestation, its consent and its validity at `now` (unix seconds).
-    pub fn attestation(
-        &self,
-        chain_id: &str,
-        id: u64,
-        now: u64,
-    ) -> Option<(AttestationRow, Option<ConsentRow>, Validity)> {
-        self.read().get(chain_id, id, now)
-    }
-
-    /// Distinct commitments among `grantee`'s valid attestations matching `q`.
-    pub fn count_cohort(&self, grantee: &str, q: &Query, now: u64) -> u64 {
-        self.read().count_cohort(grantee, q, now)
-    }
-
-    /// `grantee`'s attestations matching `q`, ordered by (chain, id), after `start_after`.
-    pub fn list(
-        &self,
-        grantee: &str,
-        q: &Query,
-        include_invalid: bool,
-        start_after: Option<&(String, u64)>,
-        limit: usize,
-        now: u64,
-    ) -> Vec<(AttestationRow, Option<ConsentRow>, Validity)> {
-        self.read()
-            .list(grantee, q, include_invalid, start_after, limit, now)
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+    /// The in-memory index, for queries (a read lock: queries run concurrently, blocks
+    /// are applied between them).
+    pub fn index(&self) -> std::sync::RwLockReadGuard<'_, Index> {
         self.index.read().expect("index lock")
     }
 }

@@ -57,7 +57,7 @@ fn count(store: &Store, grantee: &str) -> u64 {
         purpose: Some(PURPOSE),
         ..Query::default()
     };
-    store.count_cohort(grantee, &q, 1_000)
+    store.index().count_cohort(grantee, &q, 1_000)
 }
 
 #[test]
@@ -130,5 +130,5 @@ fn a_chain_that_goes_down_is_reported_and_caught_up() {
         .expect("caught up after the chain returned");
         assert!(health.lock().unwrap()[GENOMICS].reachable);
     });
-    assert!(store.knows_grantee(&one));
+    assert!(store.index().knows_grantee(&one));
 }
