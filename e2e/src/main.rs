@@ -359,6 +359,21 @@ fn dao(r: &mut Run) -> Result<()> {
             .hmesh_tx(SOURCE, voter, &["dao", "vote", &id, "yes"])?;
         record(r, "dao vote (hmesh)", &tx);
     }
+    // A transaction that fails in the block (fixed gas too low, so no simulation catches it):
+    // hmesh reports the chain's code and log and exits non-zero; the vote is not counted.
+    let failed = r.net.hmesh(
+        SOURCE,
+        &[
+            "--from", "dao-3", "--gas", "120000", "dao", "vote", &id, "no",
+        ],
+    );
+    ensure!(
+        failed
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("failed at height")
+                && e.to_string().contains("out of gas")),
+        "an out-of-gas vote: {failed:?}"
+    );
     let proposal = r.net.wait_for(
         "the proposal to pass and leave its timelock",
         Duration::from_secs(120),

@@ -242,7 +242,18 @@ pub fn run(r: &mut Run, root: &Path, batch: &Batch) -> Result<f64> {
         after["suppressed"] == true || a + batch.size as u64 <= b,
         "after restart + revocation: {after}, before: {before}"
     );
-    println!("   restart: index resumed; the revocation made while down removed {} subjects ({b} -> {a})", batch.size);
+    let shown = |v: &Value, n: u64| {
+        if v["suppressed"] == true {
+            format!("fewer than {}", v["k"])
+        } else {
+            n.to_string()
+        }
+    };
+    println!(
+        "   restart: index resumed; the revocation made while it was down took the cohort from {} to {}",
+        shown(&before, b),
+        shown(&after, a)
+    );
     std::fs::remove_dir_all(&dir).ok();
     Ok(catch_up)
 }
