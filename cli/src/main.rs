@@ -60,7 +60,7 @@ enum Command {
         #[arg(
             long,
             env = "HMESH_GATEWAY",
-            default_value = "http://127.0.0.1:50151",
+            default_value = "http://127.0.0.1:9390",
             global = true
         )]
         gateway: String,

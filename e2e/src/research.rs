@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::Run;
 
-const GATEWAY: &str = "127.0.0.1:50152";
+const GATEWAY: &str = "127.0.0.1:9391";
 
 /// The batch of step 5 and the consent revoked in step 3.
 pub struct Batch {

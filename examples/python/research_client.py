@@ -11,7 +11,7 @@ secp256k1 key exactly as the README's "Research gateway: authentication" section
 
 Usage (the key is the researcher's raw private key: `hmesh keys export NAME --unsafe-export-private-key`):
 
-    research_client.py --gateway 127.0.0.1:50151 --key-hex HEX count --attribute hba1c \\
+    research_client.py --gateway 127.0.0.1:9390 --key-hex HEX count --attribute hba1c \\
         --op lt --values 70000 --purpose trial-eligibility
     research_client.py ... list [--chain trials-1]
     research_client.py ... verify --chain trials-1 --id 3
@@ -80,7 +80,7 @@ def attestation_json(a, pb2):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gateway", default="127.0.0.1:50151")
+    parser.add_argument("--gateway", default="127.0.0.1:9390")
     parser.add_argument("--key-hex", required=True, help="researcher's secp256k1 private key, hex")
     sub = parser.add_subparsers(dest="command", required=True)
     count = sub.add_parser("count")

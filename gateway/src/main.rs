@@ -26,8 +26,9 @@ struct Args {
     /// Only these chains (ids or short names); default: every chain of the deployment.
     #[arg(long, value_delimiter = ',')]
     chains: Vec<String>,
-    /// Address to serve gRPC on.
-    #[arg(long, default_value = "127.0.0.1:50151")]
+    /// Address to serve gRPC on. The default sits below the kernel's ephemeral port range
+    /// (32768-60999), where a busy machine's outgoing connections could already hold it.
+    #[arg(long, default_value = "127.0.0.1:9390")]
     listen: SocketAddr,
     /// Index database (redb); default: gateway/index.redb beside the deployment file.
     #[arg(long)]

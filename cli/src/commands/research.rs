@@ -69,7 +69,7 @@ fn status_error(status: tonic::Status) -> anyhow::Error {
 pub async fn run(g: &GlobalArgs, gateway: &str, command: ResearchCommand) -> Result<()> {
     let signer = RequestSigner::new(g.signer()?.signing_key);
     let channel = Channel::from_shared(gateway.to_string())
-        .context("--gateway must be a URL like http://127.0.0.1:50151")?
+        .context("--gateway must be a URL like http://127.0.0.1:9390")?
         .connect()
         .await
         .with_context(|| format!("cannot reach the gateway at {gateway}"))?;
