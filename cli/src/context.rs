@@ -139,6 +139,11 @@ impl GlobalArgs {
             .from
             .as_deref()
             .ok_or_else(|| anyhow!("this command signs: pass --from KEY"))?;
+        self.unlock(name)
+    }
+
+    /// The key `name` of the keyring, asking for its passphrase if it is encrypted.
+    pub fn unlock(&self, name: &str) -> Result<Key> {
         let ring = self.keyring();
         let passphrase = if ring.needs_passphrase(name)? {
             Some(self.passphrase(&format!("unlock key '{name}'"))?)

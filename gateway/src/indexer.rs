@@ -73,8 +73,8 @@ impl ChainSource for RpcSource {
 
     async fn block_txs(&self, height: u64) -> anyhow::Result<Vec<TxEvents>> {
         let h = tendermint::block::Height::try_from(height)?;
-        let block = self.client.http().block(h).await?;
-        let results = self.client.http().block_results(h).await?;
+        let http = self.client.http();
+        let (block, results) = tokio::try_join!(http.block(h), http.block_results(h))?;
         let txs = block.block.data;
         let results = results.txs_results.unwrap_or_default();
         anyhow::ensure!(

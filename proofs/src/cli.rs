@@ -38,6 +38,30 @@ pub struct CommitArgs {
     pub salt: Option<String>,
 }
 
+/// The opening, predicate and consent of a proof (shared with `hmesh attest prove`, which
+/// supplies the chain id and the proving key itself).
+#[derive(Args, Debug)]
+pub struct ClaimArgs {
+    #[arg(long)]
+    pub attribute: String,
+    #[arg(long)]
+    pub value: u64,
+    #[arg(long)]
+    pub salt: String,
+    #[arg(long)]
+    pub patient: String,
+    /// eq, ne, lt, lte, gt, gte, between, nonbetween, in, nin
+    #[arg(long)]
+    pub op: String,
+    /// Comma-separated operands, e.g. `70` or `65,69` or `1,2,3`.
+    #[arg(long, value_delimiter = ',', num_args = 1.., required = true)]
+    pub values: Vec<u64>,
+    #[arg(long)]
+    pub consent_id: String,
+    #[arg(long)]
+    pub grantee: String,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum ProofsCommand {
     /// Derive the proving and verifying keys from a seed (tests and localnet only).
@@ -55,25 +79,9 @@ pub enum ProofsCommand {
         #[arg(long)]
         pk: PathBuf,
         #[arg(long)]
-        attribute: String,
-        #[arg(long)]
-        value: u64,
-        #[arg(long)]
-        salt: String,
-        #[arg(long)]
-        patient: String,
-        /// eq, ne, lt, lte, gt, gte, between, nonbetween, in, nin
-        #[arg(long)]
-        op: String,
-        /// Comma-separated operands, e.g. `70` or `65,69` or `1,2,3`.
-        #[arg(long, value_delimiter = ',', num_args = 1..)]
-        values: Vec<u64>,
-        #[arg(long)]
         chain_id: String,
-        #[arg(long)]
-        consent_id: String,
-        #[arg(long)]
-        grantee: String,
+        #[command(flatten)]
+        claim: ClaimArgs,
         /// Write the proof JSON here instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -132,15 +140,18 @@ pub fn run(command: ProofsCommand) -> Result<()> {
         }
         ProofsCommand::Prove {
             pk,
-            attribute,
-            value,
-            salt,
-            patient,
-            op,
-            values,
             chain_id,
-            consent_id,
-            grantee,
+            claim:
+                ClaimArgs {
+                    attribute,
+                    value,
+                    salt,
+                    patient,
+                    op,
+                    values,
+                    consent_id,
+                    grantee,
+                },
             out,
         } => {
             let pk = ProvingKey::from_bytes(&read(&pk)?).context("reading the proving key")?;

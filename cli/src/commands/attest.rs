@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Subcommand;
 use cosmwasm_std::{Binary, HexBinary, Timestamp};
-use healthmesh_proofs::cli::{CommitArgs, ProofFile, ProofsCommand};
+use healthmesh_proofs::cli::{ClaimArgs, CommitArgs, ProofFile, ProofsCommand};
 use healthmesh_types::attestation::{
     Attestation, AttestationsResponse, ExecuteMsg, PredicateMsg, QueryMsg,
 };
@@ -38,23 +38,9 @@ pub enum AttestCommand {
         /// Proving key (default: the localnet's proof-keys/predicate.pk).
         #[arg(long)]
         pk: Option<PathBuf>,
-        #[arg(long)]
-        attribute: String,
-        #[arg(long)]
-        value: u64,
-        #[arg(long)]
-        salt: String,
-        #[arg(long)]
-        patient: String,
-        /// eq, ne, lt, lte, gt, gte, between, nonbetween, in, nin.
-        #[arg(long)]
-        op: String,
-        #[arg(long, value_delimiter = ',', required = true)]
-        values: Vec<u64>,
-        #[arg(long)]
-        consent_id: String,
-        #[arg(long)]
-        grantee: String,
+        /// `--patient` and `--grantee` may be localnet role names.
+        #[command(flatten)]
+        claim: ClaimArgs,
         /// Write the proof file here (default: stdout).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -105,34 +91,18 @@ pub async fn run(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
             args.patient = resolve_offline(g, &args.patient)?;
             healthmesh_proofs::cli::run(ProofsCommand::Commit(args))
         }
-        AttestCommand::Prove {
-            pk,
-            attribute,
-            value,
-            salt,
-            patient,
-            op,
-            values,
-            consent_id,
-            grantee,
-            out,
-        } => {
+        AttestCommand::Prove { pk, mut claim, out } => {
             let chain_id = g.chain_info()?.chain_id;
             let pk = match pk {
                 Some(pk) => pk,
                 None => default_proving_key(g)?,
             };
+            claim.patient = resolve_offline(g, &claim.patient)?;
+            claim.grantee = resolve_offline(g, &claim.grantee)?;
             let command = ProofsCommand::Prove {
                 pk,
-                attribute,
-                value,
-                salt,
-                patient: resolve_offline(g, &patient)?,
-                op,
-                values,
                 chain_id,
-                consent_id,
-                grantee: resolve_offline(g, &grantee)?,
+                claim,
                 out,
             };
             let progress = Progress::new(

@@ -112,12 +112,7 @@ pub fn run(g: &GlobalArgs, command: KeysCommand) -> Result<()> {
             name,
             bech32_prefix,
         } => {
-            let passphrase = if ring.needs_passphrase(&name)? {
-                Some(g.passphrase(&format!("unlock key '{name}'"))?)
-            } else {
-                None
-            };
-            let key = ring.get(&name, passphrase.as_deref())?;
+            let key = g.unlock(&name)?;
             let address = key.address(&bech32_prefix.unwrap_or_else(prefix))?;
             if json {
                 let pubkey = hex::encode(key.public_key().to_bytes());
@@ -133,12 +128,7 @@ pub fn run(g: &GlobalArgs, command: KeysCommand) -> Result<()> {
             if !unsafe_export_private_key {
                 bail!("exporting prints the private key in the clear: pass --unsafe-export-private-key to confirm");
             }
-            let passphrase = if ring.needs_passphrase(&name)? {
-                Some(g.passphrase(&format!("unlock key '{name}'"))?)
-            } else {
-                None
-            };
-            let secret = ring.get(&name, passphrase.as_deref())?.secret_hex();
+            let secret = g.unlock(&name)?.secret_hex();
             if json {
                 print_json(&json!({"name": name, "private_key_hex": secret}));
             } else {

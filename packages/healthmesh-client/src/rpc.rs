@@ -11,7 +11,6 @@ use cosmrs::proto::cosmwasm::wasm::v1::{
     QuerySmartContractStateRequest, QuerySmartContractStateResponse,
 };
 use cosmrs::proto::prost::Message;
-use cosmrs::tx::Fee;
 use cosmrs::Any;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -270,7 +269,7 @@ impl ChainClient {
                     key,
                     msgs.clone(),
                     &options.memo,
-                    Fee::from_amount_and_gas(options.fee.fee(0)?.amount[0].clone(), 0u64),
+                    options.fee.fee(0)?,
                     &signer,
                 )?;
                 Some(self.simulate(probe.tx_bytes).await?)
