@@ -76,6 +76,7 @@ fn case(op: Operator) -> (Statement, Opening) {
         predicate: Predicate::new(op, values).unwrap(),
         context: Context {
             chain_id: "trials-1".into(),
+            consent_contract: "wasm1consentcontract".into(),
             consent_id: "1".into(),
             grantee: "wasm1r".into(),
         },

@@ -80,6 +80,9 @@ pub enum ProofsCommand {
         pk: PathBuf,
         #[arg(long)]
         chain_id: String,
+        /// Address of the consent contract the consent lives in (part of the proof's context).
+        #[arg(long)]
+        consent_contract: String,
         #[command(flatten)]
         claim: ClaimArgs,
         /// Write the proof JSON here instead of stdout.
@@ -141,6 +144,7 @@ pub fn run(command: ProofsCommand) -> Result<()> {
         ProofsCommand::Prove {
             pk,
             chain_id,
+            consent_contract,
             claim:
                 ClaimArgs {
                     attribute,
@@ -167,6 +171,7 @@ pub fn run(command: ProofsCommand) -> Result<()> {
                 predicate: Predicate::new(Operator::from_name(&op)?, values)?,
                 context: Context {
                     chain_id,
+                    consent_contract,
                     consent_id,
                     grantee,
                 },

@@ -243,11 +243,13 @@ pub fn subject_key(patient_address: &str) -> Scalar {
     hash_to_scalar("healthmesh.subject.v1", &[patient_address.as_bytes()])
 }
 
-/// Where a proof may be used: chain, consent token and grantee. A proof made for one
-/// context fails under any other, so it cannot be replayed on another chain or consent.
+/// Where a proof may be used: chain, consent contract, consent token and grantee. A proof
+/// made for one context fails under any other, so it cannot be replayed on another chain,
+/// another deployment of the consent contract on the same chain, or another consent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Context {
     pub chain_id: String,
+    pub consent_contract: String,
     pub consent_id: String,
     pub grantee: String,
 }
@@ -255,9 +257,10 @@ pub struct Context {
 impl Context {
     pub fn to_scalar(&self) -> Scalar {
         hash_to_scalar(
-            "healthmesh.context.v1",
+            "healthmesh.context.v2",
             &[
                 self.chain_id.as_bytes(),
+                self.consent_contract.as_bytes(),
                 self.consent_id.as_bytes(),
                 self.grantee.as_bytes(),
             ],

@@ -45,6 +45,8 @@ fn prove_args<'a>(dir: &'a str, salt: &'a str, op: &'a str, values: &'a str) -> 
         values,
         "--chain-id",
         "genomics-1",
+        "--consent-contract",
+        "wasm1consent",
         "--consent-id",
         "3",
         "--grantee",

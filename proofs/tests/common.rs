@@ -19,6 +19,7 @@ pub fn keys() -> &'static ProvingKey {
 pub fn context() -> Context {
     Context {
         chain_id: "trials-1".into(),
+        consent_contract: "wasm1consentcontract".into(),
         consent_id: "7".into(),
         grantee: "wasm1researcherxyz".into(),
     }

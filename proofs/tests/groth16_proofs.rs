@@ -92,6 +92,8 @@ fn tampered_proofs_and_statements_are_rejected() {
     wrong_commitment.commitment[0] ^= 1;
     let mut wrong_chain = statement.clone();
     wrong_chain.context.chain_id = "genomics-1".into();
+    let mut wrong_consent_contract = statement.clone();
+    wrong_consent_contract.context.consent_contract = "wasm1seconddeployment".into();
     let mut wrong_consent = statement.clone();
     wrong_consent.context.consent_id = "8".into();
     let mut wrong_grantee = statement.clone();
@@ -103,6 +105,7 @@ fn tampered_proofs_and_statements_are_rejected() {
         ("operator", wrong_op),
         ("commitment", wrong_commitment),
         ("chain", wrong_chain),
+        ("consent contract", wrong_consent_contract),
         ("consent", wrong_consent),
         ("grantee", wrong_grantee),
         ("attribute", wrong_attribute),

@@ -92,7 +92,11 @@ pub async fn run(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
             healthmesh_proofs::cli::run(ProofsCommand::Commit(args))
         }
         AttestCommand::Prove { pk, mut claim, out } => {
-            let chain_id = g.chain_info()?.chain_id;
+            let info = g.chain_info()?;
+            let consent_contract = info.contracts.get("consent").cloned().ok_or_else(|| {
+                anyhow::anyhow!("the deployment names no consent contract for {}: the proof binds it", info.chain_id)
+            })?;
+            let chain_id = info.chain_id.clone();
             let pk = match pk {
                 Some(pk) => pk,
                 None => default_proving_key(g)?,
@@ -102,6 +106,7 @@ pub async fn run(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
             let command = ProofsCommand::Prove {
                 pk,
                 chain_id,
+                consent_contract,
                 claim,
                 out,
             };

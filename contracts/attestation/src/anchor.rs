@@ -1,16 +1,27 @@
-//! Anchors: an active attester declares that it holds the record behind a commitment.
-//! A second, different anchor of the same commitment is kept as evidence, not applied.
+//! Anchors: the custodian a patient designated for a dataset declares that it holds the record
+//! behind a commitment. Anchors are kept per (commitment, custodian): another custodian's
+//! anchor of the same commitment is recorded as evidence of a conflict but never blocks or
+//! replaces this one; governance can remove a wrong anchor.
 
-use cosmwasm_std::{Addr, Deps, DepsMut, Env, Event, HexBinary, MessageInfo, Response};
+use cosmwasm_std::{Addr, Deps, DepsMut, Env, Event, HexBinary, MessageInfo, Order, Response};
 use healthmesh_types::attestation::{Anchor, AnchorConflict};
-use healthmesh_types::consent::MAX_ATTRIBUTE_LEN;
+use healthmesh_types::consent::{CustodianResponse, QueryMsg as ConsentQuery, MAX_ATTRIBUTE_LEN};
 use healthmesh_types::staking::{IsActiveAttesterResponse, QueryMsg as StakingQuery};
 use healthmesh_types::validate;
 
-use crate::state::{ANCHORS, ANCHOR_CONFLICTS, CONFIG, CONFLICT_COUNT, PAUSE};
+use crate::state::{ANCHORS, ANCHOR_CONFLICTS, CONFIG, CONFLICT_COUNT, PAUSE, SLASHED_ATTESTERS};
 use crate::ContractError;
 
-pub fn assert_active_attester(deps: Deps, attester: &Addr) -> Result<(), ContractError> {
+/// The attester is bonded at least `min_bond` on this chain's staking contract and was never
+/// slashed (a slash tombstones it here).
+pub fn assert_attester_in_standing(
+    deps: Deps,
+    chain_id: &str,
+    attester: &Addr,
+) -> Result<(), ContractError> {
+    if SLASHED_ATTESTERS.has(deps.storage, (chain_id, attester.as_str())) {
+        return Err(ContractError::AttesterSlashed(attester.to_string()));
+    }
     let staking = CONFIG.load(deps.storage)?.staking;
     let res: IsActiveAttesterResponse = deps.querier.query_wasm_smart(
         staking,
@@ -20,6 +31,30 @@ pub fn assert_active_attester(deps: Deps, attester: &Addr) -> Result<(), Contrac
     )?;
     if !res.active {
         return Err(ContractError::NotActiveAttester(attester.to_string()));
+    }
+    Ok(())
+}
+
+/// H-3: only the custodian the patient designated for the dataset may anchor its records.
+fn assert_designated(
+    deps: Deps,
+    patient: &Addr,
+    dataset: &HexBinary,
+    sender: &Addr,
+) -> Result<(), ContractError> {
+    let consent = CONFIG.load(deps.storage)?.consent;
+    let res: CustodianResponse = deps.querier.query_wasm_smart(
+        consent,
+        &ConsentQuery::Custodian {
+            patient: patient.to_string(),
+            dataset: dataset.clone(),
+        },
+    )?;
+    if res.custodian.as_ref() != Some(sender) {
+        return Err(ContractError::NotDesignatedCustodian {
+            sender: sender.to_string(),
+            dataset: dataset.to_hex(),
+        });
     }
     Ok(())
 }
@@ -38,50 +73,71 @@ pub fn anchor(
     validate::commitment("dataset", &dataset)?;
     validate::identifier("attribute", &attribute, MAX_ATTRIBUTE_LEN)?;
     let patient = deps.api.addr_validate(&patient)?;
-    assert_active_attester(deps.as_ref(), &info.sender)?;
-    let attempted = Anchor {
+    assert_designated(deps.as_ref(), &patient, &dataset, &info.sender)?;
+    assert_attester_in_standing(deps.as_ref(), &env.block.chain_id, &info.sender)?;
+    let key = (commitment.as_slice(), info.sender.as_str());
+    if ANCHORS.has(deps.storage, key) {
+        return Err(ContractError::AlreadyAnchored(commitment.to_hex()));
+    }
+    let anchor = Anchor {
         commitment: commitment.clone(),
-        attester: info.sender,
+        attester: info.sender.clone(),
         attribute,
         dataset,
         patient,
         height: env.block.height,
         time: env.block.time,
     };
-    let Some(existing) = ANCHORS.may_load(deps.storage, &commitment)? else {
-        ANCHORS.save(deps.storage, &commitment, &attempted)?;
-        let event = Event::new("commitment_anchored")
+    let other = ANCHORS
+        .prefix(&commitment)
+        .range(deps.storage, None, None, Order::Ascending)
+        .next()
+        .transpose()?;
+    ANCHORS.save(deps.storage, key, &anchor)?;
+    let mut response = Response::new().add_attribute("action", "anchor").add_event(
+        Event::new("commitment_anchored")
             .add_attribute("commitment", commitment.to_hex())
-            .add_attribute("attester", &attempted.attester)
-            .add_attribute("attribute", &attempted.attribute)
-            .add_attribute("dataset", attempted.dataset.to_hex());
-        return Ok(Response::new()
-            .add_attribute("action", "anchor")
-            .add_event(event));
-    };
-    let same = existing.attester == attempted.attester
-        && existing.attribute == attempted.attribute
-        && existing.dataset == attempted.dataset
-        && existing.patient == attempted.patient;
-    if same {
-        return Err(ContractError::AlreadyAnchored(commitment.to_hex()));
-    }
-    let id = CONFLICT_COUNT.may_load(deps.storage)?.unwrap_or_default() + 1;
-    CONFLICT_COUNT.save(deps.storage, &id)?;
-    let event = Event::new("anchor_conflict")
-        .add_attribute("commitment", commitment.to_hex())
-        .add_attribute("existing_attester", &existing.attester)
-        .add_attribute("attempted_attester", &attempted.attester)
-        .add_attribute("conflict_id", id.to_string());
-    ANCHOR_CONFLICTS.save(
-        deps.storage,
-        (&commitment, id),
-        &AnchorConflict {
+            .add_attribute("attester", &anchor.attester)
+            .add_attribute("attribute", &anchor.attribute)
+            .add_attribute("dataset", anchor.dataset.to_hex()),
+    );
+    if let Some((_, existing)) = other {
+        let id = CONFLICT_COUNT.may_load(deps.storage)?.unwrap_or_default() + 1;
+        CONFLICT_COUNT.save(deps.storage, &id)?;
+        response = response.add_event(
+            Event::new("anchor_conflict")
+                .add_attribute("commitment", commitment.to_hex())
+                .add_attribute("existing_attester", &existing.attester)
+                .add_attribute("attempted_attester", &anchor.attester)
+                .add_attribute("conflict_id", id.to_string()),
+        );
+        let conflict = AnchorConflict {
             existing,
-            attempted,
-        },
-    )?;
-    Ok(Response::new()
-        .add_attribute("action", "anchor_conflict")
-        .add_event(event))
+            attempted: anchor,
+        };
+        ANCHOR_CONFLICTS.save(deps.storage, (&commitment, id), &conflict)?;
+    }
+    Ok(response)
+}
+
+/// Governance removes a wrong or disputed anchor; attestations already made over it keep
+/// their own standing (consent, attester) and can be challenged by slashing the attester.
+pub fn remove(
+    deps: DepsMut,
+    commitment: HexBinary,
+    custodian: String,
+) -> Result<Response, ContractError> {
+    let key = (commitment.as_slice(), custodian.as_str());
+    if !ANCHORS.has(deps.storage, key) {
+        return Err(ContractError::NotAnchored {
+            commitment: commitment.to_hex(),
+            custodian,
+        });
+    }
+    ANCHORS.remove(deps.storage, key);
+    Ok(Response::new().add_attribute("action", "remove_anchor").add_event(
+        Event::new("anchor_removed")
+            .add_attribute("commitment", commitment.to_hex())
+            .add_attribute("attester", custodian),
+    ))
 }

@@ -1,20 +1,26 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{Binary, Deps, DepsMut, Env, Event, IbcMsg, IbcTimeout, MessageInfo, Response};
-use healthmesh_proofs::verifier::VerifyingKey;
-use healthmesh_types::attestation::{
-    AttestationStatus, ChannelState, ConfigResponse, Delivery, DeliveryStatus, ExecuteMsg,
-    InstantiateMsg, MigrateMsg, Origin, QueryMsg, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS,
+use cosmwasm_std::{
+    Binary, Deps, DepsMut, Env, Event, IbcMsg, IbcTimeout, MessageInfo, Order, Response, Storage,
 };
+use healthmesh_proofs::verifier::VerifyingKey;
+use healthmesh_proto::attest::v2 as pb;
+use healthmesh_types::attestation::{
+    AllowedConnection, ConfigResponse, Delivery, DeliveryStatus, ExecuteMsg, InstantiateMsg,
+    MigrateMsg, Origin, PredicatePolicy, QueryMsg, DEFAULT_TIMEOUT_SECONDS, MAX_COUNTERPARTIES,
+    MAX_TIMEOUT_SECONDS,
+};
+use healthmesh_types::consent::MAX_ATTRIBUTE_LEN;
 use healthmesh_types::validate;
 
+use crate::ibc::open_trusted_channel;
 use crate::packet::{attestation_packet, encode};
 use crate::state::{
-    attestations, ADMIN, ALLOWED_CONNECTIONS, CHANNELS, CONFIG, CONTRACT_NAME, CONTRACT_VERSION,
-    DELIVERIES, PAUSE, VERIFYING_KEYS,
+    attestations, ADMIN, ALLOWED_CONNECTIONS, CONFIG, CONTRACT_NAME, CONTRACT_VERSION,
+    DELIVERIES, PAUSE, POLICIES, SENT_UNDER_CONSENT, VERIFYING_KEYS,
 };
-use crate::submit::{submit, Submission};
-use crate::{anchor, queries, revocation, ContractError};
+use crate::submit::{assert_exportable, load_consent, submit, Submission};
+use crate::{anchor, policy, queries, revocation, validity, ContractError};
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -34,9 +40,10 @@ pub fn instantiate(
     PAUSE.init(deps.storage, deps.api, &msg.pausers, msg.max_pause_seconds)?;
     let mut response = Response::new().add_attribute("action", "instantiate");
     for allowed in msg.allowed_connections {
-        validate::bounded_text("connection_id", &allowed.connection_id, 64)?;
-        validate::bounded_text("chain_id", &allowed.chain_id, 64)?;
-        ALLOWED_CONNECTIONS.save(deps.storage, &allowed.connection_id, &allowed.chain_id)?;
+        allow_connection(deps.storage, allowed)?;
+    }
+    for p in msg.predicate_policies {
+        set_policy(deps.storage, &p.attribute, Some(p.policy))?;
     }
     for vk in msg.verifying_keys {
         response = response.add_attribute("circuit_id", add_verifying_key(deps.storage, &vk)?);
@@ -49,13 +56,52 @@ fn nonpayable(info: &MessageInfo) -> Result<(), ContractError> {
 }
 
 /// Store a verifying key under its id (hex SHA-256 of the encoding), after decoding it.
-fn add_verifying_key(
-    storage: &mut dyn cosmwasm_std::Storage,
-    vk: &Binary,
-) -> Result<String, ContractError> {
+fn add_verifying_key(storage: &mut dyn Storage, vk: &Binary) -> Result<String, ContractError> {
     let id = hex::encode(VerifyingKey::from_bytes(vk)?.id());
     VERIFYING_KEYS.save(storage, &id, vk)?;
     Ok(id)
+}
+
+/// Trust one connection, bound to its counterparty chain and attestation contract port.
+fn allow_connection(
+    storage: &mut dyn Storage,
+    allowed: AllowedConnection,
+) -> Result<(), ContractError> {
+    validate::bounded_text("connection_id", &allowed.connection_id, 64)?;
+    validate::bounded_text("chain_id", &allowed.chain_id, 64)?;
+    validate::bounded_text("counterparty_port", &allowed.counterparty_port, 128)?;
+    if !allowed.counterparty_port.starts_with("wasm.") {
+        return Err(ContractError::UntrustedCounterparty {
+            expected: "wasm.<attestation contract address>".into(),
+            got: allowed.counterparty_port,
+        });
+    }
+    let known = ALLOWED_CONNECTIONS.has(storage, &allowed.connection_id);
+    let count = ALLOWED_CONNECTIONS
+        .keys(storage, None, None, Order::Ascending)
+        .take(MAX_COUNTERPARTIES + 1)
+        .count();
+    if !known && count >= MAX_COUNTERPARTIES {
+        return Err(ContractError::TooManyConnections(MAX_COUNTERPARTIES));
+    }
+    ALLOWED_CONNECTIONS.save(storage, &allowed.connection_id.clone(), &allowed)?;
+    Ok(())
+}
+
+fn set_policy(
+    storage: &mut dyn Storage,
+    attribute: &str,
+    policy: Option<PredicatePolicy>,
+) -> Result<(), ContractError> {
+    validate::identifier("attribute", attribute, MAX_ATTRIBUTE_LEN)?;
+    match policy {
+        Some(policy) => {
+            policy::validate(&policy)?;
+            POLICIES.save(storage, attribute, &policy)?;
+        }
+        None => POLICIES.remove(storage, attribute),
+    }
+    Ok(())
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -101,57 +147,93 @@ pub fn execute(
         ExecuteMsg::PropagateRevocation { consent_token_id } => {
             revocation::propagate(deps, env, consent_token_id)
         }
+        ExecuteMsg::InvalidateAttester { attester } => {
+            revocation::invalidate_attester(deps, env, attester)
+        }
+        msg => admin_execute(deps, env, info, msg),
+    }
+}
+
+/// Governance's messages (and the pausers' for `Pausable`).
+fn admin_execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::Pausable(msg) => {
+            let is_admin = ADMIN.is_owner(deps.storage, &info.sender)?;
+            return Ok(PAUSE.execute(deps, &env, &info.sender, is_admin, msg)?);
+        }
+        ExecuteMsg::UpdateOwnership(action) => {
+            let ownership = ADMIN.update_ownership(deps, &env.block, &info.sender, action)?;
+            return Ok(Response::new()
+                .add_attribute("action", "update_ownership")
+                .add_attributes(ownership.into_attributes()));
+        }
+        _ => ADMIN.assert_owner(deps.storage, &info.sender)?,
+    }
+    let response = match msg {
         ExecuteMsg::SetVerifyingKey { vk } => {
-            ADMIN.assert_owner(deps.storage, &info.sender)?;
             let id = add_verifying_key(deps.storage, &vk)?;
-            Ok(Response::new()
+            Response::new()
                 .add_attribute("action", "set_verifying_key")
-                .add_attribute("circuit_id", id))
+                .add_attribute("circuit_id", id)
         }
         ExecuteMsg::RemoveVerifyingKey { circuit_id } => {
-            ADMIN.assert_owner(deps.storage, &info.sender)?;
             if !VERIFYING_KEYS.has(deps.storage, &circuit_id) {
                 return Err(ContractError::UnknownCircuit(circuit_id));
             }
             VERIFYING_KEYS.remove(deps.storage, &circuit_id);
-            Ok(Response::new()
+            Response::new()
                 .add_attribute("action", "remove_verifying_key")
-                .add_attribute("circuit_id", circuit_id))
+                .add_attribute("circuit_id", circuit_id)
         }
         ExecuteMsg::AllowConnection {
             connection_id,
             chain_id,
+            counterparty_port,
         } => {
-            ADMIN.assert_owner(deps.storage, &info.sender)?;
-            validate::bounded_text("connection_id", &connection_id, 64)?;
-            validate::bounded_text("chain_id", &chain_id, 64)?;
-            ALLOWED_CONNECTIONS.save(deps.storage, &connection_id, &chain_id)?;
-            Ok(Response::new()
+            let allowed = AllowedConnection {
+                connection_id,
+                chain_id,
+                counterparty_port,
+            };
+            allow_connection(deps.storage, allowed.clone())?;
+            Response::new()
                 .add_attribute("action", "allow_connection")
-                .add_attribute("connection_id", connection_id)
-                .add_attribute("chain_id", chain_id))
+                .add_attribute("connection_id", allowed.connection_id)
+                .add_attribute("chain_id", allowed.chain_id)
+                .add_attribute("counterparty_port", allowed.counterparty_port)
         }
         ExecuteMsg::DisallowConnection { connection_id } => {
-            ADMIN.assert_owner(deps.storage, &info.sender)?;
+            // Its channel stops at once: every send and receive re-checks the binding.
             ALLOWED_CONNECTIONS.remove(deps.storage, &connection_id);
-            Ok(Response::new()
+            Response::new()
                 .add_attribute("action", "disallow_connection")
-                .add_attribute("connection_id", connection_id))
+                .add_attribute("connection_id", connection_id)
         }
-        ExecuteMsg::Pausable(msg) => {
-            let is_admin = ADMIN.is_owner(deps.storage, &info.sender)?;
-            Ok(PAUSE.execute(deps, &env, &info.sender, is_admin, msg)?)
+        ExecuteMsg::RemoveAnchor {
+            commitment,
+            custodian,
+        } => anchor::remove(deps, commitment, custodian)?,
+        ExecuteMsg::SetPredicatePolicy { attribute, policy } => {
+            set_policy(deps.storage, &attribute, policy)?;
+            Response::new()
+                .add_attribute("action", "set_predicate_policy")
+                .add_attribute("attribute", attribute)
         }
-        ExecuteMsg::UpdateOwnership(action) => {
-            let ownership = ADMIN.update_ownership(deps, &env.block, &info.sender, action)?;
-            Ok(Response::new()
-                .add_attribute("action", "update_ownership")
-                .add_attributes(ownership.into_attributes()))
+        // `execute` routes only the messages above here.
+        other => {
+            let error = format!("not a governance message: {other:?}");
+            return Err(cosmwasm_std::StdError::generic_err(error).into());
         }
-    }
+    };
+    Ok(response)
 }
 
-/// Forward a local attestation; allowed again after a failure or timeout.
+/// Forward a local, currently valid attestation; allowed again after a failure or timeout.
 fn send(
     deps: DepsMut,
     env: Env,
@@ -173,16 +255,15 @@ fn send(
     if !matches!(attestation.origin, Origin::Local { .. }) {
         return Err(ContractError::NotLocal);
     }
-    let expired = attestation.expires_at.is_some_and(|t| t <= env.block.time);
-    if attestation.status != AttestationStatus::Valid || expired {
+    // M-2: the consent is read again now: revoked, expired or height-bound ones stay home.
+    let consent_contract = CONFIG.load(deps.storage)?.consent;
+    let record = load_consent(deps.as_ref(), &consent_contract, &attestation.context.consent_id)?;
+    assert_exportable(&record.expires)?;
+    let status = validity::status(deps.as_ref(), &env.block, &attestation)?;
+    if !validity::valid_at(&attestation, &status, env.block.time) {
         return Err(ContractError::AttestationNotValid(id));
     }
-    let open = CHANNELS
-        .may_load(deps.storage, &channel_id)?
-        .is_some_and(|c| c.state == ChannelState::Open);
-    if !open {
-        return Err(ContractError::ChannelNotOpen(channel_id));
-    }
+    let channel = open_trusted_channel(deps.storage, &channel_id)?;
     let previous = DELIVERIES.may_load(deps.storage, (id, &channel_id))?;
     if let Some(d) = previous.as_ref().filter(|d| {
         matches!(
@@ -203,9 +284,15 @@ fn send(
         updated_at: env.block.time,
     };
     DELIVERIES.save(deps.storage, (id, &channel_id), &delivery)?;
-    let data = encode(healthmesh_proto::attest::v1::packet::Body::Attestation(
-        attestation_packet(&attestation)?,
-    ));
+    // Revocation news goes to every chain that was sent something under the consent.
+    SENT_UNDER_CONSENT.save(
+        deps.storage,
+        (&attestation.context.consent_id, &channel.counterparty_chain),
+        &(),
+    )?;
+    let data = encode(pb::packet::Body::Attestation(attestation_packet(
+        &attestation,
+    )?));
     Ok(Response::new()
         .add_attribute("action", "send_attestation")
         .add_message(IbcMsg::SendPacket {
@@ -217,6 +304,7 @@ fn send(
             Event::new("attestation_sent")
                 .add_attribute("attestation_id", id.to_string())
                 .add_attribute("channel_id", channel_id)
+                .add_attribute("counterparty_chain", channel.counterparty_chain)
                 .add_attribute("attempt", delivery.attempts.to_string()),
         ))
 }

@@ -34,8 +34,60 @@ pub enum ContractError {
     #[error("commitment {0} is already anchored with the same data")]
     AlreadyAnchored(String),
 
-    #[error("commitment {0} is not anchored")]
-    NotAnchored(String),
+    #[error("commitment {commitment} is not anchored by custodian {custodian}")]
+    NotAnchored {
+        commitment: String,
+        custodian: String,
+    },
+
+    #[error("{sender} is not the custodian the patient designated for dataset {dataset}")]
+    NotDesignatedCustodian { sender: String, dataset: String },
+
+    #[error("the patient designated no custodian for dataset {0}")]
+    NoCustodian(String),
+
+    #[error("attester {0} was slashed: its anchors and attestations are no longer valid")]
+    AttesterSlashed(String),
+
+    #[error("{0} has no slash on record")]
+    NotSlashed(String),
+
+    #[error("only the grantee of consent {token_id} or the anchoring custodian may submit; {sender} is neither")]
+    NotSubmitter { token_id: String, sender: String },
+
+    #[error("this statement is already recorded as attestation {0}")]
+    DuplicateStatement(u64),
+
+    #[error("the consent contract is paused ({0}): no attestation until it resumes")]
+    ConsentPaused(String),
+
+    #[error("expiry {requested} is after the consent's expiry {consent}")]
+    ExpiryAfterConsent {
+        requested: Timestamp,
+        consent: Timestamp,
+    },
+
+    #[error("the consent expires at height {0}, which other chains cannot see: attestations under it stay on this chain")]
+    HeightBoundConsent(u64),
+
+    #[error("operator {op} is not allowed on attribute {attribute}")]
+    OperatorNotAllowed { attribute: String, op: String },
+
+    #[error("attestations on this commitment would narrow {attribute} to {width} values; the policy requires at least {min}")]
+    RangeTooNarrow {
+        attribute: String,
+        width: u64,
+        min: u64,
+    },
+
+    #[error("consent {consent_id} of {source_chain} is revoked")]
+    ConsentRevoked {
+        source_chain: String,
+        consent_id: String,
+    },
+
+    #[error("at most {0} trusted connections")]
+    TooManyConnections(usize),
 
     #[error("anchor mismatch: {0}")]
     AnchorMismatch(String),
@@ -78,8 +130,14 @@ pub enum ContractError {
     #[error("channel version must be {expected:?}, got {got:?}")]
     InvalidVersion { expected: String, got: String },
 
-    #[error("counterparty port {0:?} is not a contract port (wasm.<address>)")]
-    NotContractPort(String),
+    #[error("counterparty port must be {expected:?} (the trusted attestation contract), got {got:?}")]
+    UntrustedCounterparty { expected: String, got: String },
+
+    #[error("chain {chain} already has an open channel ({channel})")]
+    ChainAlreadyLinked { chain: String, channel: String },
+
+    #[error("this contract never closes channel {0}: revocations must keep flowing")]
+    CloseRefused(String),
 
     #[error("connection {0} is not trusted by governance")]
     ConnectionNotAllowed(String),

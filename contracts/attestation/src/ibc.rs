@@ -1,5 +1,11 @@
 //! The IBC app between attestation contracts (ports `wasm.<address>`, unordered channels,
-//! version `healthmesh-attest-1`, trusted connections only).
+//! version `healthmesh-attest-2`).
+//!
+//! Trust: governance binds each allowed connection to one counterparty chain and one
+//! counterparty contract port; the handshake accepts only that port, one open channel per
+//! counterparty chain, and every packet is re-checked against the binding in force (so
+//! disallowing a connection stops its channel at once). Replay protection and tombstones are
+//! keyed by the counterparty chain the channel is bound to, never by what a packet claims.
 //!
 //! A received packet is decoded, checked and its proof re-verified *before* any state is
 //! written, so an error acknowledgement never leaves partial state, and no input makes the
@@ -11,28 +17,29 @@ use cosmwasm_std::{
     from_json, to_json_binary, Deps, DepsMut, Env, Event, Ibc3ChannelOpenResponse,
     IbcBasicResponse, IbcChannel, IbcChannelCloseMsg, IbcChannelConnectMsg, IbcChannelOpenMsg,
     IbcChannelOpenResponse, IbcOrder, IbcPacket, IbcPacketAckMsg, IbcPacketReceiveMsg,
-    IbcPacketTimeoutMsg, IbcReceiveResponse, Never, StdAck,
+    IbcPacketTimeoutMsg, IbcReceiveResponse, Never, StdAck, Storage,
 };
-use healthmesh_proto::attest::v1 as pb;
+use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
-    Attestation, AttestationStatus, ChannelInfo, ChannelState, DeliveryStatus, Origin, ReceiveAck,
-    CHANNEL_VERSION,
+    AllowedConnection, Attestation, AttestationStatus, ChannelInfo, ChannelState, DeliveryStatus,
+    Origin, ReceiveAck, CHANNEL_VERSION,
 };
 
 use crate::packet::{decode, received};
+use crate::revocation::receive_tombstone;
 use crate::state::{
-    attestations, next_attestation_id, ALLOWED_CONNECTIONS, CHANNELS, DELIVERIES, PAUSE,
-    REMOTE_IDS, REVOCATIONS,
+    attestations, next_attestation_id, ALLOWED_CONNECTIONS, CHAIN_CHANNELS, CHANNELS, DELIVERIES,
+    PAUSE, REMOTE_IDS, REVOCATION_NOTICES, REVOKED_CONSENTS, SLASHED_ATTESTERS, SLASH_NOTICES,
 };
 use crate::submit::attestation_event;
-use crate::{revocation, verify, ContractError};
+use crate::{policy, verify, ContractError};
 
-/// The counterparty chain of a trusted channel, or why it is not acceptable.
+/// The trusted connection of a channel being opened, or why it is not acceptable.
 fn check_channel(
     deps: Deps,
     channel: &IbcChannel,
     counterparty_version: Option<&str>,
-) -> Result<String, ContractError> {
+) -> Result<AllowedConnection, ContractError> {
     if channel.order != IbcOrder::Unordered {
         return Err(ContractError::OrderedChannel);
     }
@@ -47,14 +54,51 @@ fn check_channel(
             });
         }
     }
-    if !channel.counterparty_endpoint.port_id.starts_with("wasm.") {
-        return Err(ContractError::NotContractPort(
-            channel.counterparty_endpoint.port_id.clone(),
-        ));
-    }
-    ALLOWED_CONNECTIONS
+    let allowed = ALLOWED_CONNECTIONS
         .may_load(deps.storage, &channel.connection_id)?
-        .ok_or_else(|| ContractError::ConnectionNotAllowed(channel.connection_id.clone()))
+        .ok_or_else(|| ContractError::ConnectionNotAllowed(channel.connection_id.clone()))?;
+    let port = &channel.counterparty_endpoint.port_id;
+    if *port != allowed.counterparty_port {
+        return Err(ContractError::UntrustedCounterparty {
+            expected: allowed.counterparty_port,
+            got: port.clone(),
+        });
+    }
+    // One channel per counterparty chain: its packets have one path, its ids one namespace.
+    let this = &channel.endpoint.channel_id;
+    if let Some(existing) = CHAIN_CHANNELS.may_load(deps.storage, &allowed.chain_id)? {
+        let open = CHANNELS
+            .may_load(deps.storage, &existing)?
+            .is_some_and(|c| c.state == ChannelState::Open);
+        if open && existing != *this {
+            return Err(ContractError::ChainAlreadyLinked {
+                chain: allowed.chain_id,
+                channel: existing,
+            });
+        }
+    }
+    Ok(allowed)
+}
+
+/// An open channel whose connection is still trusted with the same counterparty chain and
+/// port (L-1: disallowing a connection stops its channel).
+pub fn open_trusted_channel(
+    storage: &dyn Storage,
+    channel_id: &str,
+) -> Result<ChannelInfo, ContractError> {
+    let channel = CHANNELS
+        .may_load(storage, channel_id)?
+        .filter(|c| c.state == ChannelState::Open)
+        .ok_or_else(|| ContractError::ChannelNotOpen(channel_id.into()))?;
+    let trusted = ALLOWED_CONNECTIONS
+        .may_load(storage, &channel.connection_id)?
+        .is_some_and(|a| {
+            a.chain_id == channel.counterparty_chain && a.counterparty_port == channel.counterparty_port
+        });
+    if !trusted {
+        return Err(ContractError::ConnectionNotAllowed(channel.connection_id));
+    }
+    Ok(channel)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -76,34 +120,46 @@ pub fn ibc_channel_connect(
     msg: IbcChannelConnectMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
     let channel = msg.channel();
-    let counterparty_chain = check_channel(deps.as_ref(), channel, msg.counterparty_version())?;
+    let allowed = check_channel(deps.as_ref(), channel, msg.counterparty_version())?;
     let info = ChannelInfo {
         channel_id: channel.endpoint.channel_id.clone(),
         connection_id: channel.connection_id.clone(),
         counterparty_port: channel.counterparty_endpoint.port_id.clone(),
         counterparty_channel: channel.counterparty_endpoint.channel_id.clone(),
-        counterparty_chain,
+        counterparty_chain: allowed.chain_id,
         state: ChannelState::Open,
     };
     CHANNELS.save(deps.storage, &info.channel_id, &info)?;
+    CHAIN_CHANNELS.save(deps.storage, &info.counterparty_chain, &info.channel_id)?;
     Ok(IbcBasicResponse::new().add_event(
         Event::new("attestation_channel_open")
             .add_attribute("channel_id", &info.channel_id)
-            .add_attribute("counterparty_chain", &info.counterparty_chain),
+            .add_attribute("counterparty_chain", &info.counterparty_chain)
+            .add_attribute("counterparty_port", &info.counterparty_port),
     ))
 }
 
+/// H-2: ibc-go lets any signer send `MsgChannelCloseInit`, so this end never starts a close
+/// (a closed channel would cut revocations off). A close the counterparty started
+/// (`CloseConfirm`) cannot be refused: the channel is marked closed and its chain may open a
+/// new one; packets in flight come back through `ibc_packet_timeout`.
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn ibc_channel_close(
     deps: DepsMut,
     env: Env,
     msg: IbcChannelCloseMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
+    if let IbcChannelCloseMsg::CloseInit { channel } = &msg {
+        return Err(ContractError::CloseRefused(channel.endpoint.channel_id.clone()));
+    }
     let channel_id = &msg.channel().endpoint.channel_id;
-    // Packets in flight on a closing channel come back through `ibc_packet_timeout`.
     if let Some(mut info) = CHANNELS.may_load(deps.storage, channel_id)? {
         info.state = ChannelState::Closed { at: env.block.time };
         CHANNELS.save(deps.storage, channel_id, &info)?;
+        let current = CHAIN_CHANNELS.may_load(deps.storage, &info.counterparty_chain)?;
+        if current.as_deref() == Some(channel_id.as_str()) {
+            CHAIN_CHANNELS.remove(deps.storage, &info.counterparty_chain);
+        }
     }
     Ok(IbcBasicResponse::new().add_event(
         Event::new("attestation_channel_closed").add_attribute("channel_id", channel_id),
@@ -117,13 +173,10 @@ pub fn ibc_packet_receive(
     msg: IbcPacketReceiveMsg,
 ) -> Result<IbcReceiveResponse, Never> {
     let response = match receive(deps, &env, &msg) {
-        Ok((value, event)) => {
-            let ack = to_json_binary(&ReceiveAck { value }).map(StdAck::success);
-            match ack {
-                Ok(ack) => IbcReceiveResponse::new(ack).add_event(event),
-                Err(e) => IbcReceiveResponse::new(StdAck::error(e.to_string())),
-            }
-        }
+        Ok((ack, event)) => match to_json_binary(&ack).map(StdAck::success) {
+            Ok(ack) => IbcReceiveResponse::new(ack).add_event(event),
+            Err(e) => IbcReceiveResponse::new(StdAck::error(e.to_string())),
+        },
         Err(error) => IbcReceiveResponse::new(StdAck::error(error.to_string())).add_event(
             Event::new("attestation_packet_rejected")
                 .add_attribute("channel_id", &msg.packet.dest.channel_id)
@@ -138,31 +191,52 @@ fn receive(
     deps: DepsMut,
     env: &Env,
     msg: &IbcPacketReceiveMsg,
-) -> Result<(u64, Event), ContractError> {
-    PAUSE.assert_not_paused(deps.storage, &env.block)?;
+) -> Result<(ReceiveAck, Event), ContractError> {
     let packet = &msg.packet;
-    let channel = CHANNELS
-        .may_load(deps.storage, &packet.dest.channel_id)?
-        .filter(|c| c.state == ChannelState::Open)
-        .ok_or_else(|| ContractError::ChannelNotOpen(packet.dest.channel_id.clone()))?;
+    let channel = open_trusted_channel(deps.storage, &packet.dest.channel_id)?;
+    if packet.src.port_id != channel.counterparty_port {
+        return Err(ContractError::UntrustedCounterparty {
+            expected: channel.counterparty_port,
+            got: packet.src.port_id.clone(),
+        });
+    }
+    let chain = channel.counterparty_chain.as_str();
     let source_chain = |got: &str| -> Result<(), ContractError> {
-        if got != channel.counterparty_chain {
+        if got != chain {
             return Err(ContractError::WrongSourceChain {
                 channel: channel.channel_id.clone(),
-                expected: channel.counterparty_chain.clone(),
+                expected: chain.into(),
                 got: got.into(),
             });
         }
         Ok(())
     };
+    let at = env.block.time;
     match decode(&packet.data)? {
         pb::packet::Body::Attestation(p) => {
+            // A pause stops new facts; it never stops the news that withdraws them.
+            PAUSE.assert_not_paused(deps.storage, &env.block)?;
             source_chain(&p.source_chain)?;
-            receive_attestation(deps, env, msg, &channel.channel_id, p)
+            receive_attestation(deps, env, msg, &channel, p)
         }
         pb::packet::Body::Revocation(p) => {
             source_chain(&p.source_chain)?;
-            revocation::receive(deps.storage, &p.source_chain, &p, env.block.time)
+            let ack =
+                receive_tombstone(deps.storage, REVOKED_CONSENTS, chain, &p.consent_id, at)?;
+            let event = Event::new("consent_tombstoned")
+                .add_attribute("source_chain", chain)
+                .add_attribute("consent_id", &p.consent_id)
+                .add_attribute("new", (ack.value == 1).to_string());
+            Ok((ack, event))
+        }
+        pb::packet::Body::AttesterSlashed(p) => {
+            source_chain(&p.source_chain)?;
+            let ack = receive_tombstone(deps.storage, SLASHED_ATTESTERS, chain, &p.attester, at)?;
+            let event = Event::new("attester_tombstoned")
+                .add_attribute("source_chain", chain)
+                .add_attribute("attester", &p.attester)
+                .add_attribute("new", (ack.value == 1).to_string());
+            Ok((ack, event))
         }
     }
 }
@@ -171,17 +245,18 @@ fn receive_attestation(
     deps: DepsMut,
     env: &Env,
     msg: &IbcPacketReceiveMsg,
-    channel_id: &str,
+    channel: &ChannelInfo,
     p: pb::AttestationPacket,
-) -> Result<(u64, Event), ContractError> {
-    if REMOTE_IDS.has(deps.storage, (&p.source_chain, p.attestation_id)) {
+) -> Result<(ReceiveAck, Event), ContractError> {
+    let chain = channel.counterparty_chain.as_str();
+    if REMOTE_IDS.has(deps.storage, (chain, p.attestation_id)) {
         return Err(ContractError::DuplicatePacket {
-            source_chain: p.source_chain,
+            source_chain: chain.into(),
             source_id: p.attestation_id,
         });
     }
     let fields = received(&p)?;
-    if fields.context.chain_id != p.source_chain {
+    if fields.context.chain_id != chain {
         return Err(ContractError::MalformedPacket(
             "the proof's context is not the source chain".into(),
         ));
@@ -189,7 +264,17 @@ fn receive_attestation(
     if let Some(expires) = fields.expires_at.filter(|t| *t <= env.block.time) {
         return Err(ContractError::PacketExpired(expires));
     }
-    // The light client vouches for the sender; the proof must vouch for the fact.
+    // M-1: a revocation may overtake its attestation on the unordered channel.
+    if REVOKED_CONSENTS.has(deps.storage, (chain, &fields.context.consent_id)) {
+        return Err(ContractError::ConsentRevoked {
+            source_chain: chain.into(),
+            consent_id: fields.context.consent_id,
+        });
+    }
+    if SLASHED_ATTESTERS.has(deps.storage, (chain, &p.attester)) {
+        return Err(ContractError::AttesterSlashed(p.attester));
+    }
+    // The light client and the port binding vouch for the sender; the proof for the fact.
     let statement = verify::statement(
         &p.attribute,
         &fields.predicate,
@@ -197,14 +282,20 @@ fn receive_attestation(
         &fields.context,
     )?;
     verify::verify(deps.as_ref(), &p.circuit_id, &p.proof, &statement)?;
+    policy::admit(
+        deps.storage,
+        &fields.commitment,
+        &p.attribute,
+        &statement.predicate,
+    )?;
 
     let id = next_attestation_id(deps.storage)?;
     let attestation = Attestation {
         id,
         origin: Origin::Remote {
-            source_chain: p.source_chain.clone(),
+            source_chain: chain.into(),
             source_id: p.attestation_id,
-            channel_id: channel_id.into(),
+            channel_id: channel.channel_id.clone(),
             sequence: msg.packet.sequence,
             relayer: msg.relayer.clone(),
         },
@@ -215,20 +306,18 @@ fn receive_attestation(
         proof: p.proof.into(),
         context: fields.context,
         attester: p.attester,
-        patient: p.patient,
-        dataset: fields.dataset,
         recorded_at: env.block.time,
         height: env.block.height,
         expires_at: fields.expires_at,
         status: AttestationStatus::Valid,
     };
-    REMOTE_IDS.save(deps.storage, (&p.source_chain, p.attestation_id), &id)?;
+    REMOTE_IDS.save(deps.storage, (chain, p.attestation_id), &id)?;
     attestations().save(deps.storage, id, &attestation)?;
     let event = attestation_event("attestation_received", &attestation)
-        .add_attribute("channel_id", channel_id)
+        .add_attribute("channel_id", &channel.channel_id)
         .add_attribute("sequence", msg.packet.sequence.to_string())
         .add_attribute("relayer", &msg.relayer);
-    Ok((id, event))
+    Ok((ReceiveAck { value: id }, event))
 }
 
 /// Record the outcome of a packet this contract sent.
@@ -239,6 +328,10 @@ fn settle(
     outcome: DeliveryStatus,
 ) -> Result<IbcBasicResponse, ContractError> {
     let channel = packet.src.channel_id.as_str();
+    let chain = CHANNELS
+        .may_load(deps.storage, channel)?
+        .map(|c| c.counterparty_chain)
+        .unwrap_or_default();
     let mut event = Event::new("attestation_delivery")
         .add_attribute("channel_id", channel)
         .add_attribute("sequence", packet.sequence.to_string())
@@ -255,8 +348,12 @@ fn settle(
             event = event.add_attribute("attestation_id", p.attestation_id.to_string());
         }
         Ok(pb::packet::Body::Revocation(p)) => {
-            REVOCATIONS.save(deps.storage, (&p.consent_id, channel), &outcome)?;
+            REVOCATION_NOTICES.save(deps.storage, (&p.consent_id, &chain), &outcome)?;
             event = event.add_attribute("revocation_of_consent", p.consent_id);
+        }
+        Ok(pb::packet::Body::AttesterSlashed(p)) => {
+            SLASH_NOTICES.save(deps.storage, (&p.attester, &chain), &outcome)?;
+            event = event.add_attribute("slash_of_attester", p.attester);
         }
         // Only our own packets come back here; report rather than fail the relayer's tx.
         Err(e) => event = event.add_attribute("error", e.to_string()),

@@ -15,10 +15,10 @@ use healthmesh_proofs::prover::{prove, Opening};
 use healthmesh_proofs::statement::{
     commit, AttributeCode, Context, Operator, Predicate, Statement,
 };
-use healthmesh_proto::attest::v1 as pb;
+use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
-    AttestationsResponse, ChannelsResponse, DeliveryStatus, ExecuteMsg, InstantiateMsg, QueryMsg,
-    ReceiveAck, CHANNEL_VERSION,
+    AttestationStatus, AttestationsResponse, ChannelsResponse, DeliveryStatus, ExecuteMsg,
+    InstantiateMsg, IsAttestedResponse, PredicateMsg, QueryMsg, ReceiveAck, CHANNEL_VERSION,
 };
 
 use crate::contract::{execute, instantiate, query};
@@ -34,6 +34,8 @@ use healthmesh_types::attestation::Delivery;
 type Deps = OwnedDeps<MockStorage, MockApi, MockQuerier, Empty>;
 
 const CONNECTION: &str = "connection-2";
+/// The attestation contract on genomics-1 that governance trusts on `CONNECTION`.
+const GENOMICS_PORT: &str = "wasm.cosmwasm1genomicsattestation";
 
 fn keys() -> &'static ProvingKey {
     static KEYS: OnceLock<ProvingKey> = OnceLock::new();
@@ -46,7 +48,7 @@ fn circuit_id() -> String {
 
 fn trusted_channel(id: &str) -> IbcChannel {
     let mut channel = mock_ibc_channel(id, IbcOrder::Unordered, CHANNEL_VERSION);
-    channel.counterparty_endpoint.port_id = "wasm.cosmwasm1genomicsattestation".into();
+    channel.counterparty_endpoint.port_id = GENOMICS_PORT.into();
     channel
 }
 
@@ -61,6 +63,7 @@ fn setup() -> (Deps, Env) {
         admin: admin.to_string(),
         verifying_keys: vec![Binary::from(keys().verifying_key().to_bytes())],
         allowed_connections: vec![],
+        predicate_policies: vec![],
         pausers: vec![],
         max_pause_seconds: None,
     };
@@ -68,6 +71,7 @@ fn setup() -> (Deps, Env) {
     let allow = ExecuteMsg::AllowConnection {
         connection_id: CONNECTION.into(),
         chain_id: "genomics-1".into(),
+        counterparty_port: GENOMICS_PORT.into(),
     };
     execute(deps.as_mut(), env.clone(), message_info(&admin, &[]), allow).unwrap();
     let mut open = mock_ibc_channel_open_init("channel-0", IbcOrder::Unordered, CHANNEL_VERSION);
@@ -95,6 +99,7 @@ fn attestation_packet() -> pb::AttestationPacket {
     let commitment = commit(&attribute, 64, &opening.salt, &opening.subject);
     let context = Context {
         chain_id: "genomics-1".into(),
+        consent_contract: "cosmwasm1genomicsconsent".into(),
         consent_id: "4".into(),
         grantee: "cosmwasm1researcher".into(),
     };
@@ -118,20 +123,25 @@ fn attestation_packet() -> pb::AttestationPacket {
         proof: proof.to_vec(),
         context: Some(pb::Context {
             chain_id: context.chain_id,
+            consent_contract: context.consent_contract,
             consent_id: context.consent_id,
             grantee: context.grantee,
         }),
         attester: "cosmwasm1hospital".into(),
-        patient: "cosmwasm1patient".into(),
-        dataset: vec![1; 32],
         expires_at: 0,
     }
 }
 
 /// Deliver raw packet bytes on `channel` and decode the acknowledgement.
 fn receive(deps: &mut Deps, env: &Env, channel: &str, data: Binary) -> StdAck {
+    receive_from(deps, env, channel, GENOMICS_PORT, data)
+}
+
+/// Deliver raw packet bytes sent from `port` on `channel`.
+fn receive_from(deps: &mut Deps, env: &Env, channel: &str, port: &str, data: Binary) -> StdAck {
     let mut msg = mock_ibc_packet_recv(channel, &"placeholder").unwrap();
     msg.packet.data = data;
+    msg.packet.src.port_id = port.into();
     let res = ibc_packet_receive(deps.as_mut(), env.clone(), msg).unwrap();
     from_json(res.acknowledgement.unwrap()).unwrap()
 }
@@ -184,7 +194,10 @@ fn handshake_refuses_wrong_version_order_port_and_connection() {
         (ordered, ContractError::OrderedChannel),
         (
             not_contract,
-            ContractError::NotContractPort("transfer".into()),
+            ContractError::UntrustedCounterparty {
+                expected: GENOMICS_PORT.into(),
+                got: "transfer".into(),
+            },
         ),
         (
             untrusted,
@@ -199,22 +212,43 @@ fn handshake_refuses_wrong_version_order_port_and_connection() {
     }
     let try_wrong = cosmwasm_std::IbcChannelOpenMsg::new_try(
         trusted_channel("channel-1"),
-        "healthmesh-attest-2",
+        "healthmesh-attest-1",
     );
     assert!(matches!(
         ibc_channel_open(deps.as_mut(), env.clone(), try_wrong).unwrap_err(),
         ContractError::InvalidVersion { .. }
     ));
+    // genomics-1 already has its channel: a second one is refused.
+    assert_eq!(
+        ibc_channel_open(deps.as_mut(), env.clone(), open(trusted_channel("channel-1")))
+            .unwrap_err(),
+        ContractError::ChainAlreadyLinked {
+            chain: "genomics-1".into(),
+            channel: "channel-0".into(),
+        }
+    );
     let ok = ibc_channel_open(
         deps.as_mut(),
         env.clone(),
-        open(trusted_channel("channel-1")),
+        open(trusted_channel("channel-0")),
     )
     .unwrap();
     assert_eq!(ok.unwrap().version, CHANNEL_VERSION);
+
     // Only the channel from `setup` exists.
     let channels: ChannelsResponse =
-        from_json(query(deps.as_ref(), env, QueryMsg::Channels {}).unwrap()).unwrap();
+        from_json(
+        query(
+            deps.as_ref(),
+            env,
+            QueryMsg::Channels {
+                start_after: None,
+                limit: None,
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
     assert_eq!(channels.channels.len(), 1);
     assert_eq!(channels.channels[0].counterparty_chain, "genomics-1");
 }
@@ -303,10 +337,9 @@ fn hostile_packets_get_error_acks_and_change_nothing() {
 #[test]
 fn closed_channels_refuse_packets() {
     let (mut deps, env) = setup();
-    let mut close = mock_ibc_channel_close_init("channel-0", IbcOrder::Unordered, CHANNEL_VERSION);
-    if let cosmwasm_std::IbcChannelCloseMsg::CloseInit { channel } = &mut close {
-        *channel = trusted_channel("channel-0");
-    }
+    let close = cosmwasm_std::IbcChannelCloseMsg::CloseConfirm {
+        channel: trusted_channel("channel-0"),
+    };
     ibc_channel_close(deps.as_mut(), env.clone(), close).unwrap();
     let error = error_of(receive(
         &mut deps,
@@ -391,4 +424,198 @@ fn acks_and_timeouts_update_the_delivery() {
     junk.packet.data = Binary::from(b"junk".to_vec());
     let res = ibc_packet_timeout(deps.as_mut(), env, junk).unwrap();
     assert!(res.events[0].attributes.iter().any(|a| a.key == "error"));
+}
+
+fn attestations_under(deps: &Deps, env: &Env, start_after: Option<u64>) -> Vec<AttestationStatus> {
+    let res: AttestationsResponse = from_json(
+        query(
+            deps.as_ref(),
+            env.clone(),
+            QueryMsg::AttestationsByConsent {
+                source_chain: "genomics-1".into(),
+                consent_id: "4".into(),
+                start_after,
+                limit: Some(30),
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    res.attestations.into_iter().map(|a| a.status).collect()
+}
+
+fn is_attested(deps: &Deps, env: &Env, commitment: &[u8]) -> bool {
+    let res: IsAttestedResponse = from_json(
+        query(
+            deps.as_ref(),
+            env.clone(),
+            QueryMsg::IsAttested {
+                commitment: commitment.into(),
+                attribute: "hba1c".into(),
+                predicate: PredicateMsg {
+                    op: "lt".into(),
+                    values: vec![70],
+                },
+                at: None,
+                start_before: None,
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    res.attested
+}
+
+fn revocation(consent_id: &str) -> Binary {
+    encode(pb::packet::Body::Revocation(pb::RevocationPacket {
+        source_chain: "genomics-1".into(),
+        consent_id: consent_id.into(),
+        reason: "consent revoked".into(),
+    }))
+}
+
+#[test]
+fn c1_rogue_counterparty_port_is_refused() {
+    let (mut deps, env) = setup();
+    // A contract anyone instantiated on genomics-1 tries a channel on the trusted connection.
+    let mut rogue = trusted_channel("channel-5");
+    rogue.counterparty_endpoint.port_id = "wasm.cosmwasm1rogue".into();
+    let open = cosmwasm_std::IbcChannelOpenMsg::new_init(rogue);
+    assert_eq!(
+        ibc_channel_open(deps.as_mut(), env.clone(), open).unwrap_err(),
+        ContractError::UntrustedCounterparty {
+            expected: GENOMICS_PORT.into(),
+            got: "wasm.cosmwasm1rogue".into(),
+        }
+    );
+    // Packets that do not come from the trusted port, even on the trusted channel: refused,
+    // forged revocations included, and nothing is written.
+    let packet = encode(pb::packet::Body::Attestation(attestation_packet()));
+    let error = error_of(receive_from(
+        &mut deps,
+        &env,
+        "channel-0",
+        "wasm.cosmwasm1rogue",
+        packet.clone(),
+    ));
+    assert!(error.contains("counterparty port must be"), "{error}");
+    let error = error_of(receive_from(
+        &mut deps,
+        &env,
+        "channel-0",
+        "wasm.cosmwasm1rogue",
+        revocation("4"),
+    ));
+    assert!(error.contains("counterparty port must be"), "{error}");
+    assert_eq!(stored(&deps, &env), 0);
+    // The genuine packet still lands: the rogue squatted no id.
+    assert!(matches!(
+        receive(&mut deps, &env, "channel-0", packet),
+        StdAck::Success(_)
+    ));
+    assert_eq!(attestations_under(&deps, &env, None), vec![AttestationStatus::Valid]);
+}
+
+#[test]
+fn h2_close_init_is_refused() {
+    let (mut deps, env) = setup();
+    let mut close = mock_ibc_channel_close_init("channel-0", IbcOrder::Unordered, CHANNEL_VERSION);
+    if let cosmwasm_std::IbcChannelCloseMsg::CloseInit { channel } = &mut close {
+        *channel = trusted_channel("channel-0");
+    }
+    assert_eq!(
+        ibc_channel_close(deps.as_mut(), env.clone(), close).unwrap_err(),
+        ContractError::CloseRefused("channel-0".into())
+    );
+    // Still open: revocations keep flowing.
+    assert!(matches!(
+        receive(&mut deps, &env, "channel-0", revocation("4")),
+        StdAck::Success(_)
+    ));
+}
+
+#[test]
+fn h1_remote_revocation_is_complete_however_many_attestations() {
+    let (mut deps, env) = setup();
+    let packet = attestation_packet();
+    let commitment = packet.commitment.clone();
+    // 60 records under one consent: more than any loop bound of the old revocation (50).
+    for id in 1..=60 {
+        let mut p = packet.clone();
+        p.attestation_id = id;
+        let ack = receive(&mut deps, &env, "channel-0", encode(pb::packet::Body::Attestation(p)));
+        assert!(matches!(ack, StdAck::Success(_)), "{ack:?}");
+    }
+    assert!(is_attested(&deps, &env, &commitment));
+    let StdAck::Success(ack) = receive(&mut deps, &env, "channel-0", revocation("4")) else {
+        panic!("revocation refused")
+    };
+    assert_eq!(from_json::<ReceiveAck>(&ack).unwrap().value, 1);
+    let first = attestations_under(&deps, &env, None);
+    let second = attestations_under(&deps, &env, Some(30));
+    assert_eq!(first.len() + second.len(), 60);
+    assert!(first
+        .iter()
+        .chain(&second)
+        .all(|s| matches!(s, AttestationStatus::Revoked { .. })));
+    assert!(!is_attested(&deps, &env, &commitment));
+    // A repeated revocation is acknowledged as already known.
+    let StdAck::Success(ack) = receive(&mut deps, &env, "channel-0", revocation("4")) else {
+        panic!("repeat refused")
+    };
+    assert_eq!(from_json::<ReceiveAck>(&ack).unwrap().value, 0);
+}
+
+#[test]
+fn m1_revocation_overtaking_its_attestation_refuses_the_late_arrival() {
+    let (mut deps, env) = setup();
+    assert!(matches!(
+        receive(&mut deps, &env, "channel-0", revocation("4")),
+        StdAck::Success(_)
+    ));
+    let late = encode(pb::packet::Body::Attestation(attestation_packet()));
+    let error = error_of(receive(&mut deps, &env, "channel-0", late));
+    assert!(error.contains("consent 4 of genomics-1 is revoked"), "{error}");
+    assert_eq!(stored(&deps, &env), 0);
+}
+
+#[test]
+fn h3_slash_news_invalidates_received_attestations_of_the_attester() {
+    let (mut deps, env) = setup();
+    let packet = attestation_packet();
+    let first = encode(pb::packet::Body::Attestation(packet.clone()));
+    assert!(matches!(receive(&mut deps, &env, "channel-0", first), StdAck::Success(_)));
+    let slashed = encode(pb::packet::Body::AttesterSlashed(pb::AttesterSlashedPacket {
+        source_chain: "genomics-1".into(),
+        attester: packet.attester.clone(),
+    }));
+    assert!(matches!(receive(&mut deps, &env, "channel-0", slashed), StdAck::Success(_)));
+    assert!(matches!(
+        &attestations_under(&deps, &env, None)[0],
+        AttestationStatus::Revoked { reason, .. } if reason == "attester slashed"
+    ));
+    assert!(!is_attested(&deps, &env, &packet.commitment));
+    let mut later = packet;
+    later.attestation_id = 13;
+    let error = error_of(receive(
+        &mut deps,
+        &env,
+        "channel-0",
+        encode(pb::packet::Body::Attestation(later)),
+    ));
+    assert!(error.contains("was slashed"), "{error}");
+}
+
+#[test]
+fn l1_disallowing_a_connection_stops_its_open_channel() {
+    let (mut deps, env) = setup();
+    let admin = deps.api.addr_make("governance");
+    let disallow = ExecuteMsg::DisallowConnection {
+        connection_id: CONNECTION.into(),
+    };
+    execute(deps.as_mut(), env.clone(), message_info(&admin, &[]), disallow).unwrap();
+    let packet = encode(pb::packet::Body::Attestation(attestation_packet()));
+    let error = error_of(receive(&mut deps, &env, "channel-0", packet));
+    assert!(error.contains("connection-2 is not trusted"), "{error}");
+    assert_eq!(stored(&deps, &env), 0);
 }

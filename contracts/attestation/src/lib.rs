@@ -9,9 +9,11 @@ pub mod state;
 
 mod anchor;
 mod packet;
+mod policy;
 mod queries;
 mod revocation;
 mod submit;
+mod validity;
 mod verify;
 
 pub use crate::error::ContractError;

@@ -2,7 +2,7 @@
 
 use cosmwasm_std::{Binary, HexBinary, Timestamp};
 use healthmesh_proofs::statement::Operator;
-use healthmesh_proto::attest::v1 as pb;
+use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{Attestation, PredicateMsg, ProofContext};
 use prost::Message;
 
@@ -36,12 +36,11 @@ pub fn attestation_packet(a: &Attestation) -> Result<pb::AttestationPacket, Cont
         proof: a.proof.to_vec(),
         context: Some(pb::Context {
             chain_id: a.context.chain_id.clone(),
+            consent_contract: a.context.consent_contract.clone(),
             consent_id: a.context.consent_id.clone(),
             grantee: a.context.grantee.clone(),
         }),
         attester: a.attester.clone(),
-        patient: a.patient.clone(),
-        dataset: a.dataset.to_vec(),
         expires_at: a.expires_at.map_or(0, |t| t.seconds()),
     })
 }
@@ -51,7 +50,6 @@ pub struct Received {
     pub predicate: PredicateMsg,
     pub context: ProofContext,
     pub commitment: HexBinary,
-    pub dataset: HexBinary,
     pub expires_at: Option<Timestamp>,
 }
 
@@ -61,15 +59,11 @@ pub fn received(p: &pb::AttestationPacket) -> Result<Received, ContractError> {
     let op = u8::try_from(predicate.op)
         .map_err(|_| ContractError::MalformedPacket(format!("operator code {}", predicate.op)))?;
     let context = p.context.as_ref().ok_or_else(|| missing("context"))?;
-    for (field, len) in [
-        ("commitment", p.commitment.len()),
-        ("dataset", p.dataset.len()),
-    ] {
-        if len != 32 {
-            return Err(ContractError::MalformedPacket(format!(
-                "{field} must be 32 bytes, got {len}"
-            )));
-        }
+    if p.commitment.len() != 32 {
+        return Err(ContractError::MalformedPacket(format!(
+            "commitment must be 32 bytes, got {}",
+            p.commitment.len()
+        )));
     }
     Ok(Received {
         predicate: PredicateMsg {
@@ -78,11 +72,11 @@ pub fn received(p: &pb::AttestationPacket) -> Result<Received, ContractError> {
         },
         context: ProofContext {
             chain_id: context.chain_id.clone(),
+            consent_contract: context.consent_contract.clone(),
             consent_id: context.consent_id.clone(),
             grantee: context.grantee.clone(),
         },
         commitment: HexBinary::from(p.commitment.clone()),
-        dataset: HexBinary::from(p.dataset.clone()),
         expires_at: (p.expires_at != 0).then(|| Timestamp::from_seconds(p.expires_at)),
     })
 }

@@ -1,24 +1,32 @@
 use cosmwasm_std::{to_json_binary, Binary, Deps, Env, Order, StdResult};
 use cw_storage_plus::{Bound, IndexPrefix};
 use healthmesh_types::attestation::{
-    AllowedConnection, Attestation, AttestationStatus, AttestationsResponse, ChannelsResponse,
-    DeliveriesResponse, IsAttestedResponse, QueryMsg,
+    Attestation, AttestationsResponse, ChannelsResponse, DeliveriesResponse, IsAttestedResponse,
+    NoticeDelivery, NoticeKind, QueryMsg,
 };
-use healthmesh_types::pagination::{clamp_limit, MAX_LIMIT};
+use healthmesh_types::pagination::clamp_limit;
 use healthmesh_types::validate;
 
 use crate::state::{
-    attestations, ADMIN, ALLOWED_CONNECTIONS, ANCHORS, ANCHOR_CONFLICTS, CHANNELS, CONFIG,
-    DELIVERIES, PAUSE, VERIFYING_KEYS,
+    attestations, claim_key, ADMIN, ALLOWED_CONNECTIONS, ANCHORS, ANCHOR_CONFLICTS, CHANNELS,
+    CONFIG, DELIVERIES, PAUSE, POLICIES, REVOCATION_NOTICES, REVOKED_CONSENTS, SLASHED_ATTESTERS,
+    SLASH_NOTICES, VERIFYING_KEYS,
 };
-use crate::{verify, ContractError};
+use crate::{validity, verify, ContractError};
+
+/// An attestation as answered: its status is the effective one (consent, tombstones).
+fn effective(deps: Deps, env: &Env, mut a: Attestation) -> Result<Attestation, ContractError> {
+    a.status = validity::status(deps, &env.block, &a)?;
+    Ok(a)
+}
 
 fn page(
     deps: Deps,
+    env: &Env,
     prefix: IndexPrefix<u64, Attestation, u64>,
     start_after: Option<u64>,
     limit: Option<u32>,
-) -> StdResult<AttestationsResponse> {
+) -> Result<AttestationsResponse, ContractError> {
     let attestations = prefix
         .range(
             deps.storage,
@@ -27,20 +35,26 @@ fn page(
             Order::Ascending,
         )
         .take(clamp_limit(limit))
-        .map(|item| item.map(|(_, a)| a))
-        .collect::<StdResult<_>>()?;
+        .map(|item| effective(deps, env, item?.1))
+        .collect::<Result<_, _>>()?;
     Ok(AttestationsResponse { attestations })
+}
+
+/// Keys of a plain map after `start_after`, at most `limit`.
+fn string_bound(start_after: &Option<String>) -> Option<Bound<'_, &str>> {
+    start_after.as_deref().map(Bound::exclusive)
 }
 
 pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     let idx = attestations().idx;
     let binary = match msg {
         QueryMsg::Config {} => to_json_binary(&CONFIG.load(deps.storage)?)?,
-        QueryMsg::Attestation { id } => to_json_binary(
-            &attestations()
+        QueryMsg::Attestation { id } => {
+            let a = attestations()
                 .may_load(deps.storage, id)?
-                .ok_or(ContractError::AttestationNotFound(id))?,
-        )?,
+                .ok_or(ContractError::AttestationNotFound(id))?;
+            to_json_binary(&effective(deps, &env, a)?)?
+        }
         QueryMsg::AttestationsByConsent {
             source_chain,
             consent_id,
@@ -48,6 +62,7 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             limit,
         } => to_json_binary(&page(
             deps,
+            &env,
             idx.consent.prefix((source_chain, consent_id)),
             start_after,
             limit,
@@ -58,6 +73,7 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             limit,
         } => to_json_binary(&page(
             deps,
+            &env,
             idx.grantee.prefix(grantee),
             start_after,
             limit,
@@ -70,6 +86,7 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             validate::commitment("commitment", &commitment)?;
             to_json_binary(&page(
                 deps,
+                &env,
                 idx.commitment.prefix(commitment.to_vec()),
                 start_after,
                 limit,
@@ -80,74 +97,139 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             attribute,
             predicate,
             at,
+            start_before,
         } => {
             validate::commitment("commitment", &commitment)?;
             verify::predicate(&predicate)?;
             let at = at.unwrap_or(env.block.time);
-            let found = idx
-                .commitment
-                .prefix(commitment.to_vec())
-                .range(deps.storage, None, None, Order::Descending)
-                .take(MAX_LIMIT as usize)
-                .filter_map(Result::ok)
-                .find(|(_, a)| {
-                    a.attribute == attribute
-                        && a.predicate == predicate
-                        && a.status == AttestationStatus::Valid
-                        && a.recorded_at <= at
-                        && a.expires_at.is_none_or(|t| at < t)
-                });
-            to_json_binary(&IsAttestedResponse {
-                attested: found.is_some(),
-                attestation_id: found.map(|(id, _)| id),
-            })?
+            to_json_binary(&is_attested(
+                deps,
+                &env,
+                claim_key(&commitment, &attribute, &predicate),
+                at,
+                start_before,
+            )?)?
         }
-        QueryMsg::Anchor { commitment } => {
-            to_json_binary(&ANCHORS.may_load(deps.storage, &commitment)?)?
+        QueryMsg::Anchor {
+            commitment,
+            custodian,
+        } => to_json_binary(
+            &ANCHORS.may_load(deps.storage, (commitment.as_slice(), custodian.as_str()))?,
+        )?,
+        QueryMsg::Anchors {
+            commitment,
+            start_after,
+            limit,
+        } => {
+            let anchors: Vec<_> = ANCHORS
+                .prefix(commitment.as_slice())
+                .range(
+                    deps.storage,
+                    string_bound(&start_after),
+                    None,
+                    Order::Ascending,
+                )
+                .take(clamp_limit(limit))
+                .map(|item| item.map(|(_, a)| a))
+                .collect::<StdResult<_>>()?;
+            to_json_binary(&anchors)?
         }
-        QueryMsg::AnchorConflicts { commitment } => {
+        QueryMsg::AnchorConflicts {
+            commitment,
+            start_after,
+            limit,
+        } => {
             let conflicts: Vec<_> = ANCHOR_CONFLICTS
-                .prefix(&commitment)
-                .range(deps.storage, None, None, Order::Ascending)
-                .take(MAX_LIMIT as usize)
+                .prefix(commitment.as_slice())
+                .range(
+                    deps.storage,
+                    start_after.map(Bound::exclusive),
+                    None,
+                    Order::Ascending,
+                )
+                .take(clamp_limit(limit))
                 .map(|item| item.map(|(_, c)| c))
                 .collect::<StdResult<_>>()?;
             to_json_binary(&conflicts)?
         }
-        QueryMsg::Deliveries { attestation_id } => {
+        QueryMsg::Deliveries {
+            attestation_id,
+            start_after,
+            limit,
+        } => {
             let deliveries = DELIVERIES
                 .prefix(attestation_id)
-                .range(deps.storage, None, None, Order::Ascending)
-                .take(MAX_LIMIT as usize)
+                .range(
+                    deps.storage,
+                    string_bound(&start_after),
+                    None,
+                    Order::Ascending,
+                )
+                .take(clamp_limit(limit))
                 .map(|item| item.map(|(_, d)| d))
                 .collect::<StdResult<_>>()?;
             to_json_binary(&DeliveriesResponse { deliveries })?
         }
-        QueryMsg::Channels {} => {
-            let channels = CHANNELS
+        QueryMsg::ConsentRevocation {
+            source_chain,
+            consent_id,
+        } => to_json_binary(
+            &REVOKED_CONSENTS.may_load(deps.storage, (&source_chain, &consent_id))?,
+        )?,
+        QueryMsg::AttesterInvalidation {
+            source_chain,
+            attester,
+        } => to_json_binary(&SLASHED_ATTESTERS.may_load(deps.storage, (&source_chain, &attester))?)?,
+        QueryMsg::Notices { kind, subject } => {
+            let map = match kind {
+                NoticeKind::Revocation => REVOCATION_NOTICES,
+                NoticeKind::Slash => SLASH_NOTICES,
+            };
+            let notices: Vec<NoticeDelivery> = map
+                .prefix(&subject)
                 .range(deps.storage, None, None, Order::Ascending)
-                .take(MAX_LIMIT as usize)
+                .map(|item| item.map(|(chain_id, status)| NoticeDelivery { chain_id, status }))
+                .collect::<StdResult<_>>()?;
+            to_json_binary(&notices)?
+        }
+        QueryMsg::PredicatePolicy { attribute } => {
+            to_json_binary(&POLICIES.may_load(deps.storage, &attribute)?)?
+        }
+        QueryMsg::Channels { start_after, limit } => {
+            let channels = CHANNELS
+                .range(
+                    deps.storage,
+                    string_bound(&start_after),
+                    None,
+                    Order::Ascending,
+                )
+                .take(clamp_limit(limit))
                 .map(|item| item.map(|(_, c)| c))
                 .collect::<StdResult<_>>()?;
             to_json_binary(&ChannelsResponse { channels })?
         }
-        QueryMsg::AllowedConnections {} => {
-            let allowed: Vec<AllowedConnection> = ALLOWED_CONNECTIONS
-                .range(deps.storage, None, None, Order::Ascending)
-                .take(MAX_LIMIT as usize)
-                .map(|item| {
-                    item.map(|(connection_id, chain_id)| AllowedConnection {
-                        connection_id,
-                        chain_id,
-                    })
-                })
+        QueryMsg::AllowedConnections { start_after, limit } => {
+            let allowed: Vec<_> = ALLOWED_CONNECTIONS
+                .range(
+                    deps.storage,
+                    string_bound(&start_after),
+                    None,
+                    Order::Ascending,
+                )
+                .take(clamp_limit(limit))
+                .map(|item| item.map(|(_, a)| a))
                 .collect::<StdResult<_>>()?;
             to_json_binary(&allowed)?
         }
-        QueryMsg::VerifyingKeys {} => {
+        QueryMsg::VerifyingKeys { start_after, limit } => {
             let ids: Vec<String> = VERIFYING_KEYS
-                .keys(deps.storage, None, None, Order::Ascending)
-                .take(MAX_LIMIT as usize)
+                .keys(
+                    deps.storage,
+                    string_bound(&start_after),
+                    None,
+                    Order::Ascending,
+                )
+                .take(clamp_limit(limit))
                 .collect::<StdResult<_>>()?;
             to_json_binary(&ids)?
         }
@@ -155,4 +237,43 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
         QueryMsg::Ownership {} => to_json_binary(&ADMIN.get_ownership(deps.storage)?)?,
     };
     Ok(binary)
+}
+
+/// M-3: the records of exactly this claim, newest first, one page per call.
+fn is_attested(
+    deps: Deps,
+    env: &Env,
+    claim: (Vec<u8>, String, String),
+    at: cosmwasm_std::Timestamp,
+    start_before: Option<u64>,
+) -> Result<IsAttestedResponse, ContractError> {
+    let limit = clamp_limit(Some(u32::MAX));
+    let mut scanned = 0;
+    let mut last = None;
+    for item in attestations().idx.claim.prefix(claim).range(
+        deps.storage,
+        None,
+        start_before.map(Bound::exclusive),
+        Order::Descending,
+    ) {
+        let (id, a) = item?;
+        let status = validity::status(deps, &env.block, &a)?;
+        if validity::valid_at(&a, &status, at) {
+            return Ok(IsAttestedResponse {
+                attested: true,
+                attestation_id: Some(id),
+                next: None,
+            });
+        }
+        scanned += 1;
+        last = Some(id);
+        if scanned == limit {
+            break;
+        }
+    }
+    Ok(IsAttestedResponse {
+        attested: false,
+        attestation_id: None,
+        next: if scanned == limit { last } else { None },
+    })
 }

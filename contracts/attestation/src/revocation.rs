@@ -1,156 +1,194 @@
-//! Revocation: when a consent is revoked on the source chain, its attestations stop being
-//! valid there and on every chain that received them.
+//! News that crosses chains: a revoked consent and a slashed attester. Each is tombstoned
+//! here first — which already makes every attestation under it invalid, locally and for
+//! whatever arrives later — and then announced once per counterparty chain over its one open,
+//! trusted channel. A chain without such a channel is recorded as not told and retried by
+//! running the message again; the local tombstone never depends on any channel, and neither
+//! message can be paused.
 
-use std::collections::BTreeMap;
-
-use cosmwasm_std::{
-    DepsMut, Env, Event, IbcMsg, IbcTimeout, Order, Response, StdResult, Storage, Timestamp,
-};
-use healthmesh_proto::attest::v1 as pb;
+use cosmwasm_std::{DepsMut, Env, Event, IbcMsg, IbcTimeout, Order, Response, StdResult, Storage};
+use cw_storage_plus::Map;
+use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
-    AttestationStatus, DeliveryStatus, Origin, DEFAULT_TIMEOUT_SECONDS, MAX_REVOCATION_BATCH,
+    AttestationStatus, DeliveryStatus, ReceiveAck, DEFAULT_TIMEOUT_SECONDS,
 };
-use healthmesh_types::consent::{ConsentResponse, EffectiveStatus, QueryMsg as ConsentQuery};
+use healthmesh_types::consent::ConsentStatus;
+use healthmesh_types::staking::{QueryMsg as StakingQuery, SlashesResponse};
 
+use crate::ibc::open_trusted_channel;
 use crate::packet::encode;
-use crate::state::{attestations, CONFIG, DELIVERIES, PAUSE, REVOCATIONS};
+use crate::state::{
+    CHAIN_CHANNELS, CONFIG, REVOCATION_NOTICES, REVOKED_CONSENTS, SENT_UNDER_CONSENT,
+    SLASHED_ATTESTERS, SLASH_NOTICES,
+};
+use crate::submit::load_consent;
+use crate::validity::consent_status;
 use crate::ContractError;
 
-/// Mark valid attestations under (chain, consent) revoked; returns (all ids seen, newly revoked).
-fn revoke_under(
-    storage: &mut dyn Storage,
-    chain_id: &str,
-    consent_id: &str,
-    local: bool,
-    at: Timestamp,
-    reason: &str,
-) -> StdResult<(Vec<u64>, u64)> {
-    let found: Vec<_> = attestations()
-        .idx
-        .consent
-        .prefix((chain_id.to_string(), consent_id.to_string()))
-        .range(storage, None, None, Order::Ascending)
-        .filter(|item| {
-            item.as_ref().map_or(true, |(_, a)| {
-                matches!(a.origin, Origin::Local { .. }) == local
-            })
-        })
-        .take(MAX_REVOCATION_BATCH)
-        .collect::<StdResult<_>>()?;
-    let mut revoked = 0;
-    let mut ids = Vec::with_capacity(found.len());
-    for (id, mut attestation) in found {
-        ids.push(id);
-        if attestation.status == AttestationStatus::Valid {
-            attestation.status = AttestationStatus::Revoked {
-                at,
-                reason: reason.into(),
-            };
-            attestations().save(storage, id, &attestation)?;
-            revoked += 1;
-        }
-    }
-    Ok((ids, revoked))
-}
-
+/// Anyone, once the consent is revoked: tombstone it and tell every chain that was sent an
+/// attestation under it.
 pub fn propagate(deps: DepsMut, env: Env, consent_id: String) -> Result<Response, ContractError> {
-    PAUSE.assert_not_paused(deps.storage, &env.block)?;
-    let consent_contract = CONFIG.load(deps.storage)?.consent;
-    let consent: ConsentResponse = deps.querier.query_wasm_smart(
-        consent_contract,
-        &ConsentQuery::Consent {
-            token_id: consent_id.clone(),
-        },
-    )?;
-    if consent.effective_status != EffectiveStatus::Revoked {
+    let consent = CONFIG.load(deps.storage)?.consent;
+    let record = load_consent(deps.as_ref(), &consent, &consent_id)?;
+    if !matches!(record.status, ConsentStatus::Revoked { .. }) {
         return Err(ContractError::ConsentNotRevoked(consent_id));
     }
+    let at = match consent_status(&record, &env.block) {
+        AttestationStatus::Revoked { at, .. } => at,
+        AttestationStatus::Valid => env.block.time,
+    };
     let chain_id = env.block.chain_id.clone();
-    let (ids, revoked) = revoke_under(
-        deps.storage,
-        &chain_id,
-        &consent_id,
-        true,
-        env.block.time,
-        "consent revoked",
-    )?;
-
-    // Every channel that received (or may be receiving) one of them, not yet told.
-    let mut channels: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for id in &ids {
-        for item in DELIVERIES
-            .prefix(*id)
-            .range(deps.storage, None, None, Order::Ascending)
-        {
-            let (channel, delivery) = item?;
-            if matches!(
-                delivery.status,
-                DeliveryStatus::Delivered { .. } | DeliveryStatus::Pending
-            ) {
-                channels.entry(channel).or_default().push(*id);
-            }
-        }
+    let key = (chain_id.as_str(), consent_id.as_str());
+    if !REVOKED_CONSENTS.has(deps.storage, key) {
+        REVOKED_CONSENTS.save(deps.storage, key, &at)?;
     }
-    let mut response = Response::new().add_attribute("action", "propagate_revocation");
-    for (channel, ids) in channels {
-        let told = REVOCATIONS.may_load(deps.storage, (&consent_id, &channel))?;
-        if matches!(
-            told,
-            Some(DeliveryStatus::Delivered { .. }) | Some(DeliveryStatus::Pending)
-        ) {
-            continue;
-        }
-        let packet = pb::RevocationPacket {
-            source_chain: chain_id.clone(),
-            consent_id: consent_id.clone(),
-            attestation_ids: ids,
-            reason: "consent revoked".into(),
-        };
-        REVOCATIONS.save(
-            deps.storage,
-            (&consent_id, &channel),
-            &DeliveryStatus::Pending,
-        )?;
-        response = response
-            .add_message(IbcMsg::SendPacket {
-                channel_id: channel.clone(),
-                data: encode(pb::packet::Body::Revocation(packet)),
-                timeout: IbcTimeout::with_timestamp(
-                    env.block.time.plus_seconds(DEFAULT_TIMEOUT_SECONDS),
-                ),
-            })
-            .add_event(
-                Event::new("revocation_sent")
-                    .add_attribute("consent_id", &consent_id)
-                    .add_attribute("channel_id", channel),
-            );
-    }
-    Ok(response.add_event(
-        Event::new("attestations_revoked")
-            .add_attribute("source_chain", chain_id)
-            .add_attribute("consent_id", consent_id)
-            .add_attribute("count", revoked.to_string()),
-    ))
+    // The chains an attestation under this consent was sent to. Sends only go to trusted
+    // chains, whose number governance bounds (`MAX_COUNTERPARTIES` at a time).
+    let chains: Vec<String> = SENT_UNDER_CONSENT
+        .prefix(&consent_id)
+        .keys(deps.storage, None, None, Order::Ascending)
+        .collect::<StdResult<_>>()?;
+    let body = pb::packet::Body::Revocation(pb::RevocationPacket {
+        source_chain: chain_id.clone(),
+        consent_id: consent_id.clone(),
+        reason: "consent revoked".into(),
+    });
+    let notice = Notice {
+        map: REVOCATION_NOTICES,
+        subject: &consent_id,
+        event: "revocation_sent",
+        body,
+    };
+    let response = notice.send(deps.storage, &env, chains)?;
+    Ok(response
+        .add_attribute("action", "propagate_revocation")
+        .add_event(
+            Event::new("consent_tombstoned")
+                .add_attribute("source_chain", chain_id)
+                .add_attribute("consent_id", consent_id),
+        ))
 }
 
-/// A revocation packet from `source_chain`: returns how many remote attestations it revoked.
-pub fn receive(
-    storage: &mut dyn Storage,
-    source_chain: &str,
-    packet: &pb::RevocationPacket,
-    at: Timestamp,
-) -> Result<(u64, Event), ContractError> {
-    let (_, revoked) = revoke_under(
-        storage,
-        source_chain,
-        &packet.consent_id,
-        false,
-        at,
-        &packet.reason,
+/// Anyone, once the staking contract records a slash of `attester`: tombstone it and tell
+/// every counterparty chain.
+pub fn invalidate_attester(
+    deps: DepsMut,
+    env: Env,
+    attester: String,
+) -> Result<Response, ContractError> {
+    let attester = deps.api.addr_validate(&attester)?.to_string();
+    let staking = CONFIG.load(deps.storage)?.staking;
+    let slashes: SlashesResponse = deps.querier.query_wasm_smart(
+        staking,
+        &StakingQuery::Slashes {
+            attester: attester.clone(),
+            start_after: None,
+            limit: Some(1),
+        },
     )?;
-    let event = Event::new("attestations_revoked")
-        .add_attribute("source_chain", source_chain)
-        .add_attribute("consent_id", &packet.consent_id)
-        .add_attribute("count", revoked.to_string());
-    Ok((revoked, event))
+    let Some(first) = slashes.slashes.first() else {
+        return Err(ContractError::NotSlashed(attester));
+    };
+    let chain_id = env.block.chain_id.clone();
+    let key = (chain_id.as_str(), attester.as_str());
+    if !SLASHED_ATTESTERS.has(deps.storage, key) {
+        SLASHED_ATTESTERS.save(deps.storage, key, &first.time)?;
+    }
+    let chains: Vec<String> = CHAIN_CHANNELS
+        .keys(deps.storage, None, None, Order::Ascending)
+        .collect::<StdResult<_>>()?;
+    let body = pb::packet::Body::AttesterSlashed(pb::AttesterSlashedPacket {
+        source_chain: chain_id.clone(),
+        attester: attester.clone(),
+    });
+    let notice = Notice {
+        map: SLASH_NOTICES,
+        subject: &attester,
+        event: "slash_notice_sent",
+        body,
+    };
+    let response = notice.send(deps.storage, &env, chains)?;
+    Ok(response
+        .add_attribute("action", "invalidate_attester")
+        .add_event(
+            Event::new("attester_tombstoned")
+                .add_attribute("source_chain", chain_id)
+                .add_attribute("attester", attester),
+        ))
+}
+
+/// One piece of news and where its per-chain delivery is recorded.
+struct Notice<'a> {
+    map: Map<(&'static str, &'static str), DeliveryStatus>,
+    subject: &'a str,
+    event: &'static str,
+    body: pb::packet::Body,
+}
+
+impl Notice<'_> {
+    /// Send to every chain not yet told (delivered or in flight); a chain without an open
+    /// trusted channel is marked failed, to be retried, and never fails the message.
+    fn send(
+        self,
+        storage: &mut dyn Storage,
+        env: &Env,
+        chains: Vec<String>,
+    ) -> Result<Response, ContractError> {
+        let mut response = Response::new();
+        for chain in chains {
+            let key = (self.subject, chain.as_str());
+            let told = self.map.may_load(storage, key)?;
+            if matches!(
+                told,
+                Some(DeliveryStatus::Delivered { .. } | DeliveryStatus::Pending)
+            ) {
+                continue;
+            }
+            let channel = CHAIN_CHANNELS
+                .may_load(storage, &chain)?
+                .and_then(|id| open_trusted_channel(storage, &id).ok());
+            let Some(channel) = channel else {
+                let error = format!("no open trusted channel to {chain}; run again once there is");
+                self.map
+                    .save(storage, key, &DeliveryStatus::Failed { error })?;
+                response = response.add_event(
+                    Event::new("notice_deferred")
+                        .add_attribute("subject", self.subject)
+                        .add_attribute("chain_id", &chain),
+                );
+                continue;
+            };
+            self.map.save(storage, key, &DeliveryStatus::Pending)?;
+            response = response
+                .add_message(IbcMsg::SendPacket {
+                    channel_id: channel.channel_id.clone(),
+                    data: encode(self.body.clone()),
+                    timeout: IbcTimeout::with_timestamp(
+                        env.block.time.plus_seconds(DEFAULT_TIMEOUT_SECONDS),
+                    ),
+                })
+                .add_event(
+                    Event::new(self.event)
+                        .add_attribute("subject", self.subject)
+                        .add_attribute("chain_id", &chain)
+                        .add_attribute("channel_id", channel.channel_id),
+                );
+        }
+        Ok(response)
+    }
+}
+
+/// A tombstone received from `source_chain`: 1 if new, 0 if already known.
+pub fn receive_tombstone(
+    storage: &mut dyn Storage,
+    map: Map<(&str, &str), cosmwasm_std::Timestamp>,
+    source_chain: &str,
+    subject: &str,
+    at: cosmwasm_std::Timestamp,
+) -> StdResult<ReceiveAck> {
+    let key = (source_chain, subject);
+    if map.has(storage, key) {
+        return Ok(ReceiveAck { value: 0 });
+    }
+    map.save(storage, key, &at)?;
+    Ok(ReceiveAck { value: 1 })
 }

@@ -1,8 +1,9 @@
-use cosmwasm_std::Binary;
+use cosmwasm_std::{Binary, Timestamp};
 use cw_ownable::OwnershipStore;
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 use healthmesh_types::attestation::{
-    Anchor, AnchorConflict, Attestation, ChannelInfo, ConfigResponse, Delivery, DeliveryStatus,
+    AllowedConnection, Anchor, AnchorConflict, Attestation, ChannelInfo, ConfigResponse, Delivery,
+    DeliveryStatus, PredicateMsg, PredicatePolicy,
 };
 use healthmesh_types::pause::Pausable;
 
@@ -15,7 +16,8 @@ pub const PAUSE: Pausable = Pausable::new("pausers", "paused", "max_pause");
 
 /// Verifying keys by circuit id (hex SHA-256 of the key encoding).
 pub const VERIFYING_KEYS: Map<&str, Binary> = Map::new("verifying_keys");
-pub const ANCHORS: Map<&[u8], Anchor> = Map::new("anchors");
+/// Anchors by (commitment, custodian): a custodian's anchor never blocks another's.
+pub const ANCHORS: Map<(&[u8], &str), Anchor> = Map::new("anchors");
 pub const ANCHOR_CONFLICTS: Map<(&[u8], u64), AnchorConflict> = Map::new("anchor_conflicts");
 pub const CONFLICT_COUNT: Item<u64> = Item::new("conflict_count");
 
@@ -24,13 +26,30 @@ pub struct AttestationIndexes<'a> {
     pub consent: MultiIndex<'a, (String, String), Attestation, u64>,
     pub grantee: MultiIndex<'a, String, Attestation, u64>,
     pub commitment: MultiIndex<'a, Vec<u8>, Attestation, u64>,
+    /// (commitment, attribute, predicate): the records of one claim, for `is_attested`.
+    pub claim: MultiIndex<'a, (Vec<u8>, String, String), Attestation, u64>,
 }
 
 impl IndexList<Attestation> for AttestationIndexes<'_> {
     fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Attestation>> + '_> {
-        let v: Vec<&dyn Index<Attestation>> = vec![&self.consent, &self.grantee, &self.commitment];
+        let v: Vec<&dyn Index<Attestation>> =
+            vec![&self.consent, &self.grantee, &self.commitment, &self.claim];
         Box::new(v.into_iter())
     }
+}
+
+/// The claim index key: (commitment, attribute, `op:v1,v2,…`).
+pub fn claim_key(
+    commitment: &[u8],
+    attribute: &str,
+    predicate: &PredicateMsg,
+) -> (Vec<u8>, String, String) {
+    let values: Vec<String> = predicate.values.iter().map(u64::to_string).collect();
+    (
+        commitment.to_vec(),
+        attribute.into(),
+        format!("{}:{}", predicate.op, values.join(",")),
+    )
 }
 
 pub fn attestations<'a>() -> IndexedMap<u64, Attestation, AttestationIndexes<'a>> {
@@ -52,20 +71,41 @@ pub fn attestations<'a>() -> IndexedMap<u64, Attestation, AttestationIndexes<'a>
                 "attestations",
                 "attestations__commitment",
             ),
+            claim: MultiIndex::new(
+                |_, a| claim_key(&a.commitment, &a.attribute, &a.predicate),
+                "attestations",
+                "attestations__claim",
+            ),
         },
     )
 }
 
 pub const ATTESTATION_COUNT: Item<u64> = Item::new("attestation_count");
-/// Remote attestations by (source chain, id there): refuses replays.
+/// Statement digests already recorded locally: one record per (statement, consent).
+pub const STATEMENTS: Map<&[u8], u64> = Map::new("statements");
+/// Remote attestations by (counterparty chain, id there): refuses replays.
 pub const REMOTE_IDS: Map<(&str, u64), u64> = Map::new("remote_ids");
 /// Delivery of a local attestation per destination channel.
 pub const DELIVERIES: Map<(u64, &str), Delivery> = Map::new("deliveries");
-/// Delivery of a consent's revocation per channel.
-pub const REVOCATIONS: Map<(&str, &str), DeliveryStatus> = Map::new("revocations");
+/// Counterparty chains sent an attestation under a consent: (consent id, chain id).
+pub const SENT_UNDER_CONSENT: Map<(&str, &str), ()> = Map::new("sent_under_consent");
+/// Tombstones of revoked consents by (source chain, consent id): complete revocation in O(1).
+pub const REVOKED_CONSENTS: Map<(&str, &str), Timestamp> = Map::new("revoked_consents");
+/// Tombstones of slashed attesters by (source chain, attester).
+pub const SLASHED_ATTESTERS: Map<(&str, &str), Timestamp> = Map::new("slashed_attesters");
+/// News of a revocation per (consent id, counterparty chain).
+pub const REVOCATION_NOTICES: Map<(&str, &str), DeliveryStatus> = Map::new("revocations");
+/// News of a slash per (attester, counterparty chain).
+pub const SLASH_NOTICES: Map<(&str, &str), DeliveryStatus> = Map::new("slash_notices");
 pub const CHANNELS: Map<&str, ChannelInfo> = Map::new("channels");
-/// Trusted IBC connections and the chain id at their other end.
-pub const ALLOWED_CONNECTIONS: Map<&str, String> = Map::new("allowed_connections");
+/// The one channel per counterparty chain.
+pub const CHAIN_CHANNELS: Map<&str, String> = Map::new("chain_channels");
+/// Trusted IBC connections, each bound to its counterparty chain and contract port.
+pub const ALLOWED_CONNECTIONS: Map<&str, AllowedConnection> = Map::new("allowed_connections");
+/// Predicate policies by attribute.
+pub const POLICIES: Map<&str, PredicatePolicy> = Map::new("policies");
+/// The narrowest range the attestations of (commitment, attribute) prove together.
+pub const PROVEN_RANGES: Map<(&[u8], &str), (u64, u64)> = Map::new("proven_ranges");
 
 pub fn next_attestation_id(
     storage: &mut dyn cosmwasm_std::Storage,

@@ -50,6 +50,7 @@ pub fn statement(
         commitment,
         context: Context {
             chain_id: context.chain_id.clone(),
+            consent_contract: context.consent_contract.clone(),
             consent_id: context.consent_id.clone(),
             grantee: context.grantee.clone(),
         },

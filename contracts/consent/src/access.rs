@@ -125,12 +125,18 @@ pub fn check_recent_grants(
     block: &BlockInfo,
     query: &AccessQuery,
 ) -> Result<CheckAccessResponse, ContractError> {
-    let grants = consents()
-        .idx
-        .grantee_dataset
-        .prefix((query.grantee.clone(), query.dataset.to_vec()))
-        .range(deps.storage, None, None, Order::Descending)
-        .take(MAX_ACCESS_SCAN);
+    let idx = consents().idx;
+    let grants: Box<dyn Iterator<Item = _>> = match query.patient {
+        Some(patient) => idx
+            .grantee_dataset_patient
+            .prefix((query.grantee.clone(), query.dataset.to_vec(), patient.clone()))
+            .range(deps.storage, None, None, Order::Descending),
+        None => idx
+            .grantee_dataset
+            .prefix((query.grantee.clone(), query.dataset.to_vec()))
+            .range(deps.storage, None, None, Order::Descending),
+    };
+    let grants = grants.take(MAX_ACCESS_SCAN);
     let mut closest: Option<(u8, Verdict)> = None;
     for grant in grants {
         let (token_id, record) = grant?;

@@ -12,7 +12,7 @@ use healthmesh_types::validate;
 use crate::access::evaluate;
 use crate::state::{
     consents, load_consent, next_token_id, ADMIN, COLLECTION, CONTRACT_NAME, CONTRACT_VERSION,
-    PAUSE,
+    CUSTODIANS, PAUSE,
 };
 use crate::{queries, ContractError};
 
@@ -70,6 +70,9 @@ pub fn execute(
                 expires,
             };
             execute_grant(deps, env, info, grant)
+        }
+        ExecuteMsg::DesignateCustodian { dataset, custodian } => {
+            execute_designate(deps, env, info, dataset, custodian)
         }
         ExecuteMsg::RevokeConsent { token_id, reason } => {
             execute_revoke(deps, env, info, token_id, reason)
@@ -162,7 +165,7 @@ fn execute_revoke(
     token_id: String,
     reason: Option<String>,
 ) -> Result<Response, ContractError> {
-    PAUSE.assert_not_paused(deps.storage, &env.block)?;
+    // No pause check: a patient can always withdraw consent, whatever else is stopped.
     if let Some(reason) = &reason {
         validate::bounded_text("reason", reason, MAX_NOTE_LEN)?;
     }
@@ -191,6 +194,40 @@ fn execute_revoke(
     Ok(Response::new()
         .add_attribute("action", "revoke_consent")
         .add_attribute("token_id", &token_id)
+        .add_event(event))
+}
+
+/// The patient binds a dataset to the custodian that holds it (or, with `None`, unbinds it;
+/// unbinding is never paused, like revocation).
+fn execute_designate(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    dataset: HexBinary,
+    custodian: Option<String>,
+) -> Result<Response, ContractError> {
+    validate::commitment("dataset", &dataset)?;
+    let key = (&info.sender, dataset.as_slice());
+    let event = Event::new("custodian_designated")
+        .add_attribute("patient", &info.sender)
+        .add_attribute("dataset", dataset.to_hex());
+    let event = match custodian {
+        Some(custodian) => {
+            PAUSE.assert_not_paused(deps.storage, &env.block)?;
+            let custodian = deps.api.addr_validate(&custodian)?;
+            if custodian == info.sender {
+                return Err(ContractError::SelfCustody);
+            }
+            CUSTODIANS.save(deps.storage, key, &custodian)?;
+            event.add_attribute("custodian", custodian)
+        }
+        None => {
+            CUSTODIANS.remove(deps.storage, key);
+            event.add_attribute("custodian", "")
+        }
+    };
+    Ok(Response::new()
+        .add_attribute("action", "designate_custodian")
         .add_event(event))
 }
 

@@ -34,6 +34,9 @@ pub enum ContractError {
     #[error("a patient cannot grant consent to themselves")]
     SelfGrant,
 
+    #[error("a patient cannot be the custodian of their own dataset")]
+    SelfCustody,
+
     #[error("expiry {0} is already past")]
     AlreadyExpired(String),
 

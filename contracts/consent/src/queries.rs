@@ -3,13 +3,13 @@
 use cosmwasm_std::{to_json_binary, Binary, BlockInfo, Deps, Env, Order, StdResult, Storage};
 use cw_storage_plus::{Bound, IndexPrefix};
 use healthmesh_types::consent::{
-    ConsentRecord, ConsentResponse, ConsentsResponse, QueryMsg, MAX_ATTRIBUTE_LEN, MAX_PURPOSE_LEN,
+    ConsentRecord, ConsentResponse, ConsentsResponse, CustodianResponse, QueryMsg, MAX_ATTRIBUTE_LEN, MAX_PURPOSE_LEN,
 };
 use healthmesh_types::pagination::clamp_limit;
 use healthmesh_types::validate;
 
 use crate::access::{check_recent_grants, check_token, effective_status, AccessQuery};
-use crate::state::{consents, load_consent, parse_token_id, PAUSE};
+use crate::state::{consents, load_consent, parse_token_id, CUSTODIANS, PAUSE};
 use crate::{cw721_queries, ContractError};
 
 pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
@@ -40,6 +40,12 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
                 None => check_recent_grants(deps, block, &query)?,
             };
             to_json_binary(&response)?
+        }
+        QueryMsg::Custodian { patient, dataset } => {
+            validate::commitment("dataset", &dataset)?;
+            let patient = deps.api.addr_validate(&patient)?;
+            let custodian = CUSTODIANS.may_load(deps.storage, (&patient, dataset.as_slice()))?;
+            to_json_binary(&CustodianResponse { custodian })?
         }
         QueryMsg::Consent { token_id } => {
             let (_, record) = load_consent(deps.storage, &token_id)?;

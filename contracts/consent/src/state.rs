@@ -1,7 +1,7 @@
 use cosmwasm_std::{Addr, StdResult, Storage};
 use cw721::state::CollectionInfo;
 use cw_ownable::OwnershipStore;
-use cw_storage_plus::{Index, IndexList, IndexedMap, Item, MultiIndex};
+use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 use healthmesh_types::consent::ConsentRecord;
 use healthmesh_types::pause::Pausable;
 
@@ -16,6 +16,8 @@ pub const ADMIN: OwnershipStore = OwnershipStore::new("admin");
 pub const PAUSE: Pausable = Pausable::new("pausers", "paused", "max_pause");
 /// Tokens are numbered 1, 2, …; records are never deleted, so this is also the supply.
 pub const TOKEN_COUNT: Item<u64> = Item::new("token_count");
+/// The custodian each patient designated for each of their datasets.
+pub const CUSTODIANS: Map<(&Addr, &[u8]), Addr> = Map::new("custodians");
 
 /// Secondary indexes of the consent records, so every list query is a bounded range scan.
 pub struct ConsentIndexes<'a> {
@@ -23,6 +25,9 @@ pub struct ConsentIndexes<'a> {
     pub grantee: MultiIndex<'a, Addr, ConsentRecord, u64>,
     pub dataset: MultiIndex<'a, Vec<u8>, ConsentRecord, u64>,
     pub grantee_dataset: MultiIndex<'a, (Addr, Vec<u8>), ConsentRecord, u64>,
+    /// One patient's grants to one grantee on one dataset: a check naming the patient scans
+    /// only those, so other patients' grants cannot push the deciding one out of the scan.
+    pub grantee_dataset_patient: MultiIndex<'a, (Addr, Vec<u8>, Addr), ConsentRecord, u64>,
 }
 
 impl IndexList<ConsentRecord> for ConsentIndexes<'_> {
@@ -32,6 +37,7 @@ impl IndexList<ConsentRecord> for ConsentIndexes<'_> {
             &self.grantee,
             &self.dataset,
             &self.grantee_dataset,
+            &self.grantee_dataset_patient,
         ];
         Box::new(v.into_iter())
     }
@@ -46,6 +52,11 @@ pub fn consents<'a>() -> IndexedMap<u64, ConsentRecord, ConsentIndexes<'a>> {
             |_, c| (c.grantee.clone(), c.dataset.to_vec()),
             "consents",
             "consents__grantee_dataset",
+        ),
+        grantee_dataset_patient: MultiIndex::new(
+            |_, c| (c.grantee.clone(), c.dataset.to_vec(), c.patient.clone()),
+            "consents",
+            "consents__grantee_dataset_patient",
         ),
     };
     IndexedMap::new("consents", indexes)

@@ -10,13 +10,14 @@ use cw_ownable::{Action, Ownership};
 
 use crate::pause::{PauseMsg, PauseStatusResponse};
 
-/// The channel version of the attestation app; other versions are refused.
-pub const CHANNEL_VERSION: &str = "healthmesh-attest-1";
+/// The channel version of the attestation app (packets `healthmesh.attest.v2`); other
+/// versions are refused.
+pub const CHANNEL_VERSION: &str = "healthmesh-attest-2";
 /// Packet timeout when `send_attestation` names none, and the longest allowed.
 pub const DEFAULT_TIMEOUT_SECONDS: u64 = 600;
 pub const MAX_TIMEOUT_SECONDS: u64 = 7 * 24 * 3600;
-/// Most attestations one `propagate_revocation` / revocation packet covers.
-pub const MAX_REVOCATION_BATCH: usize = 50;
+/// Most trusted connections (hence counterparty chains): bounds every loop over them.
+pub const MAX_COUNTERPARTIES: usize = 16;
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -28,10 +29,14 @@ pub struct InstantiateMsg {
     pub admin: String,
     /// Verifying keys (`"HMVK"` encoding); each is named by its SHA-256 (`circuit_id`).
     pub verifying_keys: Vec<Binary>,
-    /// IBC connections trusted from the start (the localnet creates connections before it
-    /// deploys); governance changes the list later with `allow_connection`.
+    /// IBC connections trusted from the start, each bound to the counterparty attestation
+    /// contract's port (the localnet creates connections before it deploys); governance
+    /// changes the list later with `allow_connection`.
     #[serde(default)]
     pub allowed_connections: Vec<AllowedConnection>,
+    /// Per-attribute predicate policies from the start (see `set_predicate_policy`).
+    #[serde(default)]
+    pub predicate_policies: Vec<AttributePolicy>,
     #[serde(default)]
     pub pausers: Vec<String>,
     pub max_pause_seconds: Option<u64>,
@@ -47,7 +52,9 @@ pub struct PredicateMsg {
 
 #[cw_serde]
 pub enum ExecuteMsg {
-    /// An active attester anchors a record commitment it holds.
+    /// The custodian the patient designated for `dataset` (consent contract) anchors a record
+    /// commitment it holds. Anchors are kept per (commitment, custodian), so nobody can
+    /// squat a commitment by anchoring it first.
     Anchor {
         commitment: HexBinary,
         attribute: String,
@@ -56,7 +63,8 @@ pub enum ExecuteMsg {
         /// The patient whose record it is.
         patient: String,
     },
-    /// Verify a proof about an anchored commitment under a consent and record it.
+    /// Verify a proof about an anchored commitment under a consent and record it. Only the
+    /// consent's grantee or the anchoring custodian may submit; one record per statement.
     SubmitAttestation {
         circuit_id: String,
         attribute: String,
@@ -67,16 +75,35 @@ pub enum ExecuteMsg {
         proof: Binary,
         expires_at: Option<Timestamp>,
     },
-    /// Forward a local attestation over an open, trusted channel.
+    /// Forward a local, currently valid attestation over the open, trusted channel of a
+    /// counterparty chain.
     SendAttestation {
         attestation_id: u64,
         channel_id: String,
         timeout_seconds: Option<u64>,
     },
-    /// Anyone: once the consent is revoked, invalidate its local attestations and tell every
-    /// chain that received them. Re-running retries channels not yet acknowledged.
+    /// Anyone: once the consent is revoked, tombstone it here and tell every counterparty
+    /// chain that was sent an attestation under it (one packet per chain). Local attestations
+    /// are invalid from the revocation itself (validity reads the consent), so this only
+    /// carries the news; re-running retries chains not yet acknowledged. Never paused.
     PropagateRevocation {
         consent_token_id: String,
+    },
+    /// Anyone: once the staking contract holds a slash of `attester`, tombstone it here (its
+    /// anchors and attestations stop being valid) and tell every counterparty chain.
+    /// Re-running retries chains not yet acknowledged.
+    InvalidateAttester {
+        attester: String,
+    },
+    /// Governance: remove an anchor (a wrong or disputed one; see `anchor_conflicts`).
+    RemoveAnchor {
+        commitment: HexBinary,
+        custodian: String,
+    },
+    /// Governance: set (or with `policy: None` clear) the predicate policy of an attribute.
+    SetPredicatePolicy {
+        attribute: String,
+        policy: Option<PredicatePolicy>,
     },
     /// Governance: add a verifying key.
     SetVerifyingKey {
@@ -85,10 +112,12 @@ pub enum ExecuteMsg {
     RemoveVerifyingKey {
         circuit_id: String,
     },
-    /// Governance: trust channels on this IBC connection, whose counterparty is `chain_id`.
+    /// Governance: trust one channel on this IBC connection, to the attestation contract
+    /// behind `counterparty_port` (`wasm.<address>`) on chain `chain_id`.
     AllowConnection {
         connection_id: String,
         chain_id: String,
+        counterparty_port: String,
     },
     DisallowConnection {
         connection_id: String,
@@ -125,26 +154,74 @@ pub enum QueryMsg {
         limit: Option<u32>,
     },
     /// Is there a valid attestation of `attribute predicate` on `commitment` at time `at`
-    /// (default: now)?
+    /// (default: now)? Scans the records of exactly that claim, newest first, a page at a
+    /// time: `next` is set when the page held no valid one and more records remain.
     #[returns(IsAttestedResponse)]
     IsAttested {
         commitment: HexBinary,
         attribute: String,
         predicate: PredicateMsg,
         at: Option<Timestamp>,
+        start_before: Option<u64>,
     },
+    /// The anchor of `commitment` by `custodian`.
     #[returns(Option<Anchor>)]
-    Anchor { commitment: HexBinary },
+    Anchor {
+        commitment: HexBinary,
+        custodian: String,
+    },
+    /// Every custodian's anchor of `commitment`.
+    #[returns(Vec<Anchor>)]
+    Anchors {
+        commitment: HexBinary,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
     #[returns(Vec<AnchorConflict>)]
-    AnchorConflicts { commitment: HexBinary },
+    AnchorConflicts {
+        commitment: HexBinary,
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
     #[returns(DeliveriesResponse)]
-    Deliveries { attestation_id: u64 },
+    Deliveries {
+        attestation_id: u64,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    /// Whether a consent of `source_chain` is tombstoned (revoked) here, and since when.
+    #[returns(Option<Timestamp>)]
+    ConsentRevocation {
+        source_chain: String,
+        consent_id: String,
+    },
+    /// Whether an attester of `source_chain` is tombstoned (slashed) here, and since when.
+    #[returns(Option<Timestamp>)]
+    AttesterInvalidation {
+        source_chain: String,
+        attester: String,
+    },
+    /// How far news of a revocation (`subject`: consent id) or of a slash (`subject`:
+    /// attester) got, per counterparty chain.
+    #[returns(Vec<NoticeDelivery>)]
+    Notices { kind: NoticeKind, subject: String },
+    #[returns(Option<PredicatePolicy>)]
+    PredicatePolicy { attribute: String },
     #[returns(ChannelsResponse)]
-    Channels {},
+    Channels {
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
     #[returns(Vec<AllowedConnection>)]
-    AllowedConnections {},
+    AllowedConnections {
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
     #[returns(Vec<String>)]
-    VerifyingKeys {},
+    VerifyingKeys {
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
     #[returns(PauseStatusResponse)]
     PauseStatus {},
     #[returns(Ownership<Addr>)]
@@ -178,11 +255,46 @@ pub struct AnchorConflict {
     pub attempted: Anchor,
 }
 
+/// The context a proof is bound to (public input): chain, consent contract, consent, grantee.
 #[cw_serde]
 pub struct ProofContext {
     pub chain_id: String,
+    pub consent_contract: String,
     pub consent_id: String,
     pub grantee: String,
+}
+
+/// What may be proven about one attribute. Governance sets it per attribute; attributes
+/// without a policy accept every operator and width.
+#[cw_serde]
+pub struct PredicatePolicy {
+    /// Operator names allowed on the attribute; empty = all. A sensitive attribute would
+    /// leave out `eq` and `in`, which disclose the value.
+    pub allowed_ops: Vec<String>,
+    /// Fewest values the attestations of one commitment may together narrow the attribute
+    /// to (the intersection of their ranges); 0 = no limit. Refuses `between v v`, and a
+    /// `lt 70` next to a `gte 69` that would pin the value to 69.
+    pub min_range: u64,
+}
+
+#[cw_serde]
+pub struct AttributePolicy {
+    pub attribute: String,
+    pub policy: PredicatePolicy,
+}
+
+#[cw_serde]
+#[derive(Copy)]
+pub enum NoticeKind {
+    Revocation,
+    Slash,
+}
+
+/// One counterparty chain's state for a revocation or slash notice.
+#[cw_serde]
+pub struct NoticeDelivery {
+    pub chain_id: String,
+    pub status: DeliveryStatus,
 }
 
 #[cw_serde]
@@ -199,6 +311,8 @@ pub enum Origin {
     },
 }
 
+/// Stored records are `Valid`; queries answer the effective status: `Revoked` once the
+/// consent is revoked (or expired) or the attester slashed.
 #[cw_serde]
 pub enum AttestationStatus {
     Valid,
@@ -215,10 +329,9 @@ pub struct Attestation {
     pub commitment: HexBinary,
     pub proof: Binary,
     pub context: ProofContext,
-    /// Addresses on the source chain.
+    /// The custodian that anchored the commitment (an address on the source chain). No
+    /// patient or dataset: those stay in the anchor and the consent on the source chain.
     pub attester: String,
-    pub patient: String,
-    pub dataset: HexBinary,
     pub recorded_at: Timestamp,
     pub height: u64,
     pub expires_at: Option<Timestamp>,
@@ -234,6 +347,8 @@ pub struct AttestationsResponse {
 pub struct IsAttestedResponse {
     pub attested: bool,
     pub attestation_id: Option<u64>,
+    /// Pass as `start_before` to scan the next page (only when not attested in this one).
+    pub next: Option<u64>,
 }
 
 #[cw_serde]
@@ -282,11 +397,14 @@ pub struct ChannelsResponse {
 pub struct AllowedConnection {
     pub connection_id: String,
     pub chain_id: String,
+    /// `wasm.<address of the counterparty attestation contract>`: the only port trusted.
+    pub counterparty_port: String,
 }
 
 /// The data of a success acknowledgement.
 #[cw_serde]
 pub struct ReceiveAck {
-    /// Id of the recorded remote attestation, or the number of attestations revoked.
+    /// Id of the recorded remote attestation; 1 (new) or 0 (already known) for a revocation
+    /// or slash notice.
     pub value: u64,
 }

@@ -67,8 +67,16 @@ pub enum ExecuteMsg {
         /// When the consent lapses; must be in the future.
         expires: Expiration,
     },
+    /// The patient (sender) names the custodian (a bonded attester) that holds `dataset` for
+    /// them, or with `custodian: None` withdraws the designation. Only the designated custodian
+    /// may anchor commitments of the patient's dataset, and attestations are accepted only over
+    /// its anchors: a bonded stranger cannot attest about this patient.
+    DesignateCustodian {
+        dataset: HexBinary,
+        custodian: Option<String>,
+    },
     /// The issuing patient (or the admin) withdraws consent. The record is kept, marked
-    /// revoked with when, by whom and why.
+    /// revoked with when, by whom and why. Never paused: withdrawing consent always works.
     RevokeConsent {
         token_id: String,
         reason: Option<String>,
@@ -138,6 +146,9 @@ pub enum QueryMsg {
     /// One consent record with its effective status.
     #[returns(ConsentResponse)]
     Consent { token_id: String },
+    /// The custodian the patient designated for a dataset, if any.
+    #[returns(CustodianResponse)]
+    Custodian { patient: String, dataset: HexBinary },
     #[returns(ConsentsResponse)]
     GrantsByPatient {
         patient: String,
@@ -279,6 +290,11 @@ pub enum DenialReason {
     OutOfScope,
     Revoked,
     Expired,
+}
+
+#[cw_serde]
+pub struct CustodianResponse {
+    pub custodian: Option<Addr>,
 }
 
 #[cw_serde]

@@ -1,0 +1,104 @@
+//! H-4: what may be proven about an attribute. Governance sets, per attribute, the operators
+//! allowed and the fewest values the attestations of one commitment may together narrow the
+//! value to, so a sensitive value is never disclosed by `eq`, `in [v]`, `between v v`, or by
+//! two one-sided bounds (`lt 70` next to `gte 69`). Proven ranges only ever narrow: a
+//! revoked attestation has already disclosed what it proved.
+//!
+//! Limitation (documented in the threat model): exclusions (`ne`, `nin`, `nonbetween`) are not
+//! subtracted from the range; leave them out of `allowed_ops` on attributes where excluding a
+//! few values from a narrow range would matter.
+
+use cosmwasm_std::Storage;
+use healthmesh_proofs::statement::{Operator, Predicate};
+use healthmesh_types::attestation::PredicatePolicy;
+
+use crate::state::{POLICIES, PROVEN_RANGES};
+use crate::ContractError;
+
+/// Refuse `predicate` on (commitment, attribute) if the attribute's policy forbids it;
+/// otherwise record the range the attestations now prove. Writes only when it admits.
+pub fn admit(
+    storage: &mut dyn Storage,
+    commitment: &[u8],
+    attribute: &str,
+    predicate: &Predicate,
+) -> Result<(), ContractError> {
+    let Some(policy) = POLICIES.may_load(storage, attribute)? else {
+        return Ok(());
+    };
+    let op = predicate.op.name();
+    if !policy.allowed_ops.is_empty() && !policy.allowed_ops.iter().any(|o| o == op) {
+        return Err(ContractError::OperatorNotAllowed {
+            attribute: attribute.into(),
+            op: op.into(),
+        });
+    }
+    if policy.min_range == 0 {
+        return Ok(());
+    }
+    let key = (commitment, attribute);
+    let (lo, hi) = range(predicate);
+    let (proven_lo, proven_hi) = PROVEN_RANGES
+        .may_load(storage, key)?
+        .unwrap_or((0, u64::MAX));
+    let (lo, hi) = (lo.max(proven_lo), hi.min(proven_hi));
+    let width = if lo > hi {
+        0
+    } else {
+        (hi - lo) as u128 + 1
+    };
+    if width < policy.min_range as u128 {
+        return Err(ContractError::RangeTooNarrow {
+            attribute: attribute.into(),
+            width: width as u64,
+            min: policy.min_range,
+        });
+    }
+    PROVEN_RANGES.save(storage, key, &(lo, hi))?;
+    Ok(())
+}
+
+/// The smallest interval holding every value that satisfies `p`; exclusions span everything.
+fn range(p: &Predicate) -> (u64, u64) {
+    let v = &p.values;
+    match p.op {
+        Operator::Eq => (v[0], v[0]),
+        // `lt 0` and `gt MAX` hold for nothing: an empty interval.
+        Operator::Lt => v[0].checked_sub(1).map_or((1, 0), |hi| (0, hi)),
+        Operator::Lte => (0, v[0]),
+        Operator::Gt => v[0].checked_add(1).map_or((1, 0), |lo| (lo, u64::MAX)),
+        Operator::Gte => (v[0], u64::MAX),
+        Operator::Between => (v[0], v[1]),
+        Operator::In => (
+            v.iter().copied().min().unwrap_or(0),
+            v.iter().copied().max().unwrap_or(u64::MAX),
+        ),
+        Operator::Ne | Operator::NonBetween | Operator::Nin => (0, u64::MAX),
+    }
+}
+
+pub fn validate(policy: &PredicatePolicy) -> Result<(), ContractError> {
+    for op in &policy.allowed_ops {
+        Operator::from_name(op)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_of_every_operator() {
+        let p = |op, values: Vec<u64>| Predicate::new(op, values).unwrap();
+        assert_eq!(range(&p(Operator::Eq, vec![5])), (5, 5));
+        assert_eq!(range(&p(Operator::Lt, vec![70])), (0, 69));
+        assert_eq!(range(&p(Operator::Lt, vec![0])), (1, 0));
+        assert_eq!(range(&p(Operator::Lte, vec![70])), (0, 70));
+        assert_eq!(range(&p(Operator::Gt, vec![u64::MAX])), (1, 0));
+        assert_eq!(range(&p(Operator::Gte, vec![18])), (18, u64::MAX));
+        assert_eq!(range(&p(Operator::Between, vec![3, 9])), (3, 9));
+        assert_eq!(range(&p(Operator::In, vec![9, 2, 4])), (2, 9));
+        assert_eq!(range(&p(Operator::Nin, vec![9])), (0, u64::MAX));
+    }
+}
