@@ -215,6 +215,7 @@ impl Chain {
                     admin: admin.to_string(),
                     verifying_keys: vec![Binary::from(verifying_key)],
                     allowed_connections: vec![],
+                    predicate_policies: vec![],
                     pausers: vec![],
                     max_pause_seconds: None,
                 },
@@ -243,6 +244,18 @@ impl Chain {
             attestation,
             next_sequence: 1,
         }
+    }
+
+    /// The patient names the chain's custodian as the holder of `dataset`.
+    pub fn designate_custodian(&mut self, dataset: &cosmwasm_std::HexBinary) {
+        let msg = healthmesh_types::consent::ExecuteMsg::DesignateCustodian {
+            dataset: dataset.clone(),
+            custodian: Some(self.custodian.to_string()),
+        };
+        let (patient, consent) = (self.patient.clone(), self.consent.clone());
+        self.app
+            .execute_contract(patient, consent, &msg, &[])
+            .unwrap();
     }
 
     pub fn port(&self) -> String {
@@ -323,7 +336,8 @@ fn channel(
 pub fn connect(a: &mut Chain, b: &mut Chain, a_channel: &str, b_channel: &str) -> Link {
     let connection = format!("connection-{a_channel}-{b_channel}");
     let (a_id, b_id) = (a.chain_id.clone(), b.chain_id.clone());
-    for (chain, other) in [(&mut *a, b_id), (&mut *b, a_id)] {
+    let (a_port, b_port) = (a.port(), b.port());
+    for (chain, other, port) in [(&mut *a, b_id, b_port), (&mut *b, a_id, a_port)] {
         let admin = chain.admin.clone();
         chain
             .execute(
@@ -331,6 +345,7 @@ pub fn connect(a: &mut Chain, b: &mut Chain, a_channel: &str, b_channel: &str) -
                 &att::ExecuteMsg::AllowConnection {
                     connection_id: connection.clone(),
                     chain_id: other,
+                    counterparty_port: port,
                 },
             )
             .unwrap();

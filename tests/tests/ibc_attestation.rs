@@ -72,6 +72,7 @@ fn attest(chain: &mut Chain) -> Attested {
     };
     let commitment = commit(&attribute, HBA1C, &opening.salt, &opening.subject);
     let dataset = HexBinary::from([0x11u8; 32]);
+    chain.designate_custodian(&dataset);
     let custodian = chain.custodian.clone();
     chain
         .execute(
@@ -103,6 +104,7 @@ fn attest(chain: &mut Chain) -> Attested {
         commitment,
         context: Context {
             chain_id: chain.chain_id.clone(),
+            consent_contract: chain.consent.to_string(),
             consent_id: token_id.clone(),
             grantee: chain.researcher.to_string(),
         },
@@ -174,7 +176,11 @@ fn revoke_consent(chain: &mut Chain, token_id: &str) {
 }
 
 fn deliveries(chain: &Chain, id: u64) -> Vec<DeliveryStatus> {
-    let res: DeliveriesResponse = chain.query(&att::QueryMsg::Deliveries { attestation_id: id });
+    let res: DeliveriesResponse = chain.query(&att::QueryMsg::Deliveries {
+        attestation_id: id,
+        start_after: None,
+        limit: None,
+    });
     res.deliveries.into_iter().map(|d| d.status).collect()
 }
 
@@ -197,6 +203,7 @@ fn is_attested(chain: &Chain, commitment: &HexBinary) -> bool {
             values: vec![70],
         },
         at: None,
+        start_before: None,
     });
     res.attested
 }
@@ -466,7 +473,7 @@ fn submission_requires_anchor_consent_and_the_right_context() {
         .unwrap_err();
     assert!(matches!(
         contract_error::<ContractError>(err),
-        ContractError::NotAnchored(_)
+        ContractError::NotAnchored { .. }
     ));
 
     // A revoked consent.
@@ -498,6 +505,9 @@ fn submission_requires_anchor_consent_and_the_right_context() {
         .unwrap_err();
     assert_eq!(
         contract_error::<ContractError>(err),
-        ContractError::NotActiveAttester(researcher.to_string())
+        ContractError::NotDesignatedCustodian {
+            sender: researcher.to_string(),
+            dataset: HexBinary::from([1u8; 32]).to_hex(),
+        }
     );
 }

@@ -94,7 +94,10 @@ pub async fn run(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
         AttestCommand::Prove { pk, mut claim, out } => {
             let info = g.chain_info()?;
             let consent_contract = info.contracts.get("consent").cloned().ok_or_else(|| {
-                anyhow::anyhow!("the deployment names no consent contract for {}: the proof binds it", info.chain_id)
+                anyhow::anyhow!(
+                    "the deployment names no consent contract for {}: the proof binds it",
+                    info.chain_id
+                )
             })?;
             let chain_id = info.chain_id.clone();
             let pk = match pk {

@@ -135,9 +135,11 @@ pub fn remove(
         });
     }
     ANCHORS.remove(deps.storage, key);
-    Ok(Response::new().add_attribute("action", "remove_anchor").add_event(
-        Event::new("anchor_removed")
-            .add_attribute("commitment", commitment.to_hex())
-            .add_attribute("attester", custodian),
-    ))
+    Ok(Response::new()
+        .add_attribute("action", "remove_anchor")
+        .add_event(
+            Event::new("anchor_removed")
+                .add_attribute("commitment", commitment.to_hex())
+                .add_attribute("attester", custodian),
+        ))
 }

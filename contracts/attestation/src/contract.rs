@@ -16,8 +16,8 @@ use healthmesh_types::validate;
 use crate::ibc::open_trusted_channel;
 use crate::packet::{attestation_packet, encode};
 use crate::state::{
-    attestations, ADMIN, ALLOWED_CONNECTIONS, CONFIG, CONTRACT_NAME, CONTRACT_VERSION,
-    DELIVERIES, PAUSE, POLICIES, SENT_UNDER_CONSENT, VERIFYING_KEYS,
+    attestations, ADMIN, ALLOWED_CONNECTIONS, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, DELIVERIES,
+    PAUSE, POLICIES, SENT_UNDER_CONSENT, VERIFYING_KEYS,
 };
 use crate::submit::{assert_exportable, load_consent, submit, Submission};
 use crate::{anchor, policy, queries, revocation, validity, ContractError};
@@ -257,7 +257,11 @@ fn send(
     }
     // M-2: the consent is read again now: revoked, expired or height-bound ones stay home.
     let consent_contract = CONFIG.load(deps.storage)?.consent;
-    let record = load_consent(deps.as_ref(), &consent_contract, &attestation.context.consent_id)?;
+    let record = load_consent(
+        deps.as_ref(),
+        &consent_contract,
+        &attestation.context.consent_id,
+    )?;
     assert_exportable(&record.expires)?;
     let status = validity::status(deps.as_ref(), &env.block, &attestation)?;
     if !validity::valid_at(&attestation, &status, env.block.time) {

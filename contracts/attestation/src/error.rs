@@ -130,7 +130,9 @@ pub enum ContractError {
     #[error("channel version must be {expected:?}, got {got:?}")]
     InvalidVersion { expected: String, got: String },
 
-    #[error("counterparty port must be {expected:?} (the trusted attestation contract), got {got:?}")]
+    #[error(
+        "counterparty port must be {expected:?} (the trusted attestation contract), got {got:?}"
+    )]
     UntrustedCounterparty { expected: String, got: String },
 
     #[error("chain {chain} already has an open channel ({channel})")]

@@ -93,7 +93,8 @@ pub fn open_trusted_channel(
     let trusted = ALLOWED_CONNECTIONS
         .may_load(storage, &channel.connection_id)?
         .is_some_and(|a| {
-            a.chain_id == channel.counterparty_chain && a.counterparty_port == channel.counterparty_port
+            a.chain_id == channel.counterparty_chain
+                && a.counterparty_port == channel.counterparty_port
         });
     if !trusted {
         return Err(ContractError::ConnectionNotAllowed(channel.connection_id));
@@ -150,7 +151,9 @@ pub fn ibc_channel_close(
     msg: IbcChannelCloseMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
     if let IbcChannelCloseMsg::CloseInit { channel } = &msg {
-        return Err(ContractError::CloseRefused(channel.endpoint.channel_id.clone()));
+        return Err(ContractError::CloseRefused(
+            channel.endpoint.channel_id.clone(),
+        ));
     }
     let channel_id = &msg.channel().endpoint.channel_id;
     if let Some(mut info) = CHANNELS.may_load(deps.storage, channel_id)? {
@@ -221,8 +224,7 @@ fn receive(
         }
         pb::packet::Body::Revocation(p) => {
             source_chain(&p.source_chain)?;
-            let ack =
-                receive_tombstone(deps.storage, REVOKED_CONSENTS, chain, &p.consent_id, at)?;
+            let ack = receive_tombstone(deps.storage, REVOKED_CONSENTS, chain, &p.consent_id, at)?;
             let event = Event::new("consent_tombstoned")
                 .add_attribute("source_chain", chain)
                 .add_attribute("consent_id", &p.consent_id)

@@ -220,8 +220,12 @@ fn handshake_refuses_wrong_version_order_port_and_connection() {
     ));
     // genomics-1 already has its channel: a second one is refused.
     assert_eq!(
-        ibc_channel_open(deps.as_mut(), env.clone(), open(trusted_channel("channel-1")))
-            .unwrap_err(),
+        ibc_channel_open(
+            deps.as_mut(),
+            env.clone(),
+            open(trusted_channel("channel-1"))
+        )
+        .unwrap_err(),
         ContractError::ChainAlreadyLinked {
             chain: "genomics-1".into(),
             channel: "channel-0".into(),
@@ -236,8 +240,7 @@ fn handshake_refuses_wrong_version_order_port_and_connection() {
     assert_eq!(ok.unwrap().version, CHANNEL_VERSION);
 
     // Only the channel from `setup` exists.
-    let channels: ChannelsResponse =
-        from_json(
+    let channels: ChannelsResponse = from_json(
         query(
             deps.as_ref(),
             env,
@@ -513,7 +516,10 @@ fn c1_rogue_counterparty_port_is_refused() {
         receive(&mut deps, &env, "channel-0", packet),
         StdAck::Success(_)
     ));
-    assert_eq!(attestations_under(&deps, &env, None), vec![AttestationStatus::Valid]);
+    assert_eq!(
+        attestations_under(&deps, &env, None),
+        vec![AttestationStatus::Valid]
+    );
 }
 
 #[test]
@@ -543,7 +549,12 @@ fn h1_remote_revocation_is_complete_however_many_attestations() {
     for id in 1..=60 {
         let mut p = packet.clone();
         p.attestation_id = id;
-        let ack = receive(&mut deps, &env, "channel-0", encode(pb::packet::Body::Attestation(p)));
+        let ack = receive(
+            &mut deps,
+            &env,
+            "channel-0",
+            encode(pb::packet::Body::Attestation(p)),
+        );
         assert!(matches!(ack, StdAck::Success(_)), "{ack:?}");
     }
     assert!(is_attested(&deps, &env, &commitment));
@@ -575,7 +586,10 @@ fn m1_revocation_overtaking_its_attestation_refuses_the_late_arrival() {
     ));
     let late = encode(pb::packet::Body::Attestation(attestation_packet()));
     let error = error_of(receive(&mut deps, &env, "channel-0", late));
-    assert!(error.contains("consent 4 of genomics-1 is revoked"), "{error}");
+    assert!(
+        error.contains("consent 4 of genomics-1 is revoked"),
+        "{error}"
+    );
     assert_eq!(stored(&deps, &env), 0);
 }
 
@@ -584,12 +598,20 @@ fn h3_slash_news_invalidates_received_attestations_of_the_attester() {
     let (mut deps, env) = setup();
     let packet = attestation_packet();
     let first = encode(pb::packet::Body::Attestation(packet.clone()));
-    assert!(matches!(receive(&mut deps, &env, "channel-0", first), StdAck::Success(_)));
-    let slashed = encode(pb::packet::Body::AttesterSlashed(pb::AttesterSlashedPacket {
-        source_chain: "genomics-1".into(),
-        attester: packet.attester.clone(),
-    }));
-    assert!(matches!(receive(&mut deps, &env, "channel-0", slashed), StdAck::Success(_)));
+    assert!(matches!(
+        receive(&mut deps, &env, "channel-0", first),
+        StdAck::Success(_)
+    ));
+    let slashed = encode(pb::packet::Body::AttesterSlashed(
+        pb::AttesterSlashedPacket {
+            source_chain: "genomics-1".into(),
+            attester: packet.attester.clone(),
+        },
+    ));
+    assert!(matches!(
+        receive(&mut deps, &env, "channel-0", slashed),
+        StdAck::Success(_)
+    ));
     assert!(matches!(
         &attestations_under(&deps, &env, None)[0],
         AttestationStatus::Revoked { reason, .. } if reason == "attester slashed"
@@ -613,7 +635,13 @@ fn l1_disallowing_a_connection_stops_its_open_channel() {
     let disallow = ExecuteMsg::DisallowConnection {
         connection_id: CONNECTION.into(),
     };
-    execute(deps.as_mut(), env.clone(), message_info(&admin, &[]), disallow).unwrap();
+    execute(
+        deps.as_mut(),
+        env.clone(),
+        message_info(&admin, &[]),
+        disallow,
+    )
+    .unwrap();
     let packet = encode(pb::packet::Body::Attestation(attestation_packet()));
     let error = error_of(receive(&mut deps, &env, "channel-0", packet));
     assert!(error.contains("connection-2 is not trusted"), "{error}");

@@ -42,11 +42,7 @@ pub fn admit(
         .may_load(storage, key)?
         .unwrap_or((0, u64::MAX));
     let (lo, hi) = (lo.max(proven_lo), hi.min(proven_hi));
-    let width = if lo > hi {
-        0
-    } else {
-        (hi - lo) as u128 + 1
-    };
+    let width = if lo > hi { 0 } else { (hi - lo) as u128 + 1 };
     if width < policy.min_range as u128 {
         return Err(ContractError::RangeTooNarrow {
             attribute: attribute.into(),

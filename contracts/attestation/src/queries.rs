@@ -173,13 +173,15 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
         QueryMsg::ConsentRevocation {
             source_chain,
             consent_id,
-        } => to_json_binary(
-            &REVOKED_CONSENTS.may_load(deps.storage, (&source_chain, &consent_id))?,
-        )?,
+        } => {
+            to_json_binary(&REVOKED_CONSENTS.may_load(deps.storage, (&source_chain, &consent_id))?)?
+        }
         QueryMsg::AttesterInvalidation {
             source_chain,
             attester,
-        } => to_json_binary(&SLASHED_ATTESTERS.may_load(deps.storage, (&source_chain, &attester))?)?,
+        } => {
+            to_json_binary(&SLASHED_ATTESTERS.may_load(deps.storage, (&source_chain, &attester))?)?
+        }
         QueryMsg::Notices { kind, subject } => {
             let map = match kind {
                 NoticeKind::Revocation => REVOCATION_NOTICES,

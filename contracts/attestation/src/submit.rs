@@ -3,8 +3,8 @@
 //! slashed; the consent must allow the attribute; the proof's context must be this chain, this
 //! consent contract, this consent and its grantee; one record per statement.
 
-use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Env, Event, HexBinary, MessageInfo, Response};
 use cosmwasm_std::Timestamp;
+use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Env, Event, HexBinary, MessageInfo, Response};
 use cw_utils::Expiration;
 use healthmesh_types::attestation::{
     Attestation, AttestationStatus, Origin, PredicateMsg, ProofContext,
@@ -84,7 +84,12 @@ pub fn submit(
         return Err(ContractError::DuplicateStatement(existing));
     }
     let statement = verify::statement(&s.attribute, &s.predicate, &s.commitment, &context)?;
-    policy::admit(deps.storage, &s.commitment, &s.attribute, &statement.predicate)?;
+    policy::admit(
+        deps.storage,
+        &s.commitment,
+        &s.attribute,
+        &statement.predicate,
+    )?;
     verify::verify(deps.as_ref(), &s.circuit_id, &s.proof, &statement)?;
 
     let id = next_attestation_id(deps.storage)?;

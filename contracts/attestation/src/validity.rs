@@ -26,9 +26,7 @@ pub fn status(
     a: &Attestation,
 ) -> Result<AttestationStatus, ContractError> {
     let ctx = &a.context;
-    if let Some(at) =
-        REVOKED_CONSENTS.may_load(deps.storage, (&ctx.chain_id, &ctx.consent_id))?
-    {
+    if let Some(at) = REVOKED_CONSENTS.may_load(deps.storage, (&ctx.chain_id, &ctx.consent_id))? {
         return Ok(revoked(at, "consent revoked"));
     }
     if let Some(at) = SLASHED_ATTESTERS.may_load(deps.storage, (&ctx.chain_id, &a.attester))? {

@@ -129,7 +129,11 @@ pub fn check_recent_grants(
     let grants: Box<dyn Iterator<Item = _>> = match query.patient {
         Some(patient) => idx
             .grantee_dataset_patient
-            .prefix((query.grantee.clone(), query.dataset.to_vec(), patient.clone()))
+            .prefix((
+                query.grantee.clone(),
+                query.dataset.to_vec(),
+                patient.clone(),
+            ))
             .range(deps.storage, None, None, Order::Descending),
         None => idx
             .grantee_dataset

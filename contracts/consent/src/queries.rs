@@ -3,7 +3,8 @@
 use cosmwasm_std::{to_json_binary, Binary, BlockInfo, Deps, Env, Order, StdResult, Storage};
 use cw_storage_plus::{Bound, IndexPrefix};
 use healthmesh_types::consent::{
-    ConsentRecord, ConsentResponse, ConsentsResponse, CustodianResponse, QueryMsg, MAX_ATTRIBUTE_LEN, MAX_PURPOSE_LEN,
+    ConsentRecord, ConsentResponse, ConsentsResponse, CustodianResponse, QueryMsg,
+    MAX_ATTRIBUTE_LEN, MAX_PURPOSE_LEN,
 };
 use healthmesh_types::pagination::clamp_limit;
 use healthmesh_types::validate;
