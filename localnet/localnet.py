@@ -35,7 +35,7 @@ PREFIX = "wasm"
 ROLES = ["validator", "relayer", "custodian", "patient", "researcher", "dao-1", "dao-2", "dao-3"] + [
     f"council-{i}" for i in range(1, 13)
 ]
-CHANNEL_VERSION = "healthmesh-attest-1"
+CHANNEL_VERSION = "healthmesh-attest-2"
 PAIRS = [("genomics-1", "trials-1"), ("genomics-1", "billing-1"), ("trials-1", "billing-1")]
 PROOF_SEED = "healthmesh-localnet"
 
@@ -329,8 +329,22 @@ def proof_keys():
     return keys
 
 
+ATTESTATION_SALT = b"healthmesh-attestation-v2".hex()
+
+
+def attestation_addresses(w, wasm):
+    """Each chain's attestation contract address before it exists (instantiate2: checksum,
+    creator, salt), so every contract is instantiated already bound to its counterparts'
+    ports and no channel ever opens to an unbound port."""
+    checksum = hashlib.sha256(wasm["attestation"].read_bytes()).hexdigest()
+    return {chain: w(chain, "q", "wasm", "build-address", checksum, w.addr(chain, "validator"),
+                     ATTESTATION_SALT).stdout.strip().split()[-1]
+            for chain in CHAINS}
+
+
 def deploy(w, d, wasm, keys):
     vk = base64.b64encode((keys / "predicate.vk").read_bytes()).decode()
+    predicted = attestation_addresses(w, wasm)
     for chain in CHAINS:
         if "contracts" in d["chains"].get(chain, {}):
             log(f"{chain}: contracts already deployed")
@@ -359,13 +373,20 @@ def deploy(w, d, wasm, keys):
         tx = w.tx(chain, "wasm", "instantiate", codes["consent"], json.dumps(consent_msg), "--label",
                   "healthmesh-consent", "--admin", governance)
         consent = event_attr(tx, "instantiate", "_contract_address")
-        allowed = [{"connection_id": conns[chain], "chain_id": next(c for c in conns if c != chain)}
-                   for conns in d["connections"].values() if chain in conns]
+        allowed = []
+        for conns in d["connections"].values():
+            if chain in conns:
+                other = next(c for c in conns if c != chain)
+                allowed.append({"connection_id": conns[chain], "chain_id": other,
+                                "counterparty_port": "wasm." + predicted[other]})
         att_msg = {"consent": consent, "staking": staking, "admin": governance, "verifying_keys": [vk],
-                   "allowed_connections": allowed, "pausers": [], "max_pause_seconds": None}
-        tx = w.tx(chain, "wasm", "instantiate", codes["attestation"], json.dumps(att_msg), "--label",
-                  "healthmesh-attestation", "--admin", governance)
+                   "allowed_connections": allowed, "predicate_policies": [], "pausers": [],
+                   "max_pause_seconds": None}
+        tx = w.tx(chain, "wasm", "instantiate2", codes["attestation"], json.dumps(att_msg), ATTESTATION_SALT,
+                  "--label", "healthmesh-attestation", "--admin", governance)
         attestation = event_attr(tx, "instantiate", "_contract_address")
+        if attestation != predicted[chain]:
+            raise Failure(f"{chain}: attestation contract at {attestation}, predicted {predicted[chain]}")
         # Voting power for the DAO members and an active attester.
         for role, amount in [("dao-1", 5_000_000), ("dao-2", 3_000_000), ("dao-3", 2_000_000), ("custodian", 2_000_000)]:
             w.tx(chain, "wasm", "execute", staking, json.dumps({"bond": {}}), "--amount", f"{amount}{DENOM}",
@@ -426,7 +447,7 @@ def status():
         for name, addr in info.get("contracts", {}).items():
             print(f"  {name:<12} {addr}")
     if d.get("channels"):
-        print("\nattestation channels (version healthmesh-attest-1):")
+        print(f"\nattestation channels (version {CHANNEL_VERSION}):")
         for c in d["channels"]:
             print(f"  {c['a_chain']} {c['a_channel']} <-> {c['b_chain']} {c['b_channel']}")
     pidfile = LOCALNET / "hermes" / "hermes.pid"

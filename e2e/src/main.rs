@@ -130,7 +130,20 @@ pub(crate) fn record(r: &mut Run, label: &str, tx: &chain::Tx) {
 }
 
 fn grant(r: &mut Run, dataset: &str) -> Result<String> {
-    // Through hmesh: the patient signs the grant with the CLI.
+    // Through hmesh: the patient names the custodian holding the dataset, then grants.
+    let tx = r.net.hmesh_tx(
+        SOURCE,
+        "patient",
+        &[
+            "consent",
+            "designate-custodian",
+            "--dataset",
+            dataset,
+            "--custodian",
+            "custodian",
+        ],
+    )?;
+    record(r, "designate_custodian (hmesh)", &tx);
     let tx = r.net.hmesh_tx(
         SOURCE,
         "patient",
@@ -183,6 +196,7 @@ fn attest(r: &mut Run, dataset: &str, token: &str, i: u64, measure: bool) -> Res
         commitment,
         context: Context {
             chain_id: SOURCE.into(),
+            consent_contract: r.net.contract(SOURCE, "consent"),
             consent_id: token.into(),
             grantee: researcher.clone(),
         },
@@ -440,7 +454,60 @@ fn contains_token(haystack: &str, needle: &str) -> bool {
     })
 }
 
+/// Does this JSON object state a predicate: a `predicate`/`op` field, or an event carrying an
+/// `op` attribute?
+fn states_predicate(object: &serde_json::Map<String, serde_json::Value>) -> bool {
+    object.contains_key("predicate")
+        || object.contains_key("op")
+        || object
+            .get("attributes")
+            .and_then(|a| a.as_array())
+            .is_some_and(|attrs| attrs.iter().any(|a| a["key"] == "op"))
+}
+
+/// Every JSON object in `value` that states a predicate, with its text.
+fn predicate_objects(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(object) => {
+            if states_predicate(object) {
+                out.push(value.to_string());
+            }
+            object.values().for_each(|v| predicate_objects(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| predicate_objects(v, out)),
+        _ => {}
+    }
+}
+
+/// H-4: no patient address in any transaction event, message or query answer that states a
+/// predicate, on either chain or from the gateway.
+fn check_no_patient_next_to_predicate(r: &Run) -> Result<()> {
+    let patient = r.net.account(SOURCE, "patient");
+    let mut objects = vec![];
+    for text in &r.seen {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+            predicate_objects(&value, &mut objects);
+        }
+    }
+    ensure!(
+        !objects.is_empty(),
+        "no predicate found to check: the scan is blind"
+    );
+    for object in &objects {
+        ensure!(
+            !object.contains(&patient),
+            "patient address next to a predicate: {object}"
+        );
+    }
+    println!(
+        "   checked {} predicate-bearing events/records: no patient address next to a predicate",
+        objects.len()
+    );
+    Ok(())
+}
+
 fn check_no_phi(r: &Run) -> Result<()> {
+    check_no_patient_next_to_predicate(r)?;
     for secret in &r.secrets {
         for text in &r.seen {
             ensure!(

@@ -35,6 +35,19 @@ pub enum ConsentCommand {
         #[arg(long)]
         expires_at_height: Option<u64>,
     },
+    /// Name the custodian (bonded attester) that holds a dataset of yours: only it may anchor
+    /// the dataset's records and have attestations made over them. Signed by the patient.
+    DesignateCustodian {
+        /// Dataset commitment, hex.
+        #[arg(long)]
+        dataset: String,
+        /// Custodian address (or localnet role name).
+        #[arg(long, required_unless_present = "remove")]
+        custodian: Option<String>,
+        /// Withdraw the designation instead.
+        #[arg(long, conflicts_with = "custodian")]
+        remove: bool,
+    },
     /// Revoke a consent token (the record is kept, marked revoked).
     Revoke {
         token_id: String,
@@ -111,6 +124,16 @@ pub async fn run(g: &GlobalArgs, command: ConsentCommand) -> Result<()> {
                 expires,
             }
         }
+        ConsentCommand::DesignateCustodian {
+            dataset,
+            custodian,
+            remove: _,
+        } => ExecuteMsg::DesignateCustodian {
+            dataset: parse_hex("--dataset", &dataset)?,
+            custodian: custodian
+                .map(|c| ctx.address(&c).map(|a| a.to_string()))
+                .transpose()?,
+        },
         ConsentCommand::Revoke { token_id, reason } => {
             ExecuteMsg::RevokeConsent { token_id, reason }
         }
