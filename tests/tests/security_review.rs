@@ -790,3 +790,42 @@ fn ctx_a_proof_for_another_consent_deployment_is_refused() {
         ContractError::Proof(healthmesh_proofs::Error::InvalidProof)
     );
 }
+
+#[test]
+fn l9_unknown_fields_are_refused_naming_the_field_and_the_message() {
+    let (mut g, _t, _) = world();
+    let (attestation, consent) = (g.attestation.clone(), g.consent.clone());
+    let cases = [
+        // An extra field the schema does not allow.
+        (
+            &attestation,
+            r#"{"send_attestation":{"attestation_id":1,"channel_id":"channel-0","timeout_seconds":60,"admin":true}}"#,
+            "admin",
+        ),
+        // A typo that used to be ignored (the default timeout applied silently).
+        (
+            &attestation,
+            r#"{"send_attestation":{"attestation_id":1,"channel_id":"channel-0","timeout_secs":60}}"#,
+            "timeout_secs",
+        ),
+        (
+            &consent,
+            r#"{"grant_consent":{"grantee":"x","dataset":"00","purpose":"p","scope":[],"expires":{"never":{}},"custodian":"y"}}"#,
+            "custodian",
+        ),
+    ];
+    let sender = g.patient.clone();
+    for (contract, raw, field) in cases {
+        let wasm = cosmwasm_std::WasmMsg::Execute {
+            contract_addr: contract.to_string(),
+            msg: Binary::from(raw.as_bytes()),
+            funds: vec![],
+        };
+        let err = g.app.execute(sender.clone(), wasm.into()).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains(&format!("unknown field `{field}`")) && text.contains("ExecuteMsg"),
+            "{text}"
+        );
+    }
+}

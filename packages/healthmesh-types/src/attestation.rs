@@ -20,6 +20,7 @@ pub const MAX_TIMEOUT_SECONDS: u64 = 7 * 24 * 3600;
 pub const MAX_COUNTERPARTIES: usize = 16;
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {
     /// The consent contract of this chain.
     pub consent: String,
@@ -45,12 +46,14 @@ pub struct InstantiateMsg {
 /// A predicate as messages carry it: `op` is one of `eq ne lt lte gt gte between nonbetween
 /// in nin`.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct PredicateMsg {
     pub op: String,
     pub values: Vec<u64>,
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum ExecuteMsg {
     /// The custodian the patient designated for `dataset` (consent contract) anchors a record
     /// commitment it holds. Anchors are kept per (commitment, custodian), so nobody can
@@ -128,6 +131,7 @@ pub enum ExecuteMsg {
 
 #[cw_serde]
 #[derive(QueryResponses)]
+#[serde(deny_unknown_fields)]
 pub enum QueryMsg {
     #[returns(ConfigResponse)]
     Config {},
@@ -229,6 +233,7 @@ pub enum QueryMsg {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct MigrateMsg {}
 
 #[cw_serde]
@@ -267,6 +272,7 @@ pub struct ProofContext {
 /// What may be proven about one attribute. Governance sets it per attribute; attributes
 /// without a policy accept every operator and width.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct PredicatePolicy {
     /// Operator names allowed on the attribute; empty = all. A sensitive attribute would
     /// leave out `eq` and `in`, which disclose the value.
@@ -278,6 +284,7 @@ pub struct PredicatePolicy {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct AttributePolicy {
     pub attribute: String,
     pub policy: PredicatePolicy,
@@ -394,6 +401,7 @@ pub struct ChannelsResponse {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct AllowedConnection {
     pub connection_id: String,
     pub chain_id: String,

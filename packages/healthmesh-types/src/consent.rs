@@ -38,6 +38,7 @@ pub const MAX_ACCESS_SCAN: usize = 50;
 pub type CollectionExtension = Option<Empty>;
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {
     /// cw721 collection name, e.g. "HealthMesh Consent (genomics-1)".
     pub name: String,
@@ -54,6 +55,7 @@ pub struct InstantiateMsg {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum ExecuteMsg {
     /// Patient (sender) grants `grantee` access: mints a token owned by the grantee.
     GrantConsent {
@@ -130,6 +132,7 @@ pub enum ExecuteMsg {
 
 #[cw_serde]
 #[derive(QueryResponses)]
+#[serde(deny_unknown_fields)]
 pub enum QueryMsg {
     /// May `grantee` use `dataset` for `purpose` on `attribute` now? With `token_id`, checks
     /// that grant only; otherwise the grantee's most recent grants on the dataset (optionally
@@ -227,6 +230,7 @@ pub enum QueryMsg {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct MigrateMsg {}
 
 /// A consent grant as stored; also the token's cw721 `extension`.

@@ -24,6 +24,7 @@ pub const DEFAULT_MAX_PAUSE_SECONDS: u64 = 14 * 24 * 3600;
 /// The pause messages, nested in each contract's `ExecuteMsg::Pausable`, so governance can
 /// build them once for any HealthMesh contract: `{"pausable":{"pause":{"reason":"…"}}}`.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum PauseMsg {
     /// Refuse state-changing messages until unpaused. Admin or pauser.
     Pause { reason: String },
@@ -39,6 +40,7 @@ pub enum PauseMsg {
 /// A wrapper with the same JSON shape as a contract's `ExecuteMsg::Pausable`, for callers
 /// (governance, CLI) that pause a contract without depending on its full message type.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum PausableExecuteMsg {
     Pausable(PauseMsg),
 }
