@@ -20,7 +20,8 @@ use crate::state::{
     PAUSE, POLICIES, SENT_UNDER_CONSENT, VERIFYING_KEYS,
 };
 use crate::submit::{assert_exportable, load_consent, submit, Submission};
-use crate::{anchor, policy, queries, revocation, validity, ContractError};
+use crate::validity::{valid_at, Validity};
+use crate::{anchor, policy, queries, revocation, ContractError};
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -263,8 +264,8 @@ fn send(
         &attestation.context.consent_id,
     )?;
     assert_exportable(&record.expires)?;
-    let status = validity::status(deps.as_ref(), &env.block, &attestation)?;
-    if !validity::valid_at(&attestation, &status, env.block.time) {
+    let status = Validity::new(deps.as_ref(), &env.block).status(&attestation)?;
+    if !valid_at(&attestation, &status, env.block.time) {
         return Err(ContractError::AttestationNotValid(id));
     }
     let channel = open_trusted_channel(deps.storage, &channel_id)?;

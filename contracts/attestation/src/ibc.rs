@@ -66,11 +66,10 @@ fn check_channel(
     }
     // One channel per counterparty chain: its packets have one path, its ids one namespace.
     let this = &channel.endpoint.channel_id;
+    // A channel left behind by a changed binding no longer counts.
     if let Some(existing) = CHAIN_CHANNELS.may_load(deps.storage, &allowed.chain_id)? {
-        let open = CHANNELS
-            .may_load(deps.storage, &existing)?
-            .is_some_and(|c| c.state == ChannelState::Open);
-        if open && existing != *this {
+        let usable = open_trusted_channel(deps.storage, &existing).is_ok();
+        if usable && existing != *this {
             return Err(ContractError::ChainAlreadyLinked {
                 chain: allowed.chain_id,
                 channel: existing,

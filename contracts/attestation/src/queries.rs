@@ -12,11 +12,12 @@ use crate::state::{
     CONFIG, DELIVERIES, PAUSE, POLICIES, REVOCATION_NOTICES, REVOKED_CONSENTS, SLASHED_ATTESTERS,
     SLASH_NOTICES, VERIFYING_KEYS,
 };
-use crate::{validity, verify, ContractError};
+use crate::validity::{valid_at, Validity};
+use crate::{verify, ContractError};
 
 /// An attestation as answered: its status is the effective one (consent, tombstones).
-fn effective(deps: Deps, env: &Env, mut a: Attestation) -> Result<Attestation, ContractError> {
-    a.status = validity::status(deps, &env.block, &a)?;
+fn effective(validity: &mut Validity, mut a: Attestation) -> Result<Attestation, ContractError> {
+    a.status = validity.status(&a)?;
     Ok(a)
 }
 
@@ -27,6 +28,7 @@ fn page(
     start_after: Option<u64>,
     limit: Option<u32>,
 ) -> Result<AttestationsResponse, ContractError> {
+    let mut validity = Validity::new(deps, &env.block);
     let attestations = prefix
         .range(
             deps.storage,
@@ -35,7 +37,7 @@ fn page(
             Order::Ascending,
         )
         .take(clamp_limit(limit))
-        .map(|item| effective(deps, env, item?.1))
+        .map(|item| effective(&mut validity, item?.1))
         .collect::<Result<_, _>>()?;
     Ok(AttestationsResponse { attestations })
 }
@@ -53,7 +55,7 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             let a = attestations()
                 .may_load(deps.storage, id)?
                 .ok_or(ContractError::AttestationNotFound(id))?;
-            to_json_binary(&effective(deps, &env, a)?)?
+            to_json_binary(&effective(&mut Validity::new(deps, &env.block), a)?)?
         }
         QueryMsg::AttestationsByConsent {
             source_chain,
@@ -250,6 +252,7 @@ fn is_attested(
     start_before: Option<u64>,
 ) -> Result<IsAttestedResponse, ContractError> {
     let limit = clamp_limit(Some(u32::MAX));
+    let mut validity = Validity::new(deps, &env.block);
     let mut scanned = 0;
     let mut last = None;
     for item in attestations().idx.claim.prefix(claim).range(
@@ -259,8 +262,8 @@ fn is_attested(
         Order::Descending,
     ) {
         let (id, a) = item?;
-        let status = validity::status(deps, &env.block, &a)?;
-        if validity::valid_at(&a, &status, at) {
+        let status = validity.status(&a)?;
+        if valid_at(&a, &status, at) {
             return Ok(IsAttestedResponse {
                 attested: true,
                 attestation_id: Some(id),

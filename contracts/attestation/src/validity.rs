@@ -2,6 +2,8 @@
 //! records, from the consent itself, so revocation and slashing are complete without
 //! touching a single record (no loop an attacker can pad).
 
+use std::collections::BTreeMap;
+
 use cosmwasm_std::{BlockInfo, Deps, Timestamp};
 use cw_utils::Expiration;
 use healthmesh_types::attestation::{Attestation, AttestationStatus, Origin};
@@ -18,26 +20,44 @@ fn revoked(at: Timestamp, reason: &str) -> AttestationStatus {
     }
 }
 
-/// The status of `a` now: `Revoked` (with when and why) once its consent is revoked or
-/// expired, or its attester slashed.
-pub fn status(
-    deps: Deps,
-    block: &BlockInfo,
-    a: &Attestation,
-) -> Result<AttestationStatus, ContractError> {
-    let ctx = &a.context;
-    if let Some(at) = REVOKED_CONSENTS.may_load(deps.storage, (&ctx.chain_id, &ctx.consent_id))? {
-        return Ok(revoked(at, "consent revoked"));
+/// Effective statuses, reading each local consent once however many records share it.
+pub struct Validity<'a> {
+    deps: Deps<'a>,
+    block: &'a BlockInfo,
+    consents: BTreeMap<String, AttestationStatus>,
+}
+
+impl<'a> Validity<'a> {
+    pub fn new(deps: Deps<'a>, block: &'a BlockInfo) -> Self {
+        Validity {
+            deps,
+            block,
+            consents: BTreeMap::new(),
+        }
     }
-    if let Some(at) = SLASHED_ATTESTERS.may_load(deps.storage, (&ctx.chain_id, &a.attester))? {
-        return Ok(revoked(at, "attester slashed"));
+
+    /// The status of `a` now: `Revoked` (with when and why) once its consent is revoked or
+    /// expired, or its attester slashed.
+    pub fn status(&mut self, a: &Attestation) -> Result<AttestationStatus, ContractError> {
+        let (storage, ctx) = (self.deps.storage, &a.context);
+        if let Some(at) = REVOKED_CONSENTS.may_load(storage, (&ctx.chain_id, &ctx.consent_id))? {
+            return Ok(revoked(at, "consent revoked"));
+        }
+        if let Some(at) = SLASHED_ATTESTERS.may_load(storage, (&ctx.chain_id, &a.attester))? {
+            return Ok(revoked(at, "attester slashed"));
+        }
+        if !matches!(a.origin, Origin::Local { .. }) {
+            return Ok(AttestationStatus::Valid);
+        }
+        if let Some(known) = self.consents.get(&ctx.consent_id) {
+            return Ok(known.clone());
+        }
+        let consent = CONFIG.load(storage)?.consent;
+        let record = load_consent(self.deps, &consent, &ctx.consent_id)?;
+        let status = consent_status(&record, self.block);
+        self.consents.insert(ctx.consent_id.clone(), status.clone());
+        Ok(status)
     }
-    if matches!(a.origin, Origin::Local { .. }) {
-        let consent = CONFIG.load(deps.storage)?.consent;
-        let record = load_consent(deps, &consent, &ctx.consent_id)?;
-        return Ok(consent_status(&record, block));
-    }
-    Ok(AttestationStatus::Valid)
 }
 
 /// What the consent itself says about the attestations made under it.
