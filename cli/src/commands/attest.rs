@@ -64,6 +64,12 @@ pub enum AttestCommand {
         #[arg(long)]
         timeout_seconds: Option<u64>,
     },
+    /// After the patient revoked a consent: tombstone it and tell every chain that was sent an
+    /// attestation under it (anyone may run it; re-running retries chains not yet told).
+    PropagateRevocation { consent_token_id: String },
+    /// After governance slashed an attester: tombstone it here and on every counterparty
+    /// chain, so its anchors and attestations stop being valid (anyone may run it).
+    InvalidateAttester { attester: String },
     /// List attestations by grantee, commitment or consent token.
     List {
         #[arg(long, conflicts_with_all = ["commitment", "consent"])]
@@ -151,6 +157,15 @@ async fn run_on_chain(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
                     ctx.info.chain_id
                 );
             }
+            if let Some(consent) = ctx.info.contracts.get("consent") {
+                if context.consent_contract != *consent {
+                    bail!(
+                        "{} was proved for consent contract {}, not this chain's {consent}: it would not verify here",
+                        proof.display(),
+                        context.consent_contract
+                    );
+                }
+            }
             ExecuteMsg::SubmitAttestation {
                 circuit_id: file.vk_id.clone(),
                 attribute: file.statement.attribute.as_str().to_string(),
@@ -192,6 +207,12 @@ async fn run_on_chain(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
                 timeout_seconds,
             }
         }
+        AttestCommand::PropagateRevocation { consent_token_id } => {
+            ExecuteMsg::PropagateRevocation { consent_token_id }
+        }
+        AttestCommand::InvalidateAttester { attester } => ExecuteMsg::InvalidateAttester {
+            attester: ctx.address(&attester)?.to_string(),
+        },
         AttestCommand::List {
             grantee,
             commitment,
