@@ -19,6 +19,8 @@ pub const DEPOSIT: u128 = 1_000;
 pub const UNBONDING: u64 = 14 * DAY;
 pub const SLASHING_WINDOW: u64 = 7 * DAY;
 pub const MAX_CLAIMS: u32 = 3;
+pub const VOTING_PERIOD: u64 = 3 * DAY;
+pub const TIMELOCK: u64 = DAY;
 
 pub fn staking_code() -> Box<dyn cw_multi_test::Contract<Empty>> {
     use healthmesh_staking::contract::{execute, instantiate, migrate, query, reply};
@@ -52,6 +54,46 @@ pub struct DaoSuite {
     pub council: Vec<Addr>,
 }
 
+/// The suite's staking parameters: 14-day unbonding, 7-day slashing window, slashed funds
+/// burnt until governance names a treasury.
+pub fn staking_instantiate_msg(admin: &Addr) -> staking::InstantiateMsg {
+    staking::InstantiateMsg {
+        denom: DENOM.into(),
+        min_bond: Uint128::new(200),
+        unbonding_period: UNBONDING,
+        slashing_window: SLASHING_WINDOW,
+        max_claims: MAX_CLAIMS,
+        slash_destination: SlashDestination::Burn {},
+        admin: admin.to_string(),
+        pausers: vec![],
+        max_pause_seconds: None,
+    }
+}
+
+/// The suite's DAO: 50 % threshold at 40 % quorum, 3-day vote, 1-day timelock, a deposit
+/// refunded unless vetoed, `council` at 8 approvals.
+pub fn governance_instantiate_msg(voting: VotingSource, council: &[Addr]) -> gov::InstantiateMsg {
+    gov::InstantiateMsg {
+        voting,
+        threshold: Threshold::ThresholdQuorum {
+            threshold: Decimal::percent(50),
+            quorum: Decimal::percent(40),
+        },
+        voting_period: VOTING_PERIOD,
+        timelock: TIMELOCK,
+        allow_revote: false,
+        veto_threshold: None,
+        deposit: Some(DepositConfig {
+            amount: Coin::new(DEPOSIT, DENOM),
+            refund: RefundPolicy::Always,
+        }),
+        council: CouncilConfig {
+            members: council.iter().map(|a| a.to_string()).collect(),
+            threshold: 8,
+        },
+    }
+}
+
 impl DaoSuite {
     pub fn new() -> Self {
         let mut app = App::default();
@@ -77,45 +119,20 @@ impl DaoSuite {
         let governance_id = app.store_code(governance_code());
         let consent_id = app.store_code(consent_code());
         let deployer = addr(&app, "deployer");
-        let staking_msg = staking::InstantiateMsg {
-            denom: DENOM.into(),
-            min_bond: Uint128::new(200),
-            unbonding_period: UNBONDING,
-            slashing_window: SLASHING_WINDOW,
-            max_claims: MAX_CLAIMS,
-            // The DAO's own address is not known yet: burn until governance changes it.
-            slash_destination: SlashDestination::Burn {},
-            admin: deployer.to_string(),
-            pausers: vec![],
-            max_pause_seconds: None,
-        };
+        // The DAO's own address is not known yet: it overrides the admin with itself.
+        let staking_msg = staking_instantiate_msg(&deployer);
         let governance = app
             .instantiate_contract(
                 governance_id,
                 deployer.clone(),
-                &gov::InstantiateMsg {
-                    voting: VotingSource::InstantiateStaking {
+                &governance_instantiate_msg(
+                    VotingSource::InstantiateStaking {
                         code_id: staking_id,
                         msg: staking_msg,
                         label: "staking".into(),
                     },
-                    threshold: Threshold::ThresholdQuorum {
-                        threshold: Decimal::percent(50),
-                        quorum: Decimal::percent(40),
-                    },
-                    voting_period: 3 * DAY,
-                    timelock: DAY,
-                    allow_revote: false,
-                    veto_threshold: None,
-                    deposit: Some(DepositConfig {
-                        amount: Coin::new(DEPOSIT, DENOM),
-                        refund: RefundPolicy::Always,
-                    }),
-                    council: CouncilConfig {
-                        members: council.iter().map(|a| a.to_string()).collect(),
-                        threshold: 8,
-                    },
-                },
+                    &council,
+                ),
                 &[],
                 "governance",
                 None,
@@ -202,6 +219,35 @@ impl DaoSuite {
             funds: vec![],
         }
         .into()
+    }
+
+    /// A message from the DAO to itself, e.g. `UpdateConfig` or `UpdateCouncil`.
+    pub fn governance_msg(&self, msg: &gov::ExecuteMsg) -> CosmosMsg {
+        WasmMsg::Execute {
+            contract_addr: self.governance.to_string(),
+            msg: to_json_binary(msg).unwrap(),
+            funds: vec![],
+        }
+        .into()
+    }
+
+    /// The lab proposes `msgs` and all three custodians vote yes: passed at once, in its
+    /// timelock.
+    pub fn pass(&mut self, msgs: Vec<CosmosMsg>) -> anyhow::Result<u64> {
+        let lab = self.lab.clone();
+        let id = self.propose(&lab, msgs)?;
+        for voter in [self.hospital.clone(), lab, self.clinic.clone()] {
+            self.vote(&voter, id, gov::Vote::Yes)?;
+        }
+        Ok(id)
+    }
+
+    /// [`Self::pass`], wait out the timelock and execute.
+    pub fn pass_and_execute(&mut self, msgs: Vec<CosmosMsg>) -> anyhow::Result<u64> {
+        let id = self.pass(msgs)?;
+        self.next_block(TIMELOCK);
+        self.execute_proposal(id)?;
+        Ok(id)
     }
 
     pub fn propose(&mut self, proposer: &Addr, msgs: Vec<CosmosMsg>) -> anyhow::Result<u64> {

@@ -1,10 +1,14 @@
 //! The DAO life cycle on multi-test: slashing by proposal, quorum, snapshots, timelock,
 //! council pause and veto, and every unauthorized call refused without state change.
 
-use cosmwasm_std::{coins, Decimal, Uint128};
+use cosmwasm_std::{coins, Addr, AnyMsg, Binary, CosmosMsg, Decimal, Uint128};
+use cw_multi_test::Executor;
 use healthmesh_governance::ContractError;
 use healthmesh_integration_tests::consent::{dataset, event_attr};
-use healthmesh_integration_tests::dao::{DaoSuite, DAY, DENOM, DEPOSIT};
+use healthmesh_integration_tests::dao::{
+    governance_code, governance_instantiate_msg, staking_code, staking_instantiate_msg, DaoSuite,
+    DAY, DENOM, DEPOSIT, SLASHING_WINDOW, TIMELOCK, VOTING_PERIOD,
+};
 use healthmesh_integration_tests::{contract_error, storage_snapshot};
 use healthmesh_types::consent;
 use healthmesh_types::governance::{self as gov, CouncilAction, Status, Vote};
@@ -21,11 +25,7 @@ fn slash_msg(suite: &DaoSuite, ratio: Decimal) -> cosmwasm_std::CosmosMsg {
 #[test]
 fn slash_proposal_passes_with_quorum_and_shrinks_bond_and_claims() {
     let mut suite = DaoSuite::new();
-    let (hospital, lab, clinic) = (
-        suite.hospital.clone(),
-        suite.lab.clone(),
-        suite.clinic.clone(),
-    );
+    let (hospital, lab) = (suite.hospital.clone(), suite.lab.clone());
     // The hospital starts unbonding 100 before the proposal: its claim is in the window.
     let staking_addr = suite.staking.clone();
     suite
@@ -54,9 +54,9 @@ fn slash_proposal_passes_with_quorum_and_shrinks_bond_and_claims() {
     let lab_before = suite.balance(&lab);
     let id = suite.propose(&lab, msgs).unwrap();
     assert_eq!(suite.balance(&lab), lab_before - DEPOSIT);
-    assert_eq!(suite.proposal(id).total_power, Uint128::new(900));
+    // 900 bonded, less the hospital's 500: it cannot vote on its own slash.
+    assert_eq!(suite.proposal(id).total_power, Uint128::new(400));
     suite.vote(&lab, id, Vote::Yes).unwrap();
-    suite.vote(&clinic, id, Vote::Yes).unwrap();
     assert_eq!(suite.proposal(id).status, Status::Open);
 
     suite.next_block(3 * DAY);
@@ -64,7 +64,7 @@ fn slash_proposal_passes_with_quorum_and_shrinks_bond_and_claims() {
     assert_eq!(
         passed.status,
         Status::Passed,
-        "400 of 900 cast (44% ≥ 40% quorum), all yes"
+        "300 of 400 cast (75% ≥ 40% quorum), all yes"
     );
     let err = suite.execute_proposal(id).unwrap_err();
     assert!(matches!(
@@ -252,8 +252,8 @@ fn the_council_vetoes_a_passed_proposal_during_its_timelock() {
         contract_error::<ContractError>(err),
         ContractError::NotInTimelock(id)
     );
+    // 300 of the 400 that may vote (the hospital may not): passed when the vote ends.
     suite.vote(&lab, id, Vote::Yes).unwrap();
-    suite.vote(&suite.clinic.clone(), id, Vote::Yes).unwrap();
     suite.next_block(3 * DAY);
     assert_eq!(suite.proposal(id).status, Status::Passed);
     suite
@@ -484,4 +484,399 @@ fn proposals_and_votes_paginate_newest_first_on_request() {
     assert_eq!(votes.votes.len(), 2);
     // Everyone voted: decided at once, and all-abstain fails the threshold.
     assert_eq!(suite.proposal(ids[0]).status, Status::Rejected);
+}
+
+/// Instantiates a DAO on `suite`'s chain voting with `voting`; the suite's council.
+fn instantiate_dao(suite: &mut DaoSuite, voting: gov::VotingSource) -> anyhow::Result<Addr> {
+    let code = suite.app.store_code(governance_code());
+    let deployer = suite.app.api().addr_make("deployer");
+    let msg = governance_instantiate_msg(voting, &suite.council);
+    suite
+        .app
+        .instantiate_contract(code, deployer, &msg, &[], "dao", None)
+}
+
+/// M-4: the staking contract's slashing window must cover a slash proposal's voting period
+/// and timelock, whether the DAO instantiates staking or votes with an existing one.
+#[test]
+fn m4_governance_refuses_a_slashing_window_shorter_than_vote_and_timelock() {
+    let mut suite = DaoSuite::new();
+    let staking_id = suite.app.store_code(staking_code());
+    let deployer = suite.app.api().addr_make("deployer");
+    let required = VOTING_PERIOD + TIMELOCK;
+    let mut short = staking_instantiate_msg(&deployer);
+    short.slashing_window = required - 1;
+    let err = instantiate_dao(
+        &mut suite,
+        gov::VotingSource::InstantiateStaking {
+            code_id: staking_id,
+            msg: short.clone(),
+            label: "staking".into(),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::SlashingWindowTooShort {
+            window: required - 1,
+            required
+        }
+    );
+
+    let existing = suite
+        .app
+        .instantiate_contract(staking_id, deployer.clone(), &short, &[], "short", None)
+        .unwrap();
+    let err = instantiate_dao(
+        &mut suite,
+        gov::VotingSource::Staking {
+            contract: existing.to_string(),
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::SlashingWindowTooShort {
+            window: required - 1,
+            required
+        }
+    );
+
+    // Exactly the voting period plus the timelock is enough.
+    let mut exact = staking_instantiate_msg(&deployer);
+    exact.slashing_window = required;
+    instantiate_dao(
+        &mut suite,
+        gov::VotingSource::InstantiateStaking {
+            code_id: staking_id,
+            msg: exact,
+            label: "staking".into(),
+        },
+    )
+    .unwrap();
+}
+
+/// M-4: no proposal can leave the rule broken: not by lengthening the vote or the timelock,
+/// not by shortening the staking contract's window. Both fail as a whole, changing nothing;
+/// raising the window first and then the voting period in one proposal works.
+#[test]
+fn m4_a_proposal_cannot_break_the_slashing_window_rule() {
+    let mut suite = DaoSuite::new();
+    let longer_vote = suite.governance_msg(&gov::ExecuteMsg::UpdateConfig {
+        threshold: None,
+        voting_period: Some(SLASHING_WINDOW),
+        timelock: None,
+        allow_revote: None,
+    });
+    let shorter_window = suite.staking_msg(&staking::ExecuteMsg::UpdateConfig {
+        min_bond: None,
+        unbonding_period: None,
+        slashing_window: Some(VOTING_PERIOD + TIMELOCK - 1),
+        max_claims: None,
+        slash_destination: None,
+    });
+    for msgs in [vec![longer_vote.clone()], vec![shorter_window]] {
+        let (governance, staking_addr) = (suite.governance.clone(), suite.staking.clone());
+        let gov_config = suite
+            .app
+            .wrap()
+            .query_wasm_smart::<gov::ConfigResponse>(&governance, &gov::QueryMsg::Config {});
+        let staking_config = suite
+            .app
+            .wrap()
+            .query_wasm_smart::<staking::ConfigResponse>(
+                &staking_addr,
+                &staking::QueryMsg::Config {},
+            );
+        let id = suite.pass(msgs).unwrap();
+        suite.next_block(TIMELOCK);
+        let res = suite.execute_proposal(id).unwrap();
+        let error = event_attr(&res, "wasm-proposal_execution_failed", "error").unwrap();
+        assert!(error.contains("slashing window"), "{error}");
+        assert_eq!(suite.proposal(id).status, Status::ExecutionFailed);
+        assert_eq!(
+            suite
+                .app
+                .wrap()
+                .query_wasm_smart::<gov::ConfigResponse>(&governance, &gov::QueryMsg::Config {}),
+            gov_config
+        );
+        assert_eq!(
+            suite
+                .app
+                .wrap()
+                .query_wasm_smart::<staking::ConfigResponse>(
+                    &staking_addr,
+                    &staking::QueryMsg::Config {}
+                ),
+            staking_config
+        );
+    }
+    let wider_window = suite.staking_msg(&staking::ExecuteMsg::UpdateConfig {
+        min_bond: None,
+        unbonding_period: None,
+        slashing_window: Some(SLASHING_WINDOW + TIMELOCK),
+        max_claims: None,
+        slash_destination: None,
+    });
+    let id = suite
+        .pass_and_execute(vec![wider_window, longer_vote])
+        .unwrap();
+    assert_eq!(suite.proposal(id).status, Status::Executed);
+}
+
+/// L-4: approvals given before the council changed do not count for the new council.
+#[test]
+fn l4_approvals_of_removed_members_no_longer_count() {
+    let mut suite = DaoSuite::new();
+    let pause = CouncilAction::Pause {
+        contract: suite.consent.to_string(),
+        reason: "key leak".into(),
+    };
+    // Members 0–6 approve: one short of 8.
+    let res = suite.council_act(pause, 7).unwrap();
+    let action_id: u64 = event_attr(&res, "wasm-council_action_approved", "action_id")
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The DAO replaces members 0–6.
+    let mut council: Vec<Addr> = (0..7)
+        .map(|i| suite.app.api().addr_make(&format!("new-council-{i}")))
+        .collect();
+    council.extend_from_slice(&suite.council[7..]);
+    let update = suite.governance_msg(&gov::ExecuteMsg::UpdateCouncil {
+        council: gov::CouncilConfig {
+            members: council.iter().map(|a| a.to_string()).collect(),
+            threshold: 8,
+        },
+    });
+    suite.pass_and_execute(vec![update]).unwrap();
+
+    // A remaining member's approval would be the 8th, but the 7 others left the council.
+    let governance = suite.governance.clone();
+    let member = suite.council[7].clone();
+    let before = storage_snapshot(&suite.app, &governance);
+    let err = suite
+        .exec(
+            &member,
+            &governance,
+            &gov::ExecuteMsg::CouncilApprove { action_id },
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::CouncilActionStale {
+            id: action_id,
+            epoch: 0,
+            current: 1
+        }
+    );
+    assert_eq!(storage_snapshot(&suite.app, &governance), before);
+
+    // The new council acts with approvals of its own.
+    suite.council = council;
+    let res = suite
+        .council_act(
+            CouncilAction::Pause {
+                contract: suite.consent.to_string(),
+                reason: "key leak".into(),
+            },
+            8,
+        )
+        .unwrap();
+    assert!(event_attr(&res, "wasm-council_action_executed", "pause").is_some());
+}
+
+/// L-4: a proposal that changes the council cannot be vetoed by the council it replaces,
+/// and carries nothing else (which the veto exemption would otherwise shelter).
+#[test]
+fn l4_the_council_cannot_veto_its_own_replacement() {
+    let mut suite = DaoSuite::new();
+    let council: Vec<Addr> = (0..3)
+        .map(|i| suite.app.api().addr_make(&format!("new-council-{i}")))
+        .collect();
+    let update = suite.governance_msg(&gov::ExecuteMsg::UpdateCouncil {
+        council: gov::CouncilConfig {
+            members: council.iter().map(|a| a.to_string()).collect(),
+            threshold: 2,
+        },
+    });
+    // Bundled with another message: refused.
+    let lab = suite.lab.clone();
+    let err = suite
+        .propose(
+            &lab,
+            vec![update.clone(), slash_msg(&suite, Decimal::percent(10))],
+        )
+        .unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::CouncilChangeNotAlone
+    );
+
+    let id = suite.pass(vec![update]).unwrap();
+    assert_eq!(suite.proposal(id).status, Status::Passed);
+    let err = suite
+        .council_act(CouncilAction::Veto { proposal_id: id }, 8)
+        .unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::CouncilChangeNotVetoable(id)
+    );
+    assert_eq!(suite.proposal(id).status, Status::Passed);
+    suite.next_block(TIMELOCK);
+    suite.execute_proposal(id).unwrap();
+    let members: gov::CouncilResponse = suite
+        .app
+        .wrap()
+        .query_wasm_smart(&suite.governance, &gov::QueryMsg::Council {})
+        .unwrap();
+    assert_eq!(members.members, council);
+}
+
+/// L-5: a proposal's timelock is fixed before it is decided: a timelock change executed
+/// after the proposal's vote ended (but before anyone touched it) does not move its
+/// `executable_at`.
+#[test]
+fn l5_a_later_timelock_change_does_not_shorten_a_decided_proposal() {
+    let mut suite = DaoSuite::new();
+    let (lab, clinic) = (suite.lab.clone(), suite.clinic.clone());
+    let no_timelock = suite.governance_msg(&gov::ExecuteMsg::UpdateConfig {
+        threshold: None,
+        voting_period: None,
+        timelock: Some(0),
+        allow_revote: None,
+    });
+    let b = suite.propose(&lab, vec![no_timelock]).unwrap();
+    suite.next_block(3_600);
+    let a = suite.propose(&lab, vec![]).unwrap();
+    for id in [a, b] {
+        suite.vote(&lab, id, Vote::Yes).unwrap();
+        suite.vote(&clinic, id, Vote::Yes).unwrap();
+    }
+    suite.next_block(VOTING_PERIOD - 3_600 + TIMELOCK);
+    // A's vote ended an hour before B runs; nothing stored A's outcome yet.
+    let a_expires = suite.proposal(a).expires;
+    suite.execute_proposal(b).unwrap();
+    assert_eq!(suite.proposal(b).status, Status::Executed);
+    let proposal = suite.proposal(a);
+    assert_eq!(proposal.status, Status::Passed);
+    assert_eq!(
+        proposal.executable_at,
+        Some(a_expires.plus_seconds(TIMELOCK))
+    );
+    let err = suite.execute_proposal(a).unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::Timelocked {
+            id: a,
+            until: a_expires.plus_seconds(TIMELOCK)
+        }
+    );
+}
+
+/// L-6: a veto below quorum neither rejects as a veto nor forfeits the deposit; with quorum
+/// it still does.
+#[test]
+fn l6_a_veto_without_quorum_does_not_forfeit_the_deposit() {
+    let mut suite = DaoSuite::new();
+    let (hospital, lab, clinic) = (
+        suite.hospital.clone(),
+        suite.lab.clone(),
+        suite.clinic.clone(),
+    );
+    let governance = suite.governance.clone();
+    let close = |suite: &mut DaoSuite, id| {
+        suite
+            .exec(
+                &clinic,
+                &governance,
+                &gov::ExecuteMsg::Close { proposal_id: id },
+                &[],
+            )
+            .unwrap();
+    };
+    let lonely = suite.propose(&lab, vec![]).unwrap();
+    let vetoed = suite.propose(&lab, vec![]).unwrap();
+    // 100 of 1000 (10 %, quorum 40 %) veto the first; 600 veto the second.
+    suite.vote(&clinic, lonely, Vote::Veto).unwrap();
+    suite.vote(&hospital, vetoed, Vote::Veto).unwrap();
+    suite.next_block(VOTING_PERIOD);
+    assert_eq!(suite.proposal(lonely).status, Status::Rejected);
+    assert_eq!(suite.proposal(vetoed).status, Status::Vetoed);
+    let before = suite.balance(&lab);
+    close(&mut suite, lonely);
+    assert_eq!(suite.balance(&lab), before + DEPOSIT, "refunded");
+    close(&mut suite, vetoed);
+    assert_eq!(suite.balance(&lab), before + DEPOSIT, "forfeited");
+}
+
+/// A proposal cannot carry the DAO's internal `ExecuteProposalMsgs`, which would run an
+/// executed proposal's messages again — neither as a `wasm` message nor wrapped in `Any`.
+#[test]
+fn self_call_a_proposal_cannot_run_another_proposals_messages() {
+    let mut suite = DaoSuite::new();
+    let lab = suite.lab.clone();
+    let raise_min_bond = suite.staking_msg(&staking::ExecuteMsg::UpdateConfig {
+        min_bond: Some(Uint128::new(300)),
+        unbonding_period: None,
+        slashing_window: None,
+        max_claims: None,
+        slash_destination: None,
+    });
+    let done = suite
+        .pass_and_execute(vec![raise_min_bond.clone()])
+        .unwrap();
+    let nested = suite.governance_msg(&gov::ExecuteMsg::ExecuteProposalMsgs { proposal_id: done });
+    let governance = suite.governance.clone();
+    let before = storage_snapshot(&suite.app, &governance);
+    let err = suite.propose(&lab, vec![nested]).unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::NestedExecution { index: 0 }
+    );
+    // The same call encoded as wasmd's MsgExecuteContract cannot be read: refused as such.
+    let type_url = "/cosmwasm.wasm.v1.MsgExecuteContract".to_string();
+    let wrapped = CosmosMsg::Any(AnyMsg {
+        type_url: type_url.clone(),
+        value: Binary::from(b"opaque".as_slice()),
+    });
+    let err = suite
+        .propose(&lab, vec![raise_min_bond, wrapped])
+        .unwrap_err();
+    assert_eq!(
+        contract_error::<ContractError>(err),
+        ContractError::OpaqueContractCall { index: 1, type_url }
+    );
+    assert_eq!(storage_snapshot(&suite.app, &governance), before);
+}
+
+/// The custodian a proposal would slash cannot vote on it, and its power does not count
+/// towards the proposal's total (else staying away would still weigh as a no).
+#[test]
+fn slash_target_cannot_vote_on_its_own_slash() {
+    let mut suite = DaoSuite::new();
+    let (hospital, lab) = (suite.hospital.clone(), suite.lab.clone());
+    let id = suite
+        .propose(&lab, vec![slash_msg(&suite, Decimal::percent(10))])
+        .unwrap();
+    let governance = suite.governance.clone();
+    let before = storage_snapshot(&suite.app, &governance);
+    for vote in [Vote::No, Vote::Yes, Vote::Veto] {
+        let err = suite.vote(&hospital, id, vote).unwrap_err();
+        assert_eq!(
+            contract_error::<ContractError>(err),
+            ContractError::SlashTargetCannotVote {
+                voter: hospital.to_string(),
+                id
+            }
+        );
+    }
+    assert_eq!(storage_snapshot(&suite.app, &governance), before);
+    // 1000 bonded minus the hospital's 600.
+    assert_eq!(suite.proposal(id).total_power, Uint128::new(400));
+    // A proposal that does not slash the hospital: it votes as usual.
+    let other = suite.propose(&lab, vec![]).unwrap();
+    suite.vote(&hospital, other, Vote::No).unwrap();
 }

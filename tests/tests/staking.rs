@@ -176,13 +176,17 @@ fn rewards_are_shared_pro_rata_without_loops() {
     assert_eq!(suite.stake(&lab).pending_rewards, Uint128::zero());
 }
 
+/// M-4: a custodian cannot unbond its way out of a slash. Every claim stays slashable until
+/// it is released (matured), however long ago it was unbonded; a matured claim is the
+/// custodian's, claimed or not.
 #[test]
-fn slashing_spares_claims_outside_the_window() {
+fn m4_claims_stay_slashable_until_release() {
     let mut suite = DaoSuite::new();
     let (hospital, staking_addr) = (suite.hospital.clone(), suite.staking.clone());
     suite
         .exec(&hospital, &staking_addr, &unbond(100), &[])
         .unwrap();
+    // Past what used to be the slashing window, still a week before the first release.
     suite.next_block(SLASHING_WINDOW + 1);
     suite
         .exec(&hospital, &staking_addr, &unbond(100), &[])
@@ -195,14 +199,29 @@ fn slashing_spares_claims_outside_the_window() {
     let res = as_governance(&mut suite, &slash).unwrap();
     assert_eq!(
         event_attr(&res, "wasm-attester_slashed", "from_claims").as_deref(),
-        Some("50")
+        Some("100"),
+        "both pending claims lose half"
     );
-    let claims = suite.stake(&hospital).claims;
-    assert_eq!(
-        claims.iter().map(|c| c.amount.u128()).collect::<Vec<_>>(),
-        vec![100, 50]
-    );
+    let amounts = |suite: &DaoSuite| -> Vec<u128> {
+        let claims = suite.stake(&suite.hospital.clone()).claims;
+        claims.iter().map(|c| c.amount.u128()).collect()
+    };
+    assert_eq!(amounts(&suite), vec![50, 50]);
     assert_eq!(suite.stake(&hospital).bonded, Uint128::new(200));
+
+    // The first claim matures; left unclaimed, it is no longer slashable.
+    suite.next_block(UNBONDING - SLASHING_WINDOW - 1);
+    let res = as_governance(&mut suite, &slash).unwrap();
+    assert_eq!(
+        event_attr(&res, "wasm-attester_slashed", "from_claims").as_deref(),
+        Some("25")
+    );
+    assert_eq!(amounts(&suite), vec![50, 25]);
+    let before = suite.balance(&hospital);
+    suite
+        .exec(&hospital, &staking_addr, &ExecuteMsg::Claim {}, &[])
+        .unwrap();
+    assert_eq!(suite.balance(&hospital), before + 50);
 }
 
 /// A hook that always fails.

@@ -13,7 +13,7 @@ use crate::state::{
     Config, Council, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, COUNCIL, MEMBERS, MEMBERS_TOTAL,
 };
 use crate::voting::validate_threshold;
-use crate::{council, proposal, queries, ContractError};
+use crate::{council, proposal, queries, slashing, ContractError};
 
 /// Reply id of the staking contract's instantiation; proposal ids start at 1.
 const STAKING_REPLY_ID: u64 = 0;
@@ -48,9 +48,10 @@ pub fn instantiate(
             ));
         }
     }
-    let council = council_from(deps.as_ref(), msg.council)?;
+    let council = council_from(deps.as_ref(), msg.council, 0)?;
     COUNCIL.save(deps.storage, &council)?;
 
+    let (voting_period, timelock) = (msg.voting_period, msg.timelock);
     let mut response = Response::new().add_attribute("action", "instantiate");
     let voting = match msg.voting {
         VotingSource::Members { members } => {
@@ -68,14 +69,17 @@ pub fn instantiate(
             MEMBERS_TOTAL.save(deps.storage, &total)?;
             StoredVotingSource::Members {}
         }
-        VotingSource::Staking { contract } => StoredVotingSource::Staking {
-            contract: deps.api.addr_validate(&contract)?,
-        },
+        VotingSource::Staking { contract } => {
+            let contract = deps.api.addr_validate(&contract)?;
+            slashing::check_contract(deps.as_ref(), &contract, voting_period, timelock)?;
+            StoredVotingSource::Staking { contract }
+        }
         VotingSource::InstantiateStaking {
             code_id,
             mut msg,
             label,
         } => {
+            slashing::check_window(msg.slashing_window, voting_period, timelock)?;
             // This DAO administers the staking contract it creates (slashing, parameters).
             msg.admin = env.contract.address.to_string();
             let instantiate = WasmMsg::Instantiate {
@@ -108,7 +112,8 @@ pub fn instantiate(
     Ok(response)
 }
 
-fn council_from(deps: Deps, council: CouncilConfig) -> Result<Council, ContractError> {
+/// The council of `epoch` (0 at instantiate, one more at every change).
+fn council_from(deps: Deps, council: CouncilConfig, epoch: u64) -> Result<Council, ContractError> {
     let mut members: Vec<Addr> = Vec::with_capacity(council.members.len());
     for m in &council.members {
         let addr = deps.api.addr_validate(m)?;
@@ -132,6 +137,7 @@ fn council_from(deps: Deps, council: CouncilConfig) -> Result<Council, ContractE
     Ok(Council {
         members,
         threshold: council.threshold,
+        epoch,
     })
 }
 
@@ -178,14 +184,23 @@ pub fn execute(
             config.voting_period = voting_period.unwrap_or(config.voting_period);
             config.timelock = timelock.unwrap_or(config.timelock);
             config.allow_revote = allow_revote.unwrap_or(config.allow_revote);
+            slashing::check(deps.as_ref(), &config)?;
             CONFIG.save(deps.storage, &config)?;
             Ok(Response::new().add_attribute("action", "update_config"))
         }
         ExecuteMsg::UpdateCouncil { council } => {
             assert_self(&env, &info)?;
-            let council = council_from(deps.as_ref(), council)?;
+            // A new epoch: approvals given to the old council's actions no longer count.
+            let epoch = COUNCIL
+                .load(deps.storage)?
+                .epoch
+                .checked_add(1)
+                .ok_or_else(|| StdError::generic_err("council epoch overflow"))?;
+            let council = council_from(deps.as_ref(), council, epoch)?;
             COUNCIL.save(deps.storage, &council)?;
-            Ok(Response::new().add_attribute("action", "update_council"))
+            Ok(Response::new()
+                .add_attribute("action", "update_council")
+                .add_attribute("council_epoch", epoch.to_string()))
         }
     }
 }
@@ -217,6 +232,11 @@ pub fn reply(deps: DepsMut, _env: Env, reply: Reply) -> Result<Response, Contrac
                 Ok(c)
             })?;
             Ok(Response::new().add_attribute("staking_contract", address))
+        }
+        // A proposal's messages all ran: failing here undoes them all.
+        (slashing::CHECK_REPLY_ID, SubMsgResult::Ok(_)) => {
+            slashing::check(deps.as_ref(), &CONFIG.load(deps.storage)?)?;
+            Ok(Response::new())
         }
         (id, SubMsgResult::Err(error)) => proposal::mark_failed(deps, id, error),
         (id, _) => Err(ContractError::Std(StdError::generic_err(format!(

@@ -1,20 +1,38 @@
 //! The security council: a fixed member set with its own threshold (e.g. 8 of 12) that can
 //! pause and unpause HealthMesh contracts at once and veto a proposal in its timelock.
+//!
+//! Each council change (by proposal) starts a new epoch; an action belongs to the epoch it
+//! was proposed in and can only be approved while that council is in office, so approvals
+//! of removed members never count. The council cannot veto a proposal that changes it.
 
-use cosmwasm_std::{to_json_binary, DepsMut, Env, Event, MessageInfo, Response, WasmMsg};
-use healthmesh_types::governance::{CouncilAction, CouncilActionInfo, Status, COUNCIL_ACTION_TTL};
+use cosmwasm_std::{
+    to_json_binary, Addr, Api, DepsMut, Env, Event, MessageInfo, Response, WasmMsg,
+};
+use healthmesh_types::governance::{
+    CouncilAction, CouncilActionInfo, Proposal, Status, COUNCIL_ACTION_TTL,
+};
 use healthmesh_types::pause::{PausableExecuteMsg, PauseMsg};
 
+use crate::inspect::changes_council;
 use crate::proposal::load_current;
-use crate::state::{CONFIG, COUNCIL, COUNCIL_ACTIONS, COUNCIL_ACTION_COUNT, PROPOSALS};
+use crate::state::{Council, CONFIG, COUNCIL, COUNCIL_ACTIONS, COUNCIL_ACTION_COUNT, PROPOSALS};
 use crate::ContractError;
 
-fn assert_member(deps: &DepsMut, info: &MessageInfo) -> Result<u32, ContractError> {
+fn assert_member(deps: &DepsMut, info: &MessageInfo) -> Result<Council, ContractError> {
     let council = COUNCIL.load(deps.storage)?;
     if !council.members.contains(&info.sender) {
         return Err(ContractError::NotCouncilMember(info.sender.to_string()));
     }
-    Ok(council.threshold)
+    Ok(council)
+}
+
+/// The council may veto any proposal but one that changes the council: it cannot keep
+/// itself in office.
+fn assert_vetoable(api: &dyn Api, dao: &Addr, proposal: &Proposal) -> Result<(), ContractError> {
+    if changes_council(api, dao, &proposal.msgs) {
+        return Err(ContractError::CouncilChangeNotVetoable(proposal.id));
+    }
+    Ok(())
 }
 
 pub fn propose(
@@ -24,7 +42,7 @@ pub fn propose(
     action: CouncilAction,
 ) -> Result<Response, ContractError> {
     cw_utils::nonpayable(&info)?;
-    let threshold = assert_member(&deps, &info)?;
+    let council = assert_member(&deps, &info)?;
     match &action {
         CouncilAction::Pause { contract, reason } => {
             deps.api.addr_validate(contract)?;
@@ -38,7 +56,8 @@ pub fn propose(
             deps.api.addr_validate(contract)?;
         }
         CouncilAction::Veto { proposal_id } => {
-            crate::proposal::load(deps.storage, *proposal_id)?;
+            let proposal = crate::proposal::load(deps.storage, *proposal_id)?;
+            assert_vetoable(deps.api, &env.contract.address, &proposal)?;
         }
     }
     let id = COUNCIL_ACTION_COUNT
@@ -50,6 +69,7 @@ pub fn propose(
         id,
         action,
         approvals: vec![info.sender.clone()],
+        epoch: council.epoch,
         expires: env.block.time.plus_seconds(COUNCIL_ACTION_TTL),
         executed: false,
     };
@@ -60,7 +80,7 @@ pub fn propose(
                 .add_attribute("action_id", id.to_string())
                 .add_attribute("by", &info.sender),
         );
-    finish(deps, env, record, threshold, response)
+    finish(deps, env, record, council.threshold, response)
 }
 
 pub fn approve(
@@ -70,12 +90,19 @@ pub fn approve(
     id: u64,
 ) -> Result<Response, ContractError> {
     cw_utils::nonpayable(&info)?;
-    let threshold = assert_member(&deps, &info)?;
+    let council = assert_member(&deps, &info)?;
     let mut record = COUNCIL_ACTIONS
         .may_load(deps.storage, id)?
         .ok_or(ContractError::CouncilActionNotFound(id))?;
     if record.executed {
         return Err(ContractError::CouncilActionDone(id));
+    }
+    if record.epoch != council.epoch {
+        return Err(ContractError::CouncilActionStale {
+            id,
+            epoch: record.epoch,
+            current: council.epoch,
+        });
     }
     if env.block.time >= record.expires {
         return Err(ContractError::CouncilActionExpired(id));
@@ -95,7 +122,7 @@ pub fn approve(
                 .add_attribute("by", &info.sender)
                 .add_attribute("approvals", record.approvals.len().to_string()),
         );
-    finish(deps, env, record, threshold, response)
+    finish(deps, env, record, council.threshold, response)
 }
 
 /// Store the action, and run it once it has enough approvals.
@@ -136,6 +163,7 @@ fn finish(
         CouncilAction::Veto { proposal_id } => {
             let config = CONFIG.load(deps.storage)?;
             let mut proposal = load_current(deps.storage, &config, &env.block, *proposal_id)?;
+            assert_vetoable(deps.api, &env.contract.address, &proposal)?;
             let in_timelock = proposal.status == Status::Passed
                 && proposal.executable_at.is_some_and(|t| env.block.time < t);
             if !in_timelock {

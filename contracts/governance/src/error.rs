@@ -69,4 +69,27 @@ pub enum ContractError {
 
     #[error("a proposal carries at most {0} messages")]
     TooManyMessages(usize),
+
+    #[error("the staking contract's slashing window ({window} s) is shorter than the voting period plus timelock ({required} s): unbonding stake could leave before a slash lands")]
+    SlashingWindowTooShort { window: u64, required: u64 },
+
+    #[error("council action {id} was proposed by the council of epoch {epoch}, which has changed (now epoch {current}): propose it again")]
+    CouncilActionStale { id: u64, epoch: u64, current: u64 },
+
+    #[error("proposal {0} changes the council: the council cannot veto it")]
+    CouncilChangeNotVetoable(u64),
+
+    #[error(
+        "a proposal that changes the council carries nothing else (the council cannot veto it)"
+    )]
+    CouncilChangeNotAlone,
+
+    #[error("proposal message {index} calls this DAO's ExecuteProposalMsgs: a proposal cannot run other proposals' messages")]
+    NestedExecution { index: usize },
+
+    #[error("proposal message {index} is a contract call wrapped as {type_url}: use a wasm execute message, which this DAO can read")]
+    OpaqueContractCall { index: usize, type_url: String },
+
+    #[error("{voter} is slashed by proposal {id} and cannot vote on it")]
+    SlashTargetCannotVote { voter: String, id: u64 },
 }

@@ -6,8 +6,10 @@ pub mod msg;
 pub mod state;
 
 mod council;
+mod inspect;
 mod proposal;
 mod queries;
+mod slashing;
 mod voting;
 
 pub use crate::error::ContractError;

@@ -2,7 +2,7 @@
 //! execution-failed / closed.
 
 use cosmwasm_std::{
-    to_json_binary, Addr, BankMsg, BlockInfo, CosmosMsg, DepsMut, Env, Event, MessageInfo,
+    to_json_binary, Addr, BankMsg, BlockInfo, CosmosMsg, Deps, DepsMut, Env, Event, MessageInfo,
     Response, Storage, SubMsg, Uint128, WasmMsg,
 };
 use healthmesh_types::governance::{
@@ -11,6 +11,8 @@ use healthmesh_types::governance::{
 };
 use healthmesh_types::validate;
 
+use crate::inspect::{check_msgs, slash_targets};
+use crate::slashing::CHECK_REPLY_ID;
 use crate::state::{Config, CONFIG, PROPOSALS, PROPOSAL_COUNT, VOTES};
 use crate::voting::{cast, passes, power_at, total_power_at, vetoed_by_votes};
 use crate::ContractError;
@@ -21,7 +23,9 @@ pub fn load(storage: &dyn Storage, id: u64) -> Result<Proposal, ContractError> {
         .ok_or(ContractError::ProposalNotFound(id))
 }
 
-/// Decide an open proposal once voting ended (expiry) or every vote is in.
+/// Decide an open proposal once voting ended (expiry) or every vote is in. The outcome is
+/// only stored by the next transaction touching the proposal, so it depends on nothing that
+/// may have changed in between: the timelock is the proposal's own.
 pub fn refresh(proposal: &mut Proposal, config: &Config, block: &BlockInfo) {
     if proposal.status != Status::Open {
         return;
@@ -36,11 +40,13 @@ pub fn refresh(proposal: &mut Proposal, config: &Config, block: &BlockInfo) {
     } else {
         block.time
     };
-    proposal.status = if vetoed_by_votes(&proposal.tally, config.veto_threshold) {
+    let (threshold, tally, total) = (&proposal.threshold, &proposal.tally, proposal.total_power);
+    proposal.status = if vetoed_by_votes(threshold, tally, total, config.veto_threshold) {
         Status::Vetoed
-    } else if passes(&proposal.threshold, &proposal.tally, proposal.total_power) {
+    } else if passes(threshold, tally, total) {
+        let timelock = proposal.timelock.unwrap_or(config.timelock);
         proposal.passed_at = Some(decided_at);
-        proposal.executable_at = Some(decided_at.plus_seconds(config.timelock));
+        proposal.executable_at = Some(decided_at.plus_seconds(timelock));
         Status::Passed
     } else {
         Status::Rejected
@@ -98,6 +104,7 @@ pub fn propose(
     if msgs.len() > MAX_PROPOSAL_MSGS {
         return Err(ContractError::TooManyMessages(MAX_PROPOSAL_MSGS));
     }
+    check_msgs(deps.api, &env.contract.address, &msgs)?;
     let deposit = check_deposit(&config, &info)?;
     let height = env.block.height;
     if power_at(deps.as_ref(), &config, &info.sender, height)?.is_zero() {
@@ -106,7 +113,7 @@ pub fn propose(
             height,
         ));
     }
-    let total_power = total_power_at(deps.as_ref(), &config, height)?;
+    let total_power = voting_total(deps.as_ref(), &config, &msgs, height)?;
     let id = PROPOSAL_COUNT.may_load(deps.storage)?.unwrap_or_default() + 1;
     PROPOSAL_COUNT.save(deps.storage, &id)?;
     let proposal = Proposal {
@@ -124,6 +131,7 @@ pub fn propose(
         status: Status::Open,
         passed_at: None,
         executable_at: None,
+        timelock: Some(config.timelock),
         deposit,
         deposit_refunded: false,
     };
@@ -138,6 +146,22 @@ pub fn propose(
                 .add_attribute("start_height", height.to_string())
                 .add_attribute("expires", proposal.expires.seconds().to_string()),
         ))
+}
+
+/// The power that may vote on `msgs`: everyone's at `height` but the slash targets'. A
+/// target cannot vote, and its power left in the total would weigh against the slash as if
+/// it had voted no (or stayed away from the quorum).
+fn voting_total(
+    deps: Deps,
+    config: &Config,
+    msgs: &[CosmosMsg],
+    height: u64,
+) -> Result<Uint128, ContractError> {
+    let mut total = total_power_at(deps, config, height)?;
+    for target in slash_targets(deps.api, msgs) {
+        total = total.saturating_sub(power_at(deps, config, &target, height)?);
+    }
+    Ok(total)
 }
 
 fn slot<'a>(tally: &'a mut Tally, vote: &Vote) -> &'a mut Uint128 {
@@ -163,6 +187,12 @@ pub fn vote(
         return Err(ContractError::VotingClosed {
             id,
             status: proposal.status,
+        });
+    }
+    if slash_targets(deps.api, &proposal.msgs).contains(&info.sender) {
+        return Err(ContractError::SlashTargetCannotVote {
+            voter: info.sender.into_string(),
+            id,
         });
     }
     let power = power_at(deps.as_ref(), &config, &info.sender, proposal.start_height)?;
@@ -261,7 +291,9 @@ pub fn execute(
         .add_messages(refund))
 }
 
-/// The proposal's messages, dispatched by the DAO to itself.
+/// The proposal's messages, dispatched by the DAO to itself. The last one replies, once all
+/// have run, to check that the staking contract's slashing window still covers the voting
+/// period plus timelock; if not, the error undoes every message.
 pub fn execute_msgs(
     deps: DepsMut,
     env: Env,
@@ -278,7 +310,13 @@ pub fn execute_msgs(
             status: proposal.status,
         });
     }
-    Ok(Response::new().add_messages(proposal.msgs))
+    let mut msgs = proposal.msgs;
+    let last = msgs.pop();
+    let response = Response::new().add_messages(msgs);
+    Ok(match last {
+        Some(last) => response.add_submessage(SubMsg::reply_on_success(last, CHECK_REPLY_ID)),
+        None => response,
+    })
 }
 
 pub fn mark_failed(deps: DepsMut, id: u64, error: String) -> Result<Response, ContractError> {

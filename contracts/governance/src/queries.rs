@@ -83,6 +83,7 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             to_json_binary(&CouncilResponse {
                 members: council.members,
                 threshold: council.threshold,
+                epoch: council.epoch,
             })?
         }
         QueryMsg::CouncilAction { action_id } => {

@@ -10,6 +10,10 @@ pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct Council {
     pub members: Vec<Addr>,
     pub threshold: u32,
+    /// Bumped by every council change; a council action counts approvals of its epoch only.
+    /// Absent (0) in councils stored before epochs existed.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 pub const CONFIG: Item<Config> = Item::new("config");

@@ -66,10 +66,31 @@ pub fn passes(threshold: &Threshold, tally: &Tally, total: Uint128) -> bool {
     }
 }
 
-/// More than `veto_threshold` of the cast votes are `veto`.
-pub fn vetoed_by_votes(tally: &Tally, veto_threshold: Decimal) -> bool {
+/// Enough power voted for a veto to count: the quorum of `ThresholdQuorum`; for the other
+/// rules, as much power voting yes, no or veto as passing needs in yes.
+pub fn quorum_reached(threshold: &Threshold, tally: &Tally, total: Uint128) -> bool {
+    let deciding = tally.yes + tally.no + tally.veto;
+    match threshold {
+        Threshold::ThresholdQuorum { quorum, .. } => at_least(cast(tally), total, *quorum),
+        Threshold::AbsolutePercentage { percentage } => {
+            at_least(deciding, total.saturating_sub(tally.abstain), *percentage)
+        }
+        Threshold::AbsoluteCount { weight } => deciding >= *weight && !deciding.is_zero(),
+    }
+}
+
+/// More than `veto_threshold` of the cast votes are `veto`, with quorum: a veto forfeits the
+/// deposit, so a handful of veto votes in a quiet vote must not.
+pub fn vetoed_by_votes(
+    threshold: &Threshold,
+    tally: &Tally,
+    total: Uint128,
+    veto_threshold: Decimal,
+) -> bool {
     let cast = cast(tally);
-    !cast.is_zero() && Decimal::from_ratio(tally.veto, cast) > veto_threshold
+    quorum_reached(threshold, tally, total)
+        && !cast.is_zero()
+        && Decimal::from_ratio(tally.veto, cast) > veto_threshold
 }
 
 pub fn validate_threshold(threshold: &Threshold) -> Result<(), ContractError> {
@@ -136,7 +157,40 @@ mod tests {
         };
         assert!(passes(&c, &tally(3, 9, 0, 0), 100u128.into()));
         assert!(!passes(&c, &tally(2, 0, 0, 0), 100u128.into()));
-        assert!(vetoed_by_votes(&tally(10, 0, 0, 6), Decimal::percent(33)));
-        assert!(!vetoed_by_votes(&tally(10, 0, 0, 4), Decimal::percent(33)));
+        let veto = |t: &Threshold, tally: &Tally| {
+            vetoed_by_votes(t, tally, 100u128.into(), Decimal::percent(33))
+        };
+        assert!(veto(&p, &tally(10, 0, 0, 60)));
+        assert!(!veto(&p, &tally(60, 0, 0, 20)), "25 % veto share");
+    }
+
+    /// L-6: a veto needs the quorum (or, without one, the turnout passing would need).
+    #[test]
+    fn l6_a_veto_needs_quorum() {
+        let veto = |t: &Threshold, tally: &Tally| {
+            vetoed_by_votes(t, tally, 100u128.into(), Decimal::percent(33))
+        };
+        let q = Threshold::ThresholdQuorum {
+            threshold: Decimal::percent(50),
+            quorum: Decimal::percent(40),
+        };
+        assert!(!veto(&q, &tally(0, 0, 0, 1)), "1 of 100 is no quorum");
+        assert!(!veto(&q, &tally(10, 0, 0, 29)), "39 % turnout");
+        assert!(veto(&q, &tally(10, 0, 0, 30)));
+        assert!(veto(&q, &tally(0, 0, 25, 15)), "abstain counts for quorum");
+        let p = Threshold::AbsolutePercentage {
+            percentage: Decimal::percent(60),
+        };
+        assert!(!veto(&p, &tally(0, 0, 0, 59)));
+        assert!(veto(&p, &tally(0, 0, 0, 60)));
+        assert!(
+            veto(&p, &tally(0, 0, 50, 30)),
+            "60 % of the 50 not abstaining"
+        );
+        let c = Threshold::AbsoluteCount {
+            weight: 20u128.into(),
+        };
+        assert!(!veto(&c, &tally(0, 0, 0, 19)));
+        assert!(veto(&c, &tally(0, 0, 0, 20)));
     }
 }

@@ -59,6 +59,9 @@ fn slash_destination(
     })
 }
 
+/// The slashing window is a guarantee about claims (slashable at least that long, in fact
+/// until released), so it cannot exceed the unbonding period. That it covers governance's
+/// voting period plus timelock is governance's check: it knows them, staking does not.
 fn validate_config(config: &Config) -> Result<(), ContractError> {
     if config.denom.is_empty() {
         return Err(ContractError::Std(StdError::generic_err(
@@ -330,13 +333,13 @@ fn execute_slash(
     let old = bonded(deps.storage, &attester)?;
     let from_bond = old.mul_floor(ratio);
 
-    // Claims still inside the slashing window lose the same ratio.
-    let window_start = env.block.time.minus_seconds(config.slashing_window);
+    // Claims not yet released lose the same ratio, however long ago they were unbonded:
+    // unbonding must not outrun a slash. Matured claims are the custodian's, claimed or not.
     let mut claims = CLAIMS
         .may_load(deps.storage, &attester)?
         .unwrap_or_default();
     let mut from_claims = Uint128::zero();
-    for claim in claims.iter_mut().filter(|c| c.unbonded_at > window_start) {
+    for claim in claims.iter_mut().filter(|c| c.release_at > env.block.time) {
         let cut = claim.amount.mul_floor(ratio);
         claim.amount -= cut;
         from_claims += cut;

@@ -22,11 +22,15 @@ pub const MAX_COUNCIL: usize = 32;
 /// Where voting power comes from.
 #[cw_serde]
 pub enum VotingSource {
-    /// Bootstrapping: fixed weights set at instantiate.
+    /// Bootstrapping: fixed weights set at instantiate. No staking contract to hold to the
+    /// slashing-window rule: a staking contract this DAO administers must satisfy it by
+    /// its own parameters.
     Members { members: Vec<Member> },
     /// Stake snapshots of an existing staking contract (whose admin should be this DAO).
+    /// Its `slashing_window` must be at least `voting_period + timelock`.
     Staking { contract: String },
     /// Instantiate a staking contract with this DAO as its admin, and vote with its stake.
+    /// `msg.slashing_window` must be at least `voting_period + timelock`.
     InstantiateStaking {
         code_id: u64,
         msg: staking::InstantiateMsg,
@@ -40,7 +44,10 @@ pub struct Member {
     pub weight: u64,
 }
 
-/// DAO DAO's threshold semantics.
+/// DAO DAO's threshold semantics. Each rule also has a quorum, which a veto by votes needs:
+/// for `ThresholdQuorum` its `quorum`; for the others, as much non-abstaining power as
+/// passing needs in `yes` (`yes + no + veto ≥ percentage × (total − abstain)`, resp.
+/// `≥ weight`).
 #[cw_serde]
 pub enum Threshold {
     /// `yes ≥ percentage × (total power − abstain)`.
@@ -53,7 +60,7 @@ pub enum Threshold {
 
 #[cw_serde]
 pub enum RefundPolicy {
-    /// Refund on execution, rejection and veto by votes… except a veto by votes.
+    /// Refund unless the proposal was vetoed (by votes with quorum, or by the council).
     Always,
     /// Refund only proposals that passed.
     OnlyPassed,
@@ -66,6 +73,8 @@ pub struct DepositConfig {
     pub refund: RefundPolicy,
 }
 
+/// The security council. Every change of it starts a new council epoch: approvals given
+/// under an earlier council no longer count.
 #[cw_serde]
 pub struct CouncilConfig {
     pub members: Vec<String>,
@@ -77,13 +86,16 @@ pub struct CouncilConfig {
 pub struct InstantiateMsg {
     pub voting: VotingSource,
     pub threshold: Threshold,
-    /// Seconds a proposal is open for votes.
+    /// Seconds a proposal is open for votes. With `timelock`, at most the staking
+    /// contract's `slashing_window` (so a slash lands before unbonding stake is released).
     pub voting_period: u64,
-    /// Seconds between passing and execution, during which the council may veto.
+    /// Seconds between passing and execution, during which the council may veto. Fixed
+    /// per proposal when it is created.
     pub timelock: u64,
     pub allow_revote: bool,
     /// Share of cast votes that, as `veto`, rejects a proposal and forfeits its deposit
-    /// (default 1/3).
+    /// (default 1/3) — only once the quorum is reached (see [`Threshold`]): a handful of
+    /// veto votes in a quiet vote cannot forfeit a deposit.
     pub veto_threshold: Option<Decimal>,
     pub deposit: Option<DepositConfig>,
     pub council: CouncilConfig,
@@ -107,7 +119,8 @@ pub enum CouncilAction {
     Unpause {
         contract: String,
     },
-    /// Veto a passed proposal during its timelock.
+    /// Veto a passed proposal during its timelock; not a proposal that changes the council
+    /// (the council may not keep itself in office).
     Veto {
         proposal_id: u64,
     },
@@ -115,47 +128,43 @@ pub enum CouncilAction {
 
 #[cw_serde]
 pub enum ExecuteMsg {
-    /// Any holder of voting power; attach the deposit if one is configured.
+    /// Any holder of voting power; attach the deposit if one is configured. Refused: a
+    /// message calling this DAO's `ExecuteProposalMsgs`; a contract call wrapped in `Any`
+    /// or `Stargate` (`/cosmwasm.wasm.v1.MsgExecuteContract`: use a `wasm` message, which
+    /// this DAO can read); `UpdateCouncil` together with other messages. A staking `Slash`
+    /// target's voting power is left out of the proposal's total power.
     Propose {
         title: String,
         description: String,
         msgs: Vec<CosmosMsg>,
     },
-    Vote {
-        proposal_id: u64,
-        vote: Vote,
-    },
-    /// Anyone, once passed and past the timelock.
-    Execute {
-        proposal_id: u64,
-    },
+    /// With the power at the proposal's start; not by an address the proposal slashes.
+    Vote { proposal_id: u64, vote: Vote },
+    /// Anyone, once passed and past the timelock. The proposal's messages run atomically;
+    /// if afterwards the staking contract's slashing window is shorter than the voting
+    /// period plus timelock, none of them applies (the proposal's execution fails).
+    Execute { proposal_id: u64 },
     /// Anyone, once rejected: settles the deposit.
-    Close {
-        proposal_id: u64,
-    },
+    Close { proposal_id: u64 },
     /// A council member proposes an action and approves it.
-    CouncilPropose {
-        action: CouncilAction,
-    },
+    CouncilPropose { action: CouncilAction },
     /// A council member approves; at the threshold the action runs.
-    CouncilApprove {
-        action_id: u64,
-    },
-    /// Only by proposal.
+    CouncilApprove { action_id: u64 },
+    /// Only by proposal. The staking contract's slashing window must still cover the new
+    /// voting period plus timelock: raise it first (earlier in the same proposal). A new
+    /// timelock applies to proposals created from then on.
     UpdateConfig {
         threshold: Option<Threshold>,
         voting_period: Option<u64>,
         timelock: Option<u64>,
         allow_revote: Option<bool>,
     },
-    /// Only by proposal.
-    UpdateCouncil {
-        council: CouncilConfig,
-    },
-    /// Internal: runs a proposal's messages atomically (sender must be this contract).
-    ExecuteProposalMsgs {
-        proposal_id: u64,
-    },
+    /// Only by proposal, alone in it; the council cannot veto it. Starts a new council
+    /// epoch: pending council actions of the old council can no longer be approved.
+    UpdateCouncil { council: CouncilConfig },
+    /// Internal: runs a proposal's messages atomically (sender must be this contract). Never
+    /// a proposal message: it would run another proposal's messages again.
+    ExecuteProposalMsgs { proposal_id: u64 },
 }
 
 #[cw_serde]
@@ -251,13 +260,21 @@ pub struct Proposal {
     pub start_height: u64,
     pub start_time: Timestamp,
     pub expires: Timestamp,
-    /// Total voting power at `start_height`.
+    /// Total voting power at `start_height`, less the power of the addresses the proposal
+    /// slashes (they may not vote on it).
     pub total_power: Uint128,
     pub threshold: Threshold,
     pub tally: Tally,
     pub status: Status,
     pub passed_at: Option<Timestamp>,
+    /// `passed_at` plus `timelock`.
     pub executable_at: Option<Timestamp>,
+    /// Seconds between passing and execution, fixed when the proposal is created (like its
+    /// threshold): a config change cannot move the execution of a proposal under way,
+    /// however late its outcome is recorded. `None` only for proposals created before this
+    /// field existed; they use the config's timelock.
+    #[serde(default)]
+    pub timelock: Option<u64>,
     pub deposit: Option<Coin>,
     pub deposit_refunded: bool,
 }
@@ -294,13 +311,20 @@ pub struct VoteResponse {
 pub struct CouncilResponse {
     pub members: Vec<Addr>,
     pub threshold: u32,
+    /// Bumped by every council change.
+    pub epoch: u64,
 }
 
 #[cw_serde]
 pub struct CouncilActionInfo {
     pub id: u64,
     pub action: CouncilAction,
+    /// Approvals by members of the council of `epoch`; they count only while that council
+    /// is in office.
     pub approvals: Vec<Addr>,
+    /// The council epoch the action was proposed in.
+    #[serde(default)]
+    pub epoch: u64,
     pub expires: Timestamp,
     pub executed: bool,
 }

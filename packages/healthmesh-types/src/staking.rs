@@ -1,6 +1,15 @@
 //! Messages of the staking contract: custodians bond the chain's native denom to be allowed
 //! to attest; unbonding goes through capped claims; governance slashes; rewards are shared
 //! pro rata; voting power is snapshotted by height for governance.
+//!
+//! **Slashing rule.** A custodian's stake stays slashable until it is released: its bond,
+//! and every unbonding claim until the claim matures. The `slashing_window` is the time an
+//! unbonding claim is guaranteed to stay slashable; the staking contract requires
+//! `slashing_window ≤ unbonding_period`, and the governing DAO requires
+//! `slashing_window ≥ voting_period + timelock` (checked by governance when it is
+//! instantiated, when it changes its own voting period or timelock, and after every
+//! proposal, so a proposal lowering the window is refused as a whole). Together: a slash
+//! proposal started when a custodian unbonds lands before that stake leaves.
 
 #![cfg_attr(target_arch = "wasm32", allow(unused_imports))]
 
@@ -31,9 +40,12 @@ pub struct InstantiateMsg {
     pub denom: String,
     /// Bond at or above which a custodian is an active attester.
     pub min_bond: Uint128,
-    /// Seconds between unbond and claim.
+    /// Seconds between unbond and claim; the claim is slashable all along (at least
+    /// `slashing_window`).
     pub unbonding_period: u64,
-    /// Seconds after unbonding during which a claim can still be slashed.
+    /// Seconds an unbonding claim is guaranteed to stay slashable: at most
+    /// `unbonding_period`, and at least the governing DAO's voting period plus timelock
+    /// (see the module's slashing rule).
     pub slashing_window: u64,
     /// Claims one address may hold at once (≤ 64).
     pub max_claims: u32,
@@ -60,14 +72,16 @@ pub enum ExecuteMsg {
     DistributeRewards {},
     /// Withdraw accrued rewards.
     WithdrawRewards {},
-    /// Governance only: take `ratio` of the attester's bond and of its claims unbonded
-    /// within the slashing window.
+    /// Governance only: take `ratio` of the attester's bond and of each of its claims not
+    /// yet released (matured claims are the custodian's, claimed or not).
     Slash {
         attester: String,
         ratio: Decimal,
         reason: String,
     },
-    /// Governance only.
+    /// Governance only. The slashing window stays within the unbonding period; governance
+    /// refuses a proposal that leaves it shorter than its voting period plus timelock.
+    /// A shorter unbonding period applies to claims made from then on.
     UpdateConfig {
         min_bond: Option<Uint128>,
         unbonding_period: Option<u64>,
@@ -147,6 +161,8 @@ pub struct Config {
     pub denom: String,
     pub min_bond: Uint128,
     pub unbonding_period: u64,
+    /// Guaranteed slashable time of a claim: `≤ unbonding_period`, and `≥` the governing
+    /// DAO's voting period plus timelock.
     pub slashing_window: u64,
     pub max_claims: u32,
     pub slash_destination: StoredSlashDestination,
@@ -183,6 +199,7 @@ pub struct IsActiveAttesterResponse {
     pub min_bond: Uint128,
 }
 
+/// Unbonded stake on its way out: slashable until `release_at`, claimable from then on.
 #[cw_serde]
 pub struct Claim {
     pub amount: Uint128,

@@ -1,0 +1,103 @@
+//! Reading a proposal's messages before they run: what they ask of this DAO, and whom they
+//! slash. Only `wasm` executions can be read, so a contract call wrapped in `Any` (or the
+//! older `Stargate`) is refused: nothing reaches a contract unread.
+
+use cosmwasm_std::{from_json, Addr, Api, Binary, CanonicalAddr, CosmosMsg, WasmMsg};
+use healthmesh_types::governance::ExecuteMsg;
+use healthmesh_types::staking::ExecuteMsg as StakingMsg;
+
+use crate::ContractError;
+
+/// wasmd's contract call: what `WasmMsg::Execute` becomes, but opaque once encoded.
+const MSG_EXECUTE_CONTRACT: &str = "/cosmwasm.wasm.v1.MsgExecuteContract";
+
+/// The contract and JSON message of a `wasm` execute.
+fn wasm_execute(msg: &CosmosMsg) -> Option<(&str, &Binary)> {
+    match msg {
+        CosmosMsg::Wasm(WasmMsg::Execute {
+            contract_addr, msg, ..
+        }) => Some((contract_addr, msg)),
+        _ => None,
+    }
+}
+
+/// The type URL of a protobuf-encoded message.
+#[allow(deprecated)] // `Stargate` still reaches the chain as `Any` does.
+fn type_url(msg: &CosmosMsg) -> Option<&str> {
+    match msg {
+        CosmosMsg::Any(any) => Some(&any.type_url),
+        CosmosMsg::Stargate { type_url, .. } => Some(type_url),
+        _ => None,
+    }
+}
+
+/// What `msg` asks of this DAO, if it executes this DAO. Addresses are compared in canonical
+/// form: the chain also accepts an upper-case bech32 address for the same contract. A message
+/// that does not parse here would not parse in this DAO either.
+fn self_call(api: &dyn Api, dao: &CanonicalAddr, msg: &CosmosMsg) -> Option<ExecuteMsg> {
+    let (contract, json) = wasm_execute(msg)?;
+    let target = api.addr_canonicalize(contract).ok()?;
+    if target != *dao {
+        return None;
+    }
+    from_json(json).ok()
+}
+
+/// Refuse what a proposal must not carry: the internal `ExecuteProposalMsgs` (it would run
+/// an executed proposal's messages again), a contract call this DAO cannot read, and a
+/// council change bundled with other messages (a council change cannot be vetoed, which
+/// must not shelter anything else).
+pub fn check_msgs(api: &dyn Api, dao: &Addr, msgs: &[CosmosMsg]) -> Result<(), ContractError> {
+    let dao = api.addr_canonicalize(dao.as_str())?;
+    let mut council_changes = 0;
+    for (index, msg) in msgs.iter().enumerate() {
+        if let Some(type_url) = type_url(msg).filter(|url| *url == MSG_EXECUTE_CONTRACT) {
+            return Err(ContractError::OpaqueContractCall {
+                index,
+                type_url: type_url.to_string(),
+            });
+        }
+        match self_call(api, &dao, msg) {
+            Some(ExecuteMsg::ExecuteProposalMsgs { .. }) => {
+                return Err(ContractError::NestedExecution { index })
+            }
+            Some(ExecuteMsg::UpdateCouncil { .. }) => council_changes += 1,
+            _ => {}
+        }
+    }
+    if council_changes > 0 && council_changes < msgs.len() {
+        return Err(ContractError::CouncilChangeNotAlone);
+    }
+    Ok(())
+}
+
+/// Does the proposal change the council?
+pub fn changes_council(api: &dyn Api, dao: &Addr, msgs: &[CosmosMsg]) -> bool {
+    let Ok(dao) = api.addr_canonicalize(dao.as_str()) else {
+        return false;
+    };
+    msgs.iter().any(|msg| {
+        matches!(
+            self_call(api, &dao, msg),
+            Some(ExecuteMsg::UpdateCouncil { .. })
+        )
+    })
+}
+
+/// The attesters the proposal slashes, once each. Any contract call that parses as a staking
+/// `Slash` counts, whichever contract it goes to; an attester that is not a valid address
+/// is left out (the staking contract refuses it too).
+pub fn slash_targets(api: &dyn Api, msgs: &[CosmosMsg]) -> Vec<Addr> {
+    let mut targets: Vec<Addr> = vec![];
+    for (_, json) in msgs.iter().filter_map(wasm_execute) {
+        let Ok(StakingMsg::Slash { attester, .. }) = from_json(json) else {
+            continue;
+        };
+        if let Ok(attester) = api.addr_validate(&attester) {
+            if !targets.contains(&attester) {
+                targets.push(attester);
+            }
+        }
+    }
+    targets
+}
