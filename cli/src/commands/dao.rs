@@ -147,11 +147,19 @@ pub async fn run(g: &GlobalArgs, command: DaoCommand) -> Result<()> {
             if let (Some(attester), Some(ratio)) = (slash, ratio) {
                 let attester = ctx.address(&attester)?.to_string();
                 let slash = StakingMsg::Slash {
-                    attester,
+                    attester: attester.clone(),
                     ratio,
                     reason: reason.clone(),
                 };
                 all.push(wasm_execute(ctx.contract("staking")?.as_ref(), &slash)?);
+                // In the same proposal: the slashed attester's anchors and attestations stop
+                // being valid here and on every chain.
+                let invalidate =
+                    healthmesh_types::attestation::ExecuteMsg::InvalidateAttester { attester };
+                all.push(wasm_execute(
+                    ctx.contract("attestation")?.as_ref(),
+                    &invalidate,
+                )?);
             }
             if let Some(contract) = pause {
                 let msg = PausableExecuteMsg::Pausable(PauseMsg::Pause {

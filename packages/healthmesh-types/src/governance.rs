@@ -21,6 +21,7 @@ pub const MAX_COUNCIL: usize = 32;
 
 /// Where voting power comes from.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum VotingSource {
     /// Bootstrapping: fixed weights set at instantiate. No staking contract to hold to the
     /// slashing-window rule: a staking contract this DAO administers must satisfy it by
@@ -39,6 +40,7 @@ pub enum VotingSource {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct Member {
     pub addr: String,
     pub weight: u64,
@@ -49,6 +51,7 @@ pub struct Member {
 /// passing needs in `yes` (`yes + no + veto ≥ percentage × (total − abstain)`, resp.
 /// `≥ weight`).
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum Threshold {
     /// `yes ≥ percentage × (total power − abstain)`.
     AbsolutePercentage { percentage: Decimal },
@@ -59,6 +62,7 @@ pub enum Threshold {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum RefundPolicy {
     /// Refund unless the proposal was vetoed (by votes with quorum, or by the council).
     Always,
@@ -68,6 +72,7 @@ pub enum RefundPolicy {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct DepositConfig {
     pub amount: Coin,
     pub refund: RefundPolicy,
@@ -76,6 +81,7 @@ pub struct DepositConfig {
 /// The security council. Every change of it starts a new council epoch: approvals given
 /// under an earlier council no longer count.
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct CouncilConfig {
     pub members: Vec<String>,
     /// Approvals needed, e.g. 8 of 12.
@@ -83,6 +89,7 @@ pub struct CouncilConfig {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {
     pub voting: VotingSource,
     pub threshold: Threshold,
@@ -102,6 +109,7 @@ pub struct InstantiateMsg {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum Vote {
     Yes,
     No,
@@ -110,6 +118,7 @@ pub enum Vote {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum CouncilAction {
     /// Pause a HealthMesh contract (this DAO must be its admin or a pauser).
     Pause {
@@ -127,6 +136,7 @@ pub enum CouncilAction {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum ExecuteMsg {
     /// Any holder of voting power; attach the deposit if one is configured. Refused: a
     /// message calling this DAO's `ExecuteProposalMsgs`; a contract call wrapped in `Any`
@@ -169,6 +179,7 @@ pub enum ExecuteMsg {
 
 #[cw_serde]
 #[derive(QueryResponses)]
+#[serde(deny_unknown_fields)]
 pub enum QueryMsg {
     #[returns(ConfigResponse)]
     Config {},
@@ -203,6 +214,7 @@ pub enum QueryMsg {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct MigrateMsg {}
 
 #[cw_serde]

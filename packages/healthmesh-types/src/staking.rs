@@ -27,6 +27,7 @@ pub const MAX_HOOKS: usize = 4;
 pub const HOOK_GAS_LIMIT: u64 = 300_000;
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum SlashDestination {
     /// Send slashed funds to this address (the DAO treasury).
     Treasury { address: String },
@@ -35,6 +36,7 @@ pub enum SlashDestination {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {
     /// The native denom bonded, e.g. `ustake`.
     pub denom: String,
@@ -59,6 +61,7 @@ pub struct InstantiateMsg {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub enum ExecuteMsg {
     /// Bond the attached funds (exactly one coin of `denom`).
     Bond {},
@@ -117,6 +120,7 @@ pub struct StakeChange {
 
 #[cw_serde]
 #[derive(QueryResponses)]
+#[serde(deny_unknown_fields)]
 pub enum QueryMsg {
     #[returns(ConfigResponse)]
     Config {},
@@ -154,6 +158,7 @@ pub enum QueryMsg {
 }
 
 #[cw_serde]
+#[serde(deny_unknown_fields)]
 pub struct MigrateMsg {}
 
 #[cw_serde]
