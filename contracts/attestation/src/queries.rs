@@ -42,7 +42,18 @@ fn page(
     Ok(AttestationsResponse { attestations })
 }
 
-/// Keys of a plain map after `start_after`, at most `limit`.
+/// The values of a key-ordered range, at most `limit` of them.
+fn values<K, T>(
+    range: impl Iterator<Item = StdResult<(K, T)>>,
+    limit: Option<u32>,
+) -> StdResult<Vec<T>> {
+    range
+        .take(clamp_limit(limit))
+        .map(|item| item.map(|(_, v)| v))
+        .collect()
+}
+
+/// The lower bound of a page of string keys.
 fn string_bound(start_after: &Option<String>) -> Option<Bound<'_, &str>> {
     start_after.as_deref().map(Bound::exclusive)
 }
@@ -123,53 +134,39 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             start_after,
             limit,
         } => {
-            let anchors: Vec<_> = ANCHORS
-                .prefix(commitment.as_slice())
-                .range(
-                    deps.storage,
-                    string_bound(&start_after),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit))
-                .map(|item| item.map(|(_, a)| a))
-                .collect::<StdResult<_>>()?;
-            to_json_binary(&anchors)?
+            let range = ANCHORS.prefix(commitment.as_slice()).range(
+                deps.storage,
+                string_bound(&start_after),
+                None,
+                Order::Ascending,
+            );
+            to_json_binary(&values(range, limit)?)?
         }
         QueryMsg::AnchorConflicts {
             commitment,
             start_after,
             limit,
         } => {
-            let conflicts: Vec<_> = ANCHOR_CONFLICTS
-                .prefix(commitment.as_slice())
-                .range(
-                    deps.storage,
-                    start_after.map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit))
-                .map(|item| item.map(|(_, c)| c))
-                .collect::<StdResult<_>>()?;
-            to_json_binary(&conflicts)?
+            let range = ANCHOR_CONFLICTS.prefix(commitment.as_slice()).range(
+                deps.storage,
+                start_after.map(Bound::exclusive),
+                None,
+                Order::Ascending,
+            );
+            to_json_binary(&values(range, limit)?)?
         }
         QueryMsg::Deliveries {
             attestation_id,
             start_after,
             limit,
         } => {
-            let deliveries = DELIVERIES
-                .prefix(attestation_id)
-                .range(
-                    deps.storage,
-                    string_bound(&start_after),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit))
-                .map(|item| item.map(|(_, d)| d))
-                .collect::<StdResult<_>>()?;
+            let range = DELIVERIES.prefix(attestation_id).range(
+                deps.storage,
+                string_bound(&start_after),
+                None,
+                Order::Ascending,
+            );
+            let deliveries = values(range, limit)?;
             to_json_binary(&DeliveriesResponse { deliveries })?
         }
         QueryMsg::ConsentRevocation {
@@ -200,30 +197,23 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             to_json_binary(&POLICIES.may_load(deps.storage, &attribute)?)?
         }
         QueryMsg::Channels { start_after, limit } => {
-            let channels = CHANNELS
-                .range(
-                    deps.storage,
-                    string_bound(&start_after),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit))
-                .map(|item| item.map(|(_, c)| c))
-                .collect::<StdResult<_>>()?;
+            let range = CHANNELS.range(
+                deps.storage,
+                string_bound(&start_after),
+                None,
+                Order::Ascending,
+            );
+            let channels = values(range, limit)?;
             to_json_binary(&ChannelsResponse { channels })?
         }
         QueryMsg::AllowedConnections { start_after, limit } => {
-            let allowed: Vec<_> = ALLOWED_CONNECTIONS
-                .range(
-                    deps.storage,
-                    string_bound(&start_after),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit))
-                .map(|item| item.map(|(_, a)| a))
-                .collect::<StdResult<_>>()?;
-            to_json_binary(&allowed)?
+            let range = ALLOWED_CONNECTIONS.range(
+                deps.storage,
+                string_bound(&start_after),
+                None,
+                Order::Ascending,
+            );
+            to_json_binary(&values(range, limit)?)?
         }
         QueryMsg::VerifyingKeys { start_after, limit } => {
             let ids: Vec<String> = VERIFYING_KEYS
