@@ -338,7 +338,7 @@ def attestation_addresses(w, wasm):
     ports and no channel ever opens to an unbound port."""
     checksum = hashlib.sha256(wasm["attestation"].read_bytes()).hexdigest()
     return {chain: w(chain, "q", "wasm", "build-address", checksum, w.addr(chain, "validator"),
-                     ATTESTATION_SALT).stdout.strip().split()[-1]
+                     ATTESTATION_SALT, "--hex").stdout.strip().split()[-1]
             for chain in CHAINS}
 
 
@@ -383,7 +383,7 @@ def deploy(w, d, wasm, keys):
                    "allowed_connections": allowed, "predicate_policies": [], "pausers": [],
                    "max_pause_seconds": None}
         tx = w.tx(chain, "wasm", "instantiate2", codes["attestation"], json.dumps(att_msg), ATTESTATION_SALT,
-                  "--label", "healthmesh-attestation", "--admin", governance)
+                  "--hex", "--label", "healthmesh-attestation", "--admin", governance)
         attestation = event_attr(tx, "instantiate", "_contract_address")
         if attestation != predicted[chain]:
             raise Failure(f"{chain}: attestation contract at {attestation}, predicted {predicted[chain]}")
