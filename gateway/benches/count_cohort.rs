@@ -384,7 +384,7 @@ async fn main() {
 
     println!("\nCountCohort load test: {ATTESTATIONS} attestations ({RESEARCHERS} researchers, 4 predicates, 2 attestations per subject, 2 % of consents revoked),");
     println!("{WORKERS} requests in flight over {CONNECTIONS} connections for {SECONDS} s each, client and server in one process on 2 cores.");
-    println!("index build {:.2} s; {pool_size} requests pre-signed in {:.2} s; researcher 0's answer = {expected} subjects (every answer checked)\n", build.as_secs_f64(), signing.as_secs_f64());
+    println!("index build {:.2} s; {pool_size} requests pre-signed in {:.2} s; researcher 0's answer = {expected} patients (every answer checked)\n", build.as_secs_f64(), signing.as_secs_f64());
     println!("| service | requests | QPS | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|");
     for (name, s) in [

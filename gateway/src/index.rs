@@ -64,9 +64,10 @@ pub fn chain_bit(universe: &[String], chain: &str) -> Option<u64> {
 pub struct Regions(BTreeMap<u64, u64>);
 
 impl Regions {
-    fn of(patients: HashMap<&str, u64>) -> Self {
+    /// From each patient's region bits (patients with no bits are not in the cohort).
+    fn of(bits: impl Iterator<Item = u64>) -> Self {
         let mut regions = BTreeMap::new();
-        for bits in patients.into_values() {
+        for bits in bits.filter(|b| *b != 0) {
             *regions.entry(bits).or_insert(0) += 1;
         }
         Regions(regions)
@@ -321,13 +322,15 @@ impl Index {
         if let Some(c) = cached.filter(|c| c.version == self.version && now < c.valid_until) {
             return c.cohort;
         }
-        let mut valid: HashMap<&str, u64> = HashMap::new();
-        let mut all: HashMap<&str, u64> = HashMap::new();
-        let mut valid_until = u64::MAX;
         let bucket = self
             .by_query
-            .get(&query_key(key.grantee, key.attribute, key.op, key.values));
-        for &s in bucket.into_iter().flatten() {
+            .get(&query_key(key.grantee, key.attribute, key.op, key.values))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        // Patient → (region bits counting valid attestations, counting all).
+        let mut patients: HashMap<&str, (u64, u64)> = HashMap::with_capacity(bucket.len());
+        let mut valid_until = u64::MAX;
+        for &s in bucket {
             let slot = &self.rows[s];
             let Some(consent) = self.covering_consent(slot) else {
                 continue;
@@ -338,15 +341,16 @@ impl Index {
             let Some(bit) = chain_bit(universe, &consent.chain_id) else {
                 continue;
             };
-            *all.entry(consent.patient.as_str()).or_default() |= bit;
+            let entry = patients.entry(consent.patient.as_str()).or_default();
+            entry.1 |= bit;
             if self.validity(slot, now) == Validity::Valid {
-                *valid.entry(consent.patient.as_str()).or_default() |= bit;
+                entry.0 |= bit;
                 valid_until = valid_until.min(self.expiry(slot));
             }
         }
         let cohort = Arc::new(Cohort {
-            valid: Regions::of(valid),
-            all: Regions::of(all),
+            valid: Regions::of(patients.values().map(|b| b.0)),
+            all: Regions::of(patients.values().map(|b| b.1)),
         });
         self.cohorts.lock().expect("cohort cache lock").put(
             cache_key,

@@ -86,7 +86,7 @@ fn restart_resumes_from_the_last_height_without_loss() {
     // Resumed at 13: no block fetched twice, none skipped.
     let fetched: Vec<u64> = chain.fetched.lock().unwrap()[fetched_before..].to_vec();
     assert_eq!(fetched, (13..=19).collect::<Vec<_>>());
-    assert_eq!(count(&store, &one), 8, "9 subjects, one revoked");
+    assert_eq!(count(&store, &one), 8, "9 patients, one revoked");
     drop(store);
     // A fresh index from scratch agrees with the resumed one.
     let fresh = tempfile::tempdir().unwrap();
