@@ -64,6 +64,14 @@ enum Command {
             global = true
         )]
         gateway: String,
+        /// The gateway's audience, which requests are signed for (its --audience). Default:
+        /// host:port of --gateway.
+        #[arg(long, env = "HMESH_GATEWAY_AUDIENCE", global = true)]
+        audience: Option<String>,
+        /// For an https:// gateway: trust this CA certificate (PEM) instead of the system's
+        /// roots, e.g. a self-signed gateway certificate.
+        #[arg(long, env = "HMESH_GATEWAY_TLS_CA", global = true)]
+        tls_ca: Option<std::path::PathBuf>,
         #[command(subcommand)]
         command: research::ResearchCommand,
     },
@@ -97,7 +105,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stake(c) => stake::run(&g, c).await,
         Command::Attest(c) => attest::run(&g, c).await,
         Command::Chain(c) => chain::run(&g, c).await,
-        Command::Research { gateway, command } => research::run(&g, &gateway, command).await,
+        Command::Research {
+            gateway,
+            audience,
+            tls_ca,
+            command,
+        } => {
+            let target = research::Target {
+                url: gateway,
+                audience,
+                tls_ca,
+            };
+            research::run(&g, &target, command).await
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "hmesh", &mut std::io::stdout());
             Ok(())

@@ -3,11 +3,15 @@
 
 Stubs are generated from proto/healthmesh/research/v1/research.proto with grpcio-tools at
 start (into a temporary directory), and every request is signed with the researcher's
-secp256k1 key exactly as the README's "Research gateway: authentication" section specifies:
+secp256k1 key for one gateway, exactly as the README's "Research gateway: authentication"
+section specifies:
 
-    payload   = "healthmesh-research-v1\\n" + method + "\\n" + hex(sha256(request_bytes))
-                + "\\n" + timestamp_ms + "\\n" + nonce
+    payload   = "healthmesh-research-v2\\n" + audience + "\\n" + method + "\\n"
+                + hex(sha256(request_bytes)) + "\\n" + timestamp_ms + "\\n" + nonce
     signature = ECDSA-secp256k1(SHA-256(payload)), 64 bytes r||s, low-s
+
+The audience is the gateway's (its --audience; by default the host:port it listens on), and
+defaults here to --gateway.
 
 Usage (the key is the researcher's raw private key: `hmesh keys export NAME --unsafe-export-private-key`):
 
@@ -15,6 +19,7 @@ Usage (the key is the researcher's raw private key: `hmesh keys export NAME --un
         --op lt --values 70000 --purpose trial-eligibility
     research_client.py ... list [--chain trials-1]
     research_client.py ... verify --chain trials-1 --id 3
+    research_client.py --gateway gw.example.org:443 --tls [--tls-ca ca.pem] ...
 
 Prints one JSON document; exits 1 with the gRPC status code and message on an error.
 """
@@ -54,15 +59,21 @@ def generated_modules():
     return pb2, pb2_grpc
 
 
-def signed_metadata(key, method, request):
+def payload(audience, method, request_bytes, timestamp, nonce):
+    """The signed bytes (README "Research gateway: authentication")."""
+    digest = hashlib.sha256(request_bytes).hexdigest()
+    return f"healthmesh-research-v2\n{audience}\n{method}\n{digest}\n{timestamp}\n{nonce}".encode()
+
+
+def signed_metadata(key, audience, method, request):
     timestamp = str(int(time.time() * 1000))
     nonce = secrets.token_hex(16)
-    digest = hashlib.sha256(request.SerializeToString()).hexdigest()
-    payload = f"healthmesh-research-v1\n{method}\n{digest}\n{timestamp}\n{nonce}".encode()
-    signature = key.sign_deterministic(payload, hashfunc=hashlib.sha256, sigencode=sigencode_string_canonize)
+    signed = payload(audience, method, request.SerializeToString(), timestamp, nonce)
+    signature = key.sign_deterministic(signed, hashfunc=hashlib.sha256, sigencode=sigencode_string_canonize)
     pubkey = key.get_verifying_key().to_string("compressed")
     return [
         ("x-hm-pubkey", base64.b64encode(pubkey).decode()),
+        ("x-hm-audience", audience),
         ("x-hm-timestamp", timestamp),
         ("x-hm-nonce", nonce),
         ("x-hm-signature", base64.b64encode(signature).decode()),
@@ -70,9 +81,7 @@ def signed_metadata(key, method, request):
 
 
 def attestation_json(a, pb2):
-    return {"chain_id": a.key.chain_id, "id": a.key.id, "attribute": a.attribute,
-            "predicate": {"op": a.predicate.op, "values": list(a.predicate.values)},
-            "commitment": a.commitment, "consent_id": a.consent_id,
+    return {"chain_id": a.key.chain_id, "id": a.key.id, "consent_id": a.consent_id,
             "validity": pb2.Validity.Name(a.validity),
             "provenance": {"source_chain": a.provenance.source_chain, "height": a.provenance.height,
                            "tx_hash": a.provenance.tx_hash, "channel_id": a.provenance.channel_id}}
@@ -80,7 +89,10 @@ def attestation_json(a, pb2):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gateway", default="127.0.0.1:9390")
+    parser.add_argument("--gateway", default="127.0.0.1:9390", help="host:port")
+    parser.add_argument("--audience", help="the gateway's audience (default: --gateway)")
+    parser.add_argument("--tls", action="store_true", help="connect over TLS (system roots, or --tls-ca)")
+    parser.add_argument("--tls-ca", help="CA certificate (PEM) to trust for --tls")
     parser.add_argument("--key-hex", required=True, help="researcher's secp256k1 private key, hex")
     sub = parser.add_subparsers(dest="command", required=True)
     count = sub.add_parser("count")
@@ -98,22 +110,28 @@ def main():
 
     pb2, pb2_grpc = generated_modules()
     key = SigningKey.from_string(bytes.fromhex(args.key_hex), curve=SECP256k1, hashfunc=hashlib.sha256)
-    stub = pb2_grpc.ResearchServiceStub(grpc.insecure_channel(args.gateway))
+    audience = args.audience or args.gateway
+    if args.tls or args.tls_ca:
+        roots = open(args.tls_ca, "rb").read() if args.tls_ca else None
+        channel = grpc.secure_channel(args.gateway, grpc.ssl_channel_credentials(root_certificates=roots))
+    else:
+        channel = grpc.insecure_channel(args.gateway)
+    stub = pb2_grpc.ResearchServiceStub(channel)
     try:
         if args.command == "count":
             request = pb2.CountCohortRequest(
                 chains=args.chain, attribute=args.attribute, purpose=args.purpose,
                 predicate=pb2.Predicate(op=args.op, values=[int(v) for v in args.values.split(",")]))
-            reply = stub.CountCohort(request, metadata=signed_metadata(key, SERVICE + "CountCohort", request))
+            reply = stub.CountCohort(request, metadata=signed_metadata(key, audience, SERVICE + "CountCohort", request))
             result = {"count": reply.count, "suppressed": reply.suppressed, "k": reply.k,
                       "indexed_heights": dict(reply.indexed_heights)}
         elif args.command == "list":
             request = pb2.ListAttestationsRequest(chains=args.chain)
-            replies = stub.ListAttestations(request, metadata=signed_metadata(key, SERVICE + "ListAttestations", request))
+            replies = stub.ListAttestations(request, metadata=signed_metadata(key, audience, SERVICE + "ListAttestations", request))
             result = [attestation_json(a, pb2) for a in replies]
         else:
             request = pb2.VerifyAttestationRequest(key=pb2.AttestationKey(chain_id=args.chain, id=args.id))
-            reply = stub.VerifyAttestation(request, metadata=signed_metadata(key, SERVICE + "VerifyAttestation", request))
+            reply = stub.VerifyAttestation(request, metadata=signed_metadata(key, audience, SERVICE + "VerifyAttestation", request))
             result = {"proof_valid": reply.proof_valid, "reason": reply.reason,
                       "validity": pb2.Validity.Name(reply.validity),
                       "provenance": {"source_chain": reply.provenance.source_chain,

@@ -5,14 +5,23 @@
 //! its consent (resolved when the consent is indexed, whichever comes first), and revocations
 //! find their rows through `by_consent`.
 //!
-//! Cohort counts are cached per (grantee, query) until the index changes (any block applied)
-//! or the earliest expiry among the counted attestations and consents passes, whichever comes
-//! first: researchers repeat queries far more often than chains produce blocks.
+//! Cohorts count **patients** (the pseudonymous address on the consent an attestation names),
+//! never commitments or rows, and are kept by *region*: for each set of chains, how many
+//! patients hold member consents on exactly those chains. That is what complementary
+//! suppression needs (see [`Regions::publishable`]). Cohorts are cached per (grantee,
+//! statement, purpose, chains) in a bounded LRU until the index changes (any block applied)
+//! or the earliest expiry among what they counted passes, whichever comes first.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Mutex;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use lru::LruCache;
 
 use crate::store::{AttestationRow, Change, ConsentRow, Expiry};
+
+/// Cohorts kept in the cache unless configured otherwise.
+pub const DEFAULT_COHORT_CACHE: usize = 4096;
 
 /// Why an attestation does or does not count, as the API reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,15 +32,90 @@ pub enum Validity {
     ConsentUnknown,
 }
 
-/// Filters of `count_cohort` and `list`.
+/// Filters of `list`.
 #[derive(Debug, Clone, Default)]
 pub struct Query<'a> {
+    /// Chains the rows are recorded on; empty = any.
     pub chains: &'a [String],
-    pub attribute: Option<&'a str>,
-    pub predicate: Option<(&'a str, &'a [u64])>,
-    pub purpose: Option<&'a str>,
     pub consent_id: Option<&'a str>,
-    pub commitment: Option<&'a str>,
+}
+
+/// A cohort: the patients whose consent — granted to `grantee` for `purpose`, with
+/// `attribute` in its scope — carries an attestation of exactly `attribute op values`.
+#[derive(Debug, Clone, Copy)]
+pub struct CohortKey<'a> {
+    pub grantee: &'a str,
+    pub attribute: &'a str,
+    pub op: &'a str,
+    pub values: &'a [u64],
+    pub purpose: &'a str,
+}
+
+/// The bit of `chain` among `universe` (the chains the gateway serves, in a fixed order);
+/// `None` for a chain outside it, or past the 64th.
+pub fn chain_bit(universe: &[String], chain: &str) -> Option<u64> {
+    let i = universe.iter().position(|c| c == chain)?;
+    (i < 64).then(|| 1u64 << i)
+}
+
+/// A cohort's patients by region: `region bits → patients` whose member consents lie on
+/// exactly those chains (bit i = the universe's i-th chain).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Regions(BTreeMap<u64, u64>);
+
+impl Regions {
+    /// From each patient's region bits (patients with no bits are not in the cohort).
+    fn of(bits: impl Iterator<Item = u64>) -> Self {
+        let mut regions = BTreeMap::new();
+        for bits in bits.filter(|b| *b != 0) {
+            *regions.entry(bits).or_insert(0) += 1;
+        }
+        Regions(regions)
+    }
+
+    /// Distinct patients with a member consent on at least one chain of `chains` (bits).
+    pub fn count(&self, chains: u64) -> u64 {
+        self.0
+            .iter()
+            .filter(|(region, _)| *region & chains != 0)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// The count over `chains`, if it may be published: at least `k`, and every region it
+    /// adds up is itself at least `k`. A count made only of such regions is also all that
+    /// any other published count is made of, so no difference or combination of published
+    /// counts (over other chain sets) isolates a region of 1..k-1 patients.
+    pub fn publishable(&self, chains: u64, k: u64) -> Option<u64> {
+        let mut total = 0;
+        for (region, n) in &self.0 {
+            if region & chains != 0 {
+                if *n < k {
+                    return None;
+                }
+                total += n;
+            }
+        }
+        (total >= k).then_some(total)
+    }
+
+    /// Every region has at least `k` patients: every chain set's count is publishable.
+    pub fn all_safe(&self, k: u64) -> bool {
+        self.0.values().all(|n| *n >= k)
+    }
+}
+
+/// One cohort, as counted now.
+#[derive(Debug, Clone, Default)]
+pub struct Cohort {
+    /// Patients with a valid attestation (what `CountCohort` counts).
+    pub valid: Regions,
+    /// Patients with any attestation of the statement, valid, revoked or expired.
+    pub all: Regions,
+}
+
+fn query_key(grantee: &str, attribute: &str, op: &str, values: &[u64]) -> String {
+    format!("{grantee}|{attribute}|{op}|{values:?}")
 }
 
 /// `chain/token`: a consent's key in the index.
@@ -39,16 +123,11 @@ pub fn consent_key(chain_id: &str, token_id: &str) -> String {
     format!("{chain_id}/{token_id}")
 }
 
-fn query_key(grantee: &str, attribute: &str, op: &str, values: &[u64]) -> String {
-    format!("{grantee}|{attribute}|{op}|{values:?}")
-}
-
 struct Slot {
     row: AttestationRow,
     consent: Option<usize>,
 }
 
-#[derive(Default)]
 pub struct Index {
     pub heights: BTreeMap<String, u64>,
     rows: Vec<Slot>,
@@ -59,21 +138,54 @@ pub struct Index {
     consents: Vec<ConsentRow>,
     consent_of: HashMap<String, usize>,
     grantees: HashSet<String>,
-    /// Bumped by every applied block: cached counts of an older version are stale.
+    /// Bumped by every applied block: cached cohorts of an older version are stale.
     version: u64,
-    counts: Mutex<HashMap<String, CachedCount>>,
+    cohorts: Mutex<LruCache<String, CachedCohort>>,
 }
 
-#[derive(Clone, Copy)]
-struct CachedCount {
+impl Default for Index {
+    fn default() -> Self {
+        Index {
+            heights: BTreeMap::new(),
+            rows: vec![],
+            row_of: HashMap::new(),
+            by_grantee: HashMap::new(),
+            by_query: HashMap::new(),
+            by_consent: HashMap::new(),
+            consents: vec![],
+            consent_of: HashMap::new(),
+            grantees: HashSet::new(),
+            version: 0,
+            cohorts: Mutex::new(LruCache::new(
+                NonZeroUsize::new(DEFAULT_COHORT_CACHE).expect("non-zero"),
+            )),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct CachedCohort {
     version: u64,
     /// Unix seconds of the earliest expiry among what was counted.
     valid_until: u64,
-    count: u64,
+    cohort: Arc<Cohort>,
 }
 
 impl Index {
-    /// Marks every cached count stale (called once per applied block).
+    /// How many cohorts the cache keeps (least recently used ones are evicted); at least 1.
+    pub fn set_cohort_cache_capacity(&self, capacity: usize) {
+        self.cohorts
+            .lock()
+            .expect("cohort cache lock")
+            .resize(NonZeroUsize::new(capacity.max(1)).expect("non-zero"));
+    }
+
+    /// Cohorts in the cache now.
+    pub fn cached_cohorts(&self) -> usize {
+        self.cohorts.lock().expect("cohort cache lock").len()
+    }
+
+    /// Marks every cached cohort stale (called once per applied block).
     pub(crate) fn bump(&mut self) {
         self.version += 1;
     }
@@ -179,72 +291,76 @@ impl Index {
         self.grantees.contains(address)
     }
 
-    /// A row, its consent and its validity now.
-    pub fn get(
-        &self,
-        chain_id: &str,
-        id: u64,
-        now: u64,
-    ) -> Option<(AttestationRow, Option<ConsentRow>, Validity)> {
-        let slot = &self.rows[*self.row_of.get(&(chain_id.to_string(), id))?];
-        Some((
-            slot.row.clone(),
-            self.consent_of_slot(slot).cloned(),
-            self.validity(slot, now),
-        ))
-    }
-
     fn consent_of_slot(&self, slot: &Slot) -> Option<&ConsentRow> {
         slot.consent.map(|c| &self.consents[c])
     }
 
-    /// The slots a query may match: its (grantee, attribute, predicate) bucket if it names
-    /// one, else all of the grantee's.
-    fn candidates(&self, grantee: &str, q: &Query) -> &[usize] {
-        let bucket = match (q.attribute, q.predicate) {
-            (Some(attribute), Some((op, values))) => self
-                .by_query
-                .get(&query_key(grantee, attribute, op, values)),
-            _ => self.by_grantee.get(grantee),
-        };
-        bucket.map(Vec::as_slice).unwrap_or_default()
+    /// The consent that covers a row: indexed, granted to the grantee the proof names, with
+    /// the attested attribute in its scope. A row without one is nobody's and counts for no
+    /// one, whatever its proof's context says.
+    fn covering_consent(&self, slot: &Slot) -> Option<&ConsentRow> {
+        let consent = self.consent_of_slot(slot)?;
+        let covers =
+            consent.grantee == slot.row.grantee && consent.scope.contains(&slot.row.attribute);
+        covers.then_some(consent)
     }
 
-    /// Distinct commitments among `grantee`'s valid attestations matching `q`.
-    pub fn count_cohort(&self, grantee: &str, q: &Query, now: u64) -> u64 {
-        let key = format!(
-            "{grantee}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            q.chains, q.attribute, q.predicate, q.purpose, q.consent_id, q.commitment
+    /// The cohort `key` defines, over the chains of `universe`: a row counts if it is recorded
+    /// on one of them and covered by a consent granted on one of them, for `key.purpose`; its
+    /// patient is that consent's, and the consent's chain is the patient's region bit.
+    pub fn cohort(&self, key: &CohortKey, universe: &[String], now: u64) -> Arc<Cohort> {
+        let cache_key = format!(
+            "{}|{}|{}|{:?}|{}|{:?}",
+            key.grantee, key.attribute, key.op, key.values, key.purpose, universe
         );
         let cached = self
-            .counts
+            .cohorts
             .lock()
-            .expect("count cache lock")
-            .get(&key)
-            .copied();
+            .expect("cohort cache lock")
+            .get(cache_key.as_str())
+            .cloned();
         if let Some(c) = cached.filter(|c| c.version == self.version && now < c.valid_until) {
-            return c.count;
+            return c.cohort;
         }
-        let mut subjects: HashSet<&str> = HashSet::new();
+        let bucket = self
+            .by_query
+            .get(&query_key(key.grantee, key.attribute, key.op, key.values))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        // Patient → (region bits counting valid attestations, counting all).
+        let mut patients: HashMap<&str, (u64, u64)> = HashMap::with_capacity(bucket.len());
         let mut valid_until = u64::MAX;
-        for &s in self.candidates(grantee, q) {
+        for &s in bucket {
             let slot = &self.rows[s];
-            if self.matches(slot, q) && self.validity(slot, now) == Validity::Valid {
-                subjects.insert(&slot.row.commitment);
+            let Some(consent) = self.covering_consent(slot) else {
+                continue;
+            };
+            if consent.purpose != key.purpose || chain_bit(universe, &slot.row.chain_id).is_none() {
+                continue;
+            }
+            let Some(bit) = chain_bit(universe, &consent.chain_id) else {
+                continue;
+            };
+            let entry = patients.entry(consent.patient.as_str()).or_default();
+            entry.1 |= bit;
+            if self.validity(slot, now) == Validity::Valid {
+                entry.0 |= bit;
                 valid_until = valid_until.min(self.expiry(slot));
             }
         }
-        let count = subjects.len() as u64;
-        let entry = CachedCount {
-            version: self.version,
-            valid_until,
-            count,
-        };
-        self.counts
-            .lock()
-            .expect("count cache lock")
-            .insert(key, entry);
-        count
+        let cohort = Arc::new(Cohort {
+            valid: Regions::of(patients.values().map(|b| b.0)),
+            all: Regions::of(patients.values().map(|b| b.1)),
+        });
+        self.cohorts.lock().expect("cohort cache lock").put(
+            cache_key,
+            CachedCohort {
+                version: self.version,
+                valid_until,
+                cohort: cohort.clone(),
+            },
+        );
+        cohort
     }
 
     /// When a valid row stops counting by time: its own or its consent's expiry.
@@ -256,7 +372,52 @@ impl Index {
         slot.row.expires_at.unwrap_or(u64::MAX).min(consent)
     }
 
-    /// `grantee`'s attestations matching `q`, ordered by (chain, id), after `start_after`.
+    /// Whether `grantee` may see a row on its own: covered by a consent granted to them, both
+    /// on served chains, and in a cohort every region of which — counting valid attestations,
+    /// and counting all — holds at least `k` patients. Rows of a smaller cohort stay hidden:
+    /// listing them would count it.
+    fn visible(
+        &self,
+        slot: &Slot,
+        grantee: &str,
+        universe: &[String],
+        k: u64,
+        now: u64,
+    ) -> Option<&ConsentRow> {
+        if slot.row.grantee != grantee {
+            return None;
+        }
+        let consent = self.covering_consent(slot)?;
+        chain_bit(universe, &consent.chain_id)?;
+        chain_bit(universe, &slot.row.chain_id)?;
+        let key = CohortKey {
+            grantee,
+            attribute: &slot.row.attribute,
+            op: &slot.row.op,
+            values: &slot.row.values,
+            purpose: &consent.purpose,
+        };
+        let cohort = self.cohort(&key, universe, now);
+        (cohort.valid.all_safe(k) && cohort.all.all_safe(k)).then_some(consent)
+    }
+
+    /// A row `grantee` may see (see `visible`), its consent and its validity now.
+    pub fn get(
+        &self,
+        grantee: &str,
+        chain_id: &str,
+        id: u64,
+        universe: &[String],
+        k: u64,
+        now: u64,
+    ) -> Option<(AttestationRow, ConsentRow, Validity)> {
+        let slot = &self.rows[*self.row_of.get(&(chain_id.to_string(), id))?];
+        let consent = self.visible(slot, grantee, universe, k, now)?;
+        Some((slot.row.clone(), consent.clone(), self.validity(slot, now)))
+    }
+
+    /// The rows `grantee` may see matching `q`, ordered by (chain, id), after `start_after`.
+    #[allow(clippy::too_many_arguments)]
     pub fn list(
         &self,
         grantee: &str,
@@ -264,39 +425,35 @@ impl Index {
         include_invalid: bool,
         start_after: Option<&(String, u64)>,
         limit: usize,
+        universe: &[String],
+        k: u64,
         now: u64,
-    ) -> Vec<(AttestationRow, Option<ConsentRow>, Validity)> {
+    ) -> Vec<(AttestationRow, ConsentRow, Validity)> {
         let mut slots: Vec<&Slot> = self
-            .candidates(grantee, q)
+            .by_grantee
+            .get(grantee)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
             .iter()
             .map(|&s| &self.rows[s])
             .filter(|slot| {
-                start_after
-                    .is_none_or(|(chain, id)| (&slot.row.chain_id, slot.row.id) > (chain, *id))
+                let row = &slot.row;
+                (q.chains.is_empty() || q.chains.contains(&row.chain_id))
+                    && q.consent_id.is_none_or(|c| c == row.consent_id)
+                    && start_after.is_none_or(|(chain, id)| (&row.chain_id, row.id) > (chain, *id))
             })
             .collect();
         slots.sort_by(|a, b| (&a.row.chain_id, a.row.id).cmp(&(&b.row.chain_id, b.row.id)));
         slots
             .into_iter()
-            .filter(|slot| self.matches(slot, q))
             .map(|slot| (slot, self.validity(slot, now)))
             .filter(|(_, v)| include_invalid || *v == Validity::Valid)
+            .filter_map(|(slot, v)| {
+                let consent = self.visible(slot, grantee, universe, k, now)?;
+                Some((slot.row.clone(), consent.clone(), v))
+            })
             .take(limit)
-            .map(|(slot, v)| (slot.row.clone(), self.consent_of_slot(slot).cloned(), v))
             .collect()
-    }
-
-    fn matches(&self, slot: &Slot, q: &Query) -> bool {
-        let row = &slot.row;
-        (q.chains.is_empty() || q.chains.iter().any(|c| c == &row.chain_id))
-            && q.attribute.is_none_or(|a| a == row.attribute)
-            && q.predicate
-                .is_none_or(|(op, values)| op == row.op && values == row.values.as_slice())
-            && q.consent_id.is_none_or(|c| c == row.consent_id)
-            && q.commitment
-                .is_none_or(|c| c.eq_ignore_ascii_case(&row.commitment))
-            && q.purpose
-                .is_none_or(|p| self.consent_of_slot(slot).is_some_and(|c| c.purpose == p))
     }
 
     fn validity(&self, slot: &Slot, now: u64) -> Validity {
@@ -326,24 +483,25 @@ impl Index {
 mod tests {
     use super::*;
 
-    fn consent(expires: Expiry) -> ConsentRow {
+    fn consent(token: &str, patient: &str, expires: Expiry) -> ConsentRow {
         ConsentRow {
             chain_id: "g-1".into(),
-            token_id: "1".into(),
+            token_id: token.into(),
+            patient: patient.into(),
             grantee: "r".into(),
             purpose: "p".into(),
-            scope: vec![],
+            scope: vec!["a".into()],
             expires,
             revoked: false,
         }
     }
 
-    fn row(id: u64, commitment: &str, expires_at: Option<u64>) -> AttestationRow {
+    fn row(id: u64, token: &str, commitment: &str, expires_at: Option<u64>) -> AttestationRow {
         AttestationRow {
             chain_id: "g-1".into(),
             id,
             source_chain: "g-1".into(),
-            consent_id: "1".into(),
+            consent_id: token.into(),
             grantee: "r".into(),
             source_id: id,
             channel_id: String::new(),
@@ -364,42 +522,94 @@ mod tests {
         }
     }
 
+    const KEY: CohortKey = CohortKey {
+        grantee: "r",
+        attribute: "a",
+        op: "lt",
+        values: &[1],
+        purpose: "p",
+    };
+
+    fn count(index: &Index, now: u64) -> u64 {
+        let universe = ["g-1".to_string()];
+        index.cohort(&KEY, &universe, now).valid.count(1)
+    }
+
     #[test]
-    fn cached_counts_expire_with_what_they_counted_and_with_changes() {
+    fn cached_cohorts_expire_with_what_they_counted_and_with_changes() {
         let mut index = Index::default();
-        // The attestation arrives before its consent: resolved when the consent is indexed.
-        index.apply(&Change::Attestation(Box::new(row(1, "aa", Some(200)))));
-        index.apply(&Change::Attestation(Box::new(row(2, "bb", None))));
-        let q = Query {
-            attribute: Some("a"),
-            predicate: Some(("lt", &[1])),
-            purpose: Some("p"),
-            ..Query::default()
-        };
-        assert_eq!(index.count_cohort("r", &q, 50), 0, "no consent yet");
-        index.apply(&Change::Consent(consent(Expiry::AtTime(100))));
-        assert_eq!(index.count_cohort("r", &q, 50), 2);
-        assert_eq!(index.count_cohort("r", &q, 60), 2, "cached");
-        assert_eq!(
-            index.count_cohort("r", &q, 100),
-            0,
-            "the consent expired at 100"
-        );
-        index.apply(&Change::Consent(consent(Expiry::Never)));
-        assert_eq!(index.count_cohort("r", &q, 150), 2);
-        assert_eq!(
-            index.count_cohort("r", &q, 200),
-            1,
-            "attestation 1 expired at 200"
-        );
+        // The attestations arrive before their consents: resolved when those are indexed.
+        index.apply(&Change::Attestation(Box::new(row(1, "1", "aa", Some(200)))));
+        index.apply(&Change::Attestation(Box::new(row(2, "2", "bb", None))));
+        assert_eq!(count(&index, 50), 0, "no consent yet");
+        index.apply(&Change::Consent(consent("1", "p1", Expiry::AtTime(100))));
+        index.apply(&Change::Consent(consent("2", "p2", Expiry::AtTime(100))));
+        assert_eq!(count(&index, 50), 2);
+        assert_eq!(count(&index, 60), 2, "cached");
+        assert_eq!(count(&index, 100), 0, "the consents expired at 100");
+        index.apply(&Change::Consent(consent("1", "p1", Expiry::Never)));
+        index.apply(&Change::Consent(consent("2", "p2", Expiry::Never)));
+        assert_eq!(count(&index, 150), 2);
+        assert_eq!(count(&index, 200), 1, "attestation 1 expired at 200");
         index.apply(&Change::RevokeConsent {
             chain_id: "g-1".into(),
-            token_id: "1".into(),
+            token_id: "2".into(),
         });
+        assert_eq!(count(&index, 200), 0, "a change invalidates the cache");
+    }
+
+    #[test]
+    fn m7_one_patient_counts_once_whatever_their_commitments_and_consents() {
+        let mut index = Index::default();
+        for i in 1..=6u64 {
+            let token = i.to_string();
+            index.apply(&Change::Consent(consent(&token, "same", Expiry::Never)));
+            let commitment = format!("{i:064x}");
+            index.apply(&Change::Attestation(Box::new(row(
+                i,
+                &token,
+                &commitment,
+                None,
+            ))));
+        }
+        assert_eq!(count(&index, 1), 1);
+    }
+
+    #[test]
+    fn m7_regions_publish_only_counts_made_of_regions_of_k_or_more() {
+        // Bits: G = 1, T = 2, B = 4. 6 patients only on G, 2 only on T, 5 on both G and T.
+        let regions = Regions(BTreeMap::from([(1, 6), (2, 2), (3, 5)]));
+        assert_eq!(regions.count(1 | 2), 13);
         assert_eq!(
-            index.count_cohort("r", &q, 200),
-            0,
-            "a change invalidates the cache"
+            regions.publishable(1, 5),
+            Some(11),
+            "G: regions {{G}}, {{G,T}}"
         );
+        assert_eq!(regions.publishable(2, 5), None, "T touches the 2 of {{T}}");
+        assert_eq!(
+            regions.publishable(1 | 2, 5),
+            None,
+            "G+T minus G would be 2"
+        );
+        assert_eq!(regions.publishable(4, 5), None, "nobody on B: 0 < k");
+        assert_eq!(regions.publishable(1 | 4, 5), Some(11));
+        assert!(!regions.all_safe(5));
+        assert!(regions.all_safe(2));
+    }
+
+    #[test]
+    fn m8_the_cohort_cache_is_bounded() {
+        let index = Index::default();
+        index.set_cohort_cache_capacity(3);
+        let universe = ["g-1".to_string()];
+        for i in 0..10u64 {
+            let values = [i];
+            let key = CohortKey {
+                values: &values,
+                ..KEY
+            };
+            index.cohort(&key, &universe, 1);
+        }
+        assert_eq!(index.cached_cohorts(), 3);
     }
 }

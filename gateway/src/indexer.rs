@@ -231,6 +231,7 @@ pub fn consent_row(chain_id: &str, c: ConsentResponse) -> ConsentRow {
     ConsentRow {
         chain_id: chain_id.into(),
         token_id: c.token_id,
+        patient: c.record.patient.to_string(),
         grantee: c.record.grantee.to_string(),
         purpose: c.record.purpose,
         scope: c.record.scope,

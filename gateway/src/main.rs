@@ -33,12 +33,38 @@ struct Args {
     /// Index database (redb); default: gateway/index.redb beside the deployment file.
     #[arg(long)]
     db: Option<PathBuf>,
-    /// Counts below k are suppressed (k-anonymity).
-    #[arg(long, default_value_t = 5)]
+    /// This gateway's name in signed requests: clients sign for it and requests signed for
+    /// another gateway are refused. Default: the --listen address (required when that is
+    /// 0.0.0.0 or [::]); behind a proxy or DNS name, the host:port clients dial.
+    #[arg(long)]
+    audience: Option<String>,
+    /// Serve over TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM); needs --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Counts below k are suppressed (k-anonymity), and so is any count that adds up a group
+    /// of fewer than k patients (complementary suppression across chains). At least 1.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     k: u32,
-    /// Maximum clock difference of a signed request, seconds.
+    /// How far a signed request's timestamp may lag the gateway's clock, seconds.
     #[arg(long, default_value_t = 30)]
     max_skew_secs: u64,
+    /// How far it may run ahead, milliseconds. Requests dated before the gateway's start plus
+    /// this are refused (none signed before a restart is accepted after it).
+    #[arg(long, default_value_t = 2000)]
+    max_future_ms: u64,
+    /// Requests per second per researcher key, sustained (RESOURCE_EXHAUSTED beyond); 0 = no
+    /// limit.
+    #[arg(long, default_value_t = 20)]
+    rate_limit: u32,
+    /// Requests a key may send in a burst before --rate-limit applies.
+    #[arg(long, default_value_t = 40)]
+    burst: u32,
+    /// Cohorts kept in the count cache (least recently used evicted).
+    #[arg(long, default_value_t = hmesh_gateway::index::DEFAULT_COHORT_CACHE)]
+    cohort_cache: usize,
     /// Verifying key files (HMVK); default: proof-keys/predicate.vk beside the deployment file.
     #[arg(long)]
     vk: Vec<PathBuf>,
@@ -72,6 +98,26 @@ async fn run(args: Args) -> Result<()> {
         deployment.chains.keys().cloned().collect()
     } else {
         args.chains.clone()
+    };
+
+    anyhow::ensure!(
+        names.len() <= 64,
+        "at most 64 chains per gateway ({} given)",
+        names.len()
+    );
+    let audience = match &args.audience {
+        Some(a) => a.clone(),
+        None if args.listen.ip().is_unspecified() => anyhow::bail!(
+            "--listen {} accepts connections on every address: give --audience, the host:port clients dial",
+            args.listen
+        ),
+        None => args.listen.to_string(),
+    };
+    healthmesh_research::auth::check_audience(&audience)
+        .map_err(|e| anyhow::anyhow!("--audience {audience:?}: {e}"))?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(hmesh_gateway::server::identity(cert, key)?),
+        _ => None,
     };
 
     let mut sources = vec![];
@@ -133,15 +179,24 @@ async fn run(args: Args) -> Result<()> {
         health,
         GatewayConfig {
             k: args.k,
-            max_skew_ms: args.max_skew_secs * 1000,
+            max_skew_ms: args.max_skew_secs.saturating_mul(1000),
+            max_future_ms: args.max_future_ms,
             bech32_prefix: prefix,
+            audience: audience.clone(),
+            rate_per_sec: args.rate_limit,
+            burst: args.burst,
+            cohort_cache: args.cohort_cache,
         },
         keys,
         live,
     ));
     let listener = hmesh_gateway::server::bind(args.listen).await?;
     // A line scripts wait for.
-    println!("hmesh-gateway listening on {}", listener.local_addr()?);
+    println!(
+        "hmesh-gateway listening on {} ({}, audience {audience})",
+        listener.local_addr()?,
+        if tls.is_some() { "TLS" } else { "plaintext" }
+    );
     let shutdown = async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .expect("SIGTERM handler");
@@ -151,5 +206,29 @@ async fn run(args: Args) -> Result<()> {
         }
         tracing::info!("shutting down");
     };
-    hmesh_gateway::server::serve(gateway, listener, shutdown).await
+    hmesh_gateway::server::serve(gateway, listener, tls, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Args;
+    use clap::{CommandFactory, Parser};
+
+    #[test]
+    fn flags_are_consistent() {
+        Args::command().debug_assert();
+        let args = Args::try_parse_from(["hmesh-gateway"]).unwrap();
+        assert_eq!((args.k, args.rate_limit, args.burst), (5, 20, 40));
+        assert_eq!(args.max_future_ms, 2000);
+        assert!(Args::try_parse_from(["hmesh-gateway", "--k", "0"]).is_err());
+        assert!(Args::try_parse_from(["hmesh-gateway", "--tls-cert", "c.pem"]).is_err());
+        assert!(Args::try_parse_from([
+            "hmesh-gateway",
+            "--tls-cert",
+            "c.pem",
+            "--tls-key",
+            "k.pem"
+        ])
+        .is_ok());
+    }
 }

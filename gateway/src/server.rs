@@ -1,5 +1,5 @@
 //! Serving: the research service with gRPC reflection (v1 and v1alpha, for grpcurl and
-//! grpcio clients) and the standard health service.
+//! grpcio clients) and the standard health service, over plaintext HTTP/2 or TLS.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,13 +7,20 @@ use std::sync::Arc;
 use healthmesh_research::pb::research_service_server::ResearchServiceServer;
 use healthmesh_research::FILE_DESCRIPTOR_SET;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Identity, ServerTlsConfig};
 
 use crate::service::Gateway;
 
-/// Serves on `listener` until `shutdown` resolves.
+/// Largest request message the research service decodes. Its requests are a few hundred
+/// bytes; tonic's default (4 MiB) would let one request carry megabytes of strings.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+
+/// Serves on `listener` until `shutdown` resolves; over TLS with `tls` (a certificate chain
+/// and its key, PEM), else plaintext.
 pub async fn serve(
     gateway: Arc<Gateway>,
     listener: tokio::net::TcpListener,
+    tls: Option<Identity>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -28,11 +35,17 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
-    tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(identity) = tls {
+        builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
+    }
+    builder
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(ResearchServiceServer::from_arc(gateway))
+        .add_service(
+            ResearchServiceServer::from_arc(gateway).max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())
@@ -40,4 +53,24 @@ pub async fn serve(
 
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     Ok(tokio::net::TcpListener::bind(addr).await?)
+}
+
+/// A TLS identity from PEM files, with errors that name the file.
+pub fn identity(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<Identity> {
+    use anyhow::Context as _;
+    let cert_pem = std::fs::read(cert)
+        .with_context(|| format!("reading TLS certificate {}", cert.display()))?;
+    let key_pem =
+        std::fs::read(key).with_context(|| format!("reading TLS key {}", key.display()))?;
+    anyhow::ensure!(
+        String::from_utf8_lossy(&cert_pem).contains("-----BEGIN CERTIFICATE-----"),
+        "{}: not a PEM certificate",
+        cert.display()
+    );
+    anyhow::ensure!(
+        String::from_utf8_lossy(&key_pem).contains("PRIVATE KEY-----"),
+        "{}: not a PEM private key",
+        key.display()
+    );
+    Ok(Identity::from_pem(cert_pem, key_pem))
 }

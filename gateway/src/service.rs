@@ -1,33 +1,64 @@
-//! The `ResearchService` implementation: authenticate, authorize by grantee, answer from the
-//! index (or, for `CheckAccess`, from the consent contract live).
+//! The `ResearchService` implementation: authenticate, validate, admit (replay and rate
+//! limits), then answer from the index (or, for `CheckAccess`, from the consent contract live).
+//!
+//! Disclosure control (README "Research gateway: threat model"): cohorts count distinct
+//! patients, a count is published only when every region of patients it adds up holds at least
+//! k (so chain subsets cannot be differenced), and per-attestation rows neither carry nor filter
+//! by the statement and are shown only from cohorts whose every region holds at least k.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::num::NonZeroUsize;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use healthmesh_client::ChainClient;
 use healthmesh_proofs::statement::{AttributeCode, Context, Operator, Predicate, Statement};
 use healthmesh_proofs::verifier::PreparedVerifyingKey;
-use healthmesh_research::auth::{self, Caller};
+use healthmesh_research::auth::{self, Caller, Freshness};
 use healthmesh_research::pb;
 use healthmesh_research::pb::research_service_server::ResearchService;
-use healthmesh_types::consent::{CheckAccessResponse, DenialReason, QueryMsg as ConsentQuery};
+use healthmesh_types::consent::{
+    CheckAccessResponse, DenialReason, QueryMsg as ConsentQuery, MAX_ATTRIBUTE_LEN, MAX_PURPOSE_LEN,
+};
+use healthmesh_types::validate;
+use lru::LruCache;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+use crate::index::{chain_bit, CohortKey};
 use crate::indexer::HealthMap;
 use crate::store::{AttestationRow, ConsentRow, Query, Store, Validity};
 
 const METHOD_PREFIX: &str = "/healthmesh.research.v1.ResearchService/";
 const MAX_PAGE: u32 = 500;
 const DEFAULT_PAGE: u32 = 100;
+/// Longest chain id (CometBFT's limit).
+const MAX_CHAIN_ID_LEN: usize = 50;
+/// Most chains one request may name.
+const MAX_CHAINS: usize = 64;
+/// Nonces remembered at most, over all keys (each key is also rate limited).
+const MAX_NONCES: usize = 1 << 20;
+/// Keys whose rate-limit state is kept (least recently seen forgotten first).
+const RATE_KEYS: usize = 1 << 16;
 
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
-    /// Counts below k are suppressed.
+    /// Counts below k are suppressed, and so are counts made up of a region below k.
     pub k: u32,
+    /// How far a request's timestamp may lag the gateway's clock.
     pub max_skew_ms: u64,
+    /// How far it may run ahead. Requests dated before the start plus this are refused, so
+    /// none signed before a restart is accepted after it.
+    pub max_future_ms: u64,
     pub bech32_prefix: String,
+    /// This gateway's name in signed requests (`--audience`).
+    pub audience: String,
+    /// Requests per second per researcher key, sustained; 0 = unlimited.
+    pub rate_per_sec: u32,
+    /// Requests a key may send at once before the rate applies.
+    pub burst: u32,
+    /// Cohorts kept in the count cache (LRU).
+    pub cohort_cache: usize,
 }
 
 impl Default for GatewayConfig {
@@ -35,7 +66,12 @@ impl Default for GatewayConfig {
         GatewayConfig {
             k: 5,
             max_skew_ms: 30_000,
+            max_future_ms: 2_000,
             bech32_prefix: "wasm".into(),
+            audience: "127.0.0.1:9390".into(),
+            rate_per_sec: 20,
+            burst: 40,
+            cohort_cache: crate::index::DEFAULT_COHORT_CACHE,
         }
     }
 }
@@ -46,9 +82,10 @@ pub struct LiveChain {
     pub consent: String,
 }
 
-/// Nonces seen within the freshness window. A request is accepted only within `max_skew` of
-/// its timestamp, so remembering each nonce for twice that after arrival catches every
-/// replay; arrival order makes pruning a pop from the front (no scan per request).
+/// Nonces seen within the freshness window. A request is accepted only from `max_skew`
+/// before to `max_future` after its timestamp, so remembering each nonce for the sum of the
+/// two after arrival catches every replay; arrival order makes pruning a pop from the front
+/// (no scan per request).
 #[derive(Default)]
 struct NonceCache {
     seen: HashSet<String>,
@@ -56,21 +93,43 @@ struct NonceCache {
 }
 
 impl NonceCache {
-    /// False if `nonce` was seen within `window_ms` before `now_ms`.
-    fn insert(&mut self, nonce: String, now_ms: u64, window_ms: u64) -> bool {
+    fn prune(&mut self, now_ms: u64, window_ms: u64) {
         while let Some((arrived, _)) = self.order.front() {
             if now_ms.saturating_sub(*arrived) <= window_ms {
                 break;
             }
-            let (_, old) = self.order.pop_front().expect("front exists");
-            self.seen.remove(&old);
+            if let Some((_, old)) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
         }
-        if !self.seen.insert(nonce.clone()) {
-            return false;
-        }
-        self.order.push_back((now_ms, nonce));
-        true
     }
+
+    fn contains(&self, nonce: &str) -> bool {
+        self.seen.contains(nonce)
+    }
+
+    fn insert(&mut self, nonce: String, now_ms: u64) {
+        if self.seen.insert(nonce.clone()) {
+            self.order.push_back((now_ms, nonce));
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.seen.len()
+    }
+}
+
+/// A token bucket: `burst` requests at once, refilled at `rate` per second.
+#[derive(Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at_ms: u64,
+}
+
+/// What admitting a request changes: its nonce is remembered and its key's bucket drained.
+struct Admission {
+    nonces: NonceCache,
+    buckets: LruCache<String, Bucket>,
 }
 
 pub struct Gateway {
@@ -80,7 +139,8 @@ pub struct Gateway {
     /// Verifying keys by circuit id (hex SHA-256 of the key).
     pub keys: HashMap<String, PreparedVerifyingKey>,
     pub live: BTreeMap<String, LiveChain>,
-    nonces: Mutex<NonceCache>,
+    started_ms: u64,
+    admission: Mutex<Admission>,
 }
 
 impl Gateway {
@@ -91,17 +151,38 @@ impl Gateway {
         keys: HashMap<String, PreparedVerifyingKey>,
         live: BTreeMap<String, LiveChain>,
     ) -> Self {
+        store.index().set_cohort_cache_capacity(config.cohort_cache);
         Gateway {
             store,
             health,
             config,
             keys,
             live,
-            nonces: Mutex::default(),
+            started_ms: auth::now_ms(),
+            admission: Mutex::new(Admission {
+                nonces: NonceCache::default(),
+                buckets: LruCache::new(NonZeroUsize::new(RATE_KEYS).expect("non-zero")),
+            }),
         }
     }
 
-    /// Signature, freshness, replay and a known key; returns the caller's address.
+    /// When this gateway started (unix ms); requests dated before it plus `max_future_ms`
+    /// are refused.
+    pub fn started_ms(&self) -> u64 {
+        self.started_ms
+    }
+
+    /// Nonces remembered now (for tests and monitoring).
+    pub fn nonces_remembered(&self) -> usize {
+        self.admission.lock().expect("admission lock").nonces.len()
+    }
+
+    fn k(&self) -> u64 {
+        u64::from(self.config.k)
+    }
+
+    /// Audience, freshness, signature and a known key. Changes nothing: a refused request
+    /// leaves no nonce behind (see `admit`).
     fn authenticate<T: prost::Message>(
         &self,
         request: &Request<T>,
@@ -109,25 +190,21 @@ impl Gateway {
     ) -> Result<Caller, Status> {
         let now = auth::now_ms();
         let bytes = request.get_ref().encode_to_vec();
+        let freshness = Freshness {
+            now_ms: now,
+            max_past_ms: self.config.max_skew_ms,
+            max_future_ms: self.config.max_future_ms,
+            not_before_ms: self.started_ms + self.config.max_future_ms,
+        };
         let caller = auth::verify(
             request.metadata(),
+            &self.config.audience,
             &format!("{METHOD_PREFIX}{method}"),
             &bytes,
-            now,
-            self.config.max_skew_ms,
+            &freshness,
             &self.config.bech32_prefix,
         )
         .map_err(|e| Status::unauthenticated(e.to_string()))?;
-        let fresh = self.nonces.lock().expect("nonce lock").insert(
-            format!("{}/{}", caller.address, caller.nonce),
-            now,
-            2 * self.config.max_skew_ms,
-        );
-        if !fresh {
-            return Err(Status::unauthenticated(
-                "replayed request: this nonce was already used; sign each request with a fresh nonce",
-            ));
-        }
         if !self.store.index().knows_grantee(&caller.address) {
             return Err(Status::unauthenticated(format!(
                 "unknown key: no consent was ever granted to {} on the indexed chains; a patient must grant you consent first",
@@ -137,9 +214,80 @@ impl Gateway {
         Ok(caller)
     }
 
-    /// Chains to answer from: all indexed, or the requested ones, each known and reachable.
-    fn chains(&self, requested: &[String]) -> Result<BTreeMap<String, u64>, Status> {
+    /// Replay and rate checks for a well-formed request of a known key; only if both pass are
+    /// the nonce remembered and a token taken, so a refused request changes nothing.
+    fn admit(&self, caller: &Caller) -> Result<(), Status> {
+        let now = auth::now_ms();
+        let window = self.config.max_skew_ms + self.config.max_future_ms;
+        let mut admission = self.admission.lock().expect("admission lock");
+        admission.nonces.prune(now, window);
+        let nonce = format!("{}/{}", caller.address, caller.nonce);
+        if admission.nonces.contains(&nonce) {
+            return Err(Status::unauthenticated(
+                "replayed request: this nonce was already used; sign each request with a fresh nonce",
+            ));
+        }
+        if admission.nonces.len() >= MAX_NONCES {
+            return Err(Status::resource_exhausted(
+                "the gateway is at its limit of requests in flight; retry in a few seconds",
+            ));
+        }
+        let (rate, burst) = (
+            f64::from(self.config.rate_per_sec),
+            f64::from(self.config.burst.max(1)),
+        );
+        let bucket = if rate > 0.0 {
+            let bucket = admission
+                .buckets
+                .get(&caller.address)
+                .copied()
+                .unwrap_or(Bucket {
+                    tokens: burst,
+                    at_ms: now,
+                });
+            let elapsed = now.saturating_sub(bucket.at_ms) as f64 / 1000.0;
+            let tokens = (bucket.tokens + elapsed * rate).min(burst);
+            if tokens < 1.0 {
+                let wait_ms = ((1.0 - tokens) / rate * 1000.0).ceil() as u64;
+                return Err(Status::resource_exhausted(format!(
+                    "rate limit: at most {} requests per second per key (bursts of {}); retry in {wait_ms} ms",
+                    self.config.rate_per_sec,
+                    self.config.burst.max(1)
+                )));
+            }
+            Some(Bucket {
+                tokens: tokens - 1.0,
+                at_ms: now,
+            })
+        } else {
+            None
+        };
+        admission.nonces.insert(nonce, now);
+        if let Some(bucket) = bucket {
+            admission.buckets.put(caller.address.clone(), bucket);
+        }
+        Ok(())
+    }
+
+    /// The chains the gateway serves (in a fixed order: the bits of cohort regions) and the
+    /// chains to answer from — all, or the requested ones, each known and, if `reachable`,
+    /// reachable — with their indexed heights.
+    fn chains(
+        &self,
+        requested: &[String],
+        reachable: bool,
+    ) -> Result<(Vec<String>, BTreeMap<String, u64>), Status> {
+        if requested.len() > MAX_CHAINS {
+            return Err(Status::invalid_argument(format!(
+                "chains lists {} entries; at most {MAX_CHAINS}",
+                requested.len()
+            )));
+        }
+        for name in requested {
+            chain_id("chains", name)?;
+        }
         let health = self.health.lock().expect("health lock");
+        let universe: Vec<String> = health.keys().cloned().collect();
         let names: Vec<&String> = if requested.is_empty() {
             health.keys().collect()
         } else {
@@ -148,13 +296,12 @@ impl Gateway {
         let mut heights = BTreeMap::new();
         for name in names {
             let Some(h) = health.get(name) else {
-                let known: Vec<&str> = health.keys().map(String::as_str).collect();
                 return Err(Status::invalid_argument(format!(
-                    "unknown chain '{name}'; indexed chains: {}",
-                    known.join(", ")
+                    "chains: unknown chain '{name}'; indexed chains: {}",
+                    universe.join(", ")
                 )));
             };
-            if !h.reachable {
+            if reachable && !h.reachable {
                 return Err(Status::unavailable(format!(
                     "chain {name} is unreachable ({}); its index stops at height {}. Retry later or leave it out of `chains`",
                     h.error.as_deref().unwrap_or("not contacted yet"),
@@ -163,42 +310,98 @@ impl Gateway {
             }
             heights.insert(name.clone(), self.store.height(name));
         }
-        Ok(heights)
+        Ok((universe, heights))
     }
-}
 
-fn opt(s: &str) -> Option<&str> {
-    (!s.is_empty()).then_some(s)
+    /// The caller's attestation if they may see it, or NOT_FOUND: one that does not exist,
+    /// is not under their consent, or belongs to a cohort below k are indistinguishable.
+    fn visible(
+        &self,
+        caller: &Caller,
+        universe: &[String],
+        key: &(String, u64),
+    ) -> Result<(AttestationRow, ConsentRow, Validity), Status> {
+        self.store
+            .index()
+            .get(&caller.address, &key.0, key.1, universe, self.k(), now_secs())
+            .ok_or_else(|| {
+                Status::not_found(format!(
+                    "no attestation {}/{} among those you may see (under consent granted to you, in a cohort of at least k patients)",
+                    key.0, key.1
+                ))
+            })
+    }
 }
 
 fn now_secs() -> u64 {
     auth::now_ms() / 1000
 }
 
-fn predicate(p: Option<&pb::Predicate>) -> Result<(String, Vec<u64>), Status> {
-    let p = p.ok_or_else(|| {
-        Status::invalid_argument("predicate is required, e.g. {op: \"lt\", values: [70000]}")
-    })?;
-    let op = Operator::from_name(&p.op).map_err(|e| {
-        Status::invalid_argument(format!(
-            "predicate: {e:?}; use eq, ne, lt, lte, gt, gte, between, nonbetween, in or nin"
-        ))
-    })?;
-    Predicate::new(op, p.values.clone())
-        .map_err(|e| Status::invalid_argument(format!("predicate values: {e:?}")))?;
-    Ok((p.op.clone(), p.values.clone()))
+fn invalid(e: validate::ValidationError) -> Status {
+    Status::invalid_argument(e.to_string())
 }
 
-fn non_empty(field: &str, value: &str) -> Result<(), Status> {
-    if value.trim().is_empty() {
-        return Err(Status::invalid_argument(format!("{field} is required")));
+/// An attribute code, as the consent contract accepts them in scopes.
+fn attribute(field: &'static str, value: &str) -> Result<(), Status> {
+    validate::identifier(field, value, MAX_ATTRIBUTE_LEN).map_err(invalid)
+}
+
+/// A purpose, as the consent contract accepts them.
+fn purpose(field: &'static str, value: &str) -> Result<(), Status> {
+    validate::identifier(field, value, MAX_PURPOSE_LEN).map_err(invalid)
+}
+
+/// A chain id: 1 to 50 characters of `[A-Za-z0-9._-]`.
+fn chain_id(field: &str, value: &str) -> Result<(), Status> {
+    let len = value.chars().count();
+    if !(1..=MAX_CHAIN_ID_LEN).contains(&len) {
+        return Err(Status::invalid_argument(format!(
+            "{field}: a chain id must be 1 to {MAX_CHAIN_ID_LEN} characters long, got {len}"
+        )));
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(Status::invalid_argument(format!(
+            "{field}: a chain id contains only A-Z, a-z, 0-9, '.', '_', '-' (got {value:?})"
+        )));
     }
     Ok(())
 }
 
+/// A consent token id as the consent contract writes them: a decimal u64, no leading zero.
+fn token_id(field: &str, value: &str) -> Result<(), Status> {
+    let canonical = value.len() <= 20 && value.parse::<u64>().is_ok_and(|n| n.to_string() == value);
+    if !canonical {
+        let shown: String = value.chars().take(24).collect();
+        return Err(Status::invalid_argument(format!(
+            "{field}: a consent token id is a decimal number such as 17 (got {shown:?})"
+        )));
+    }
+    Ok(())
+}
+
+fn predicate(p: Option<&pb::Predicate>) -> Result<(String, Vec<u64>), Status> {
+    let p = p.ok_or_else(|| {
+        Status::invalid_argument("predicate is required, e.g. {op: \"lt\", values: [70000]}")
+    })?;
+    let op = Operator::ALL
+        .into_iter()
+        .find(|op| op.name() == p.op)
+        .ok_or_else(|| {
+            Status::invalid_argument(
+                "predicate.op: unknown operator; use eq, ne, lt, lte, gt, gte, between, nonbetween, in or nin",
+            )
+        })?;
+    Predicate::new(op, p.values.clone())
+        .map_err(|e| Status::invalid_argument(format!("predicate values: {e}")))?;
+    Ok((p.op.clone(), p.values.clone()))
+}
+
 fn key_of(key: Option<&pb::AttestationKey>) -> Result<(String, u64), Status> {
     let key = key.ok_or_else(|| Status::invalid_argument("key {chain_id, id} is required"))?;
-    non_empty("key.chain_id", &key.chain_id)?;
+    chain_id("key.chain_id", &key.chain_id)?;
     Ok((key.chain_id.clone(), key.id))
 }
 
@@ -223,46 +426,23 @@ fn provenance(row: &AttestationRow) -> pb::Provenance {
     }
 }
 
-pub fn to_pb(
-    row: &AttestationRow,
-    consent: Option<&ConsentRow>,
-    validity: Validity,
-) -> pb::Attestation {
+/// A row as the API shows it: validity and provenance, not the statement (attribute,
+/// predicate) nor the commitment — a row must not answer a cohort question.
+pub fn to_pb(row: &AttestationRow, consent: &ConsentRow, validity: Validity) -> pb::Attestation {
     pb::Attestation {
         key: Some(pb::AttestationKey {
             chain_id: row.chain_id.clone(),
             id: row.id,
         }),
         circuit_id: row.circuit_id.clone(),
-        attribute: row.attribute.clone(),
-        predicate: Some(pb::Predicate {
-            op: row.op.clone(),
-            values: row.values.clone(),
-        }),
-        commitment: row.commitment.clone(),
         consent_id: row.consent_id.clone(),
         grantee: row.grantee.clone(),
-        purpose: consent.map(|c| c.purpose.clone()).unwrap_or_default(),
+        purpose: consent.purpose.clone(),
         attester: row.attester.clone(),
         validity: validity_pb(validity) as i32,
         recorded_at: row.recorded_at,
         expires_at: row.expires_at.unwrap_or_default(),
         provenance: Some(provenance(row)),
-    }
-}
-
-/// The caller's attestation, or NOT_FOUND (another researcher's is indistinguishable from none).
-fn visible(
-    store: &Store,
-    caller: &Caller,
-    key: &(String, u64),
-) -> Result<(AttestationRow, Option<ConsentRow>, Validity), Status> {
-    match store.index().get(&key.0, key.1, now_secs()) {
-        Some(found) if found.0.grantee == caller.address => Ok(found),
-        _ => Err(Status::not_found(format!(
-            "no attestation {}/{} under your consent grants",
-            key.0, key.1
-        ))),
     }
 }
 
@@ -297,26 +477,27 @@ impl ResearchService for Gateway {
     ) -> Result<Response<pb::CountCohortResponse>, Status> {
         let caller = self.authenticate(&request, "CountCohort")?;
         let r = request.get_ref();
-        non_empty("attribute", &r.attribute)?;
-        non_empty("purpose", &r.purpose)?;
+        attribute("attribute", &r.attribute)?;
+        purpose("purpose", &r.purpose)?;
         let (op, values) = predicate(r.predicate.as_ref())?;
-        let heights = self.chains(&r.chains)?;
-        let chains: Vec<String> = heights.keys().cloned().collect();
-        let q = Query {
-            chains: &chains,
-            attribute: Some(&r.attribute),
-            predicate: Some((&op, &values)),
-            purpose: Some(&r.purpose),
-            ..Query::default()
+        let (universe, heights) = self.chains(&r.chains, true)?;
+        self.admit(&caller)?;
+        let chains = heights
+            .keys()
+            .filter_map(|c| chain_bit(&universe, c))
+            .fold(0, |bits, bit| bits | bit);
+        let key = CohortKey {
+            grantee: &caller.address,
+            attribute: &r.attribute,
+            op: &op,
+            values: &values,
+            purpose: &r.purpose,
         };
-        let count = self
-            .store
-            .index()
-            .count_cohort(&caller.address, &q, now_secs());
-        let suppressed = count < u64::from(self.config.k);
+        let cohort = self.store.index().cohort(&key, &universe, now_secs());
+        let published = cohort.valid.publishable(chains, self.k());
         Ok(Response::new(pb::CountCohortResponse {
-            count: if suppressed { 0 } else { count },
-            suppressed,
+            count: published.unwrap_or(0),
+            suppressed: published.is_none(),
             k: self.config.k,
             indexed_heights: heights.into_iter().collect(),
         }))
@@ -328,8 +509,11 @@ impl ResearchService for Gateway {
     ) -> Result<Response<pb::Attestation>, Status> {
         let caller = self.authenticate(&request, "GetAttestation")?;
         let key = key_of(request.get_ref().key.as_ref())?;
-        let (row, consent, validity) = visible(&self.store, &caller, &key)?;
-        Ok(Response::new(to_pb(&row, consent.as_ref(), validity)))
+        // A row is shown from the index even while its chain's node is down.
+        let (universe, _) = self.chains(std::slice::from_ref(&key.0), false)?;
+        self.admit(&caller)?;
+        let (row, consent, validity) = self.visible(&caller, &universe, &key)?;
+        Ok(Response::new(to_pb(&row, &consent, validity)))
     }
 
     type ListAttestationsStream = AttestationStream;
@@ -345,7 +529,21 @@ impl ResearchService for Gateway {
                 "page_size must be at most {MAX_PAGE}"
             )));
         }
-        let heights = self.chains(&r.chains)?;
+        for (field, value) in [("attribute", &r.attribute), ("commitment", &r.commitment)] {
+            if !value.is_empty() {
+                return Err(Status::invalid_argument(format!(
+                    "{field}: ListAttestations no longer filters by {field} — rows do not answer cohort questions; ask CountCohort"
+                )));
+            }
+        }
+        if !r.consent_id.is_empty() {
+            token_id("consent_id", &r.consent_id)?;
+        }
+        if let Some(k) = &r.start_after {
+            chain_id("start_after.chain_id", &k.chain_id)?;
+        }
+        let (universe, heights) = self.chains(&r.chains, true)?;
+        self.admit(&caller)?;
         let chains: Vec<String> = heights.keys().cloned().collect();
         let start_after = r.start_after.as_ref().map(|k| (k.chain_id.clone(), k.id));
         let limit = if r.page_size == 0 {
@@ -355,10 +553,7 @@ impl ResearchService for Gateway {
         } as usize;
         let q = Query {
             chains: &chains,
-            attribute: opt(&r.attribute),
-            consent_id: opt(&r.consent_id),
-            commitment: opt(&r.commitment),
-            ..Query::default()
+            consent_id: (!r.consent_id.is_empty()).then_some(r.consent_id.as_str()),
         };
         let page = self.store.index().list(
             &caller.address,
@@ -366,11 +561,13 @@ impl ResearchService for Gateway {
             r.include_invalid,
             start_after.as_ref(),
             limit,
+            &universe,
+            self.k(),
             now_secs(),
         );
         let items: Vec<Result<pb::Attestation, Status>> = page
             .iter()
-            .map(|(row, consent, v)| Ok(to_pb(row, consent.as_ref(), *v)))
+            .map(|(row, consent, v)| Ok(to_pb(row, consent, *v)))
             .collect();
         Ok(Response::new(Box::pin(tokio_stream::iter(items))))
     }
@@ -381,7 +578,10 @@ impl ResearchService for Gateway {
     ) -> Result<Response<pb::VerifyAttestationResponse>, Status> {
         let caller = self.authenticate(&request, "VerifyAttestation")?;
         let key = key_of(request.get_ref().key.as_ref())?;
-        let (row, _, validity) = visible(&self.store, &caller, &key)?;
+        // A row is shown from the index even while its chain's node is down.
+        let (universe, _) = self.chains(std::slice::from_ref(&key.0), false)?;
+        self.admit(&caller)?;
+        let (row, _, validity) = self.visible(&caller, &universe, &key)?;
         let verdict = match self.keys.get(&row.circuit_id) {
             None => Err(format!(
                 "unknown circuit {}: the gateway has no verifying key for it",
@@ -407,23 +607,26 @@ impl ResearchService for Gateway {
     ) -> Result<Response<pb::CheckAccessResponse>, Status> {
         let caller = self.authenticate(&request, "CheckAccess")?;
         let r = request.get_ref();
-        for (field, value) in [
-            ("chain_id", &r.chain_id),
-            ("dataset", &r.dataset),
-            ("purpose", &r.purpose),
-            ("attribute", &r.attribute),
-        ] {
-            non_empty(field, value)?;
+        chain_id("chain_id", &r.chain_id)?;
+        purpose("purpose", &r.purpose)?;
+        attribute("attribute", &r.attribute)?;
+        let dataset = hex::decode(&r.dataset)
+            .ok()
+            .filter(|d| d.len() == validate::COMMITMENT_LEN)
+            .ok_or_else(|| {
+                Status::invalid_argument("dataset must be a 32-byte commitment: 64 hex characters")
+            })?;
+        if !r.token_id.is_empty() {
+            token_id("token_id", &r.token_id)?;
         }
-        let dataset =
-            hex::decode(&r.dataset).map_err(|_| Status::invalid_argument("dataset must be hex"))?;
         let chain = self.live.get(&r.chain_id).ok_or_else(|| {
             Status::invalid_argument(format!(
-                "unknown chain '{}'; known: {}",
+                "chain_id: unknown chain '{}'; known: {}",
                 r.chain_id,
                 self.live.keys().cloned().collect::<Vec<_>>().join(", ")
             ))
         })?;
+        self.admit(&caller)?;
         let q = ConsentQuery::CheckAccess {
             grantee: caller.address.clone(),
             dataset: dataset.into(),
@@ -472,15 +675,18 @@ mod tests {
     #[test]
     fn nonces_are_refused_within_the_window_and_forgotten_after() {
         let mut cache = NonceCache::default();
-        assert!(cache.insert("a".into(), 1_000, 60_000));
-        assert!(
-            !cache.insert("a".into(), 30_000, 60_000),
-            "replay inside the window"
-        );
-        assert!(cache.insert("b".into(), 50_000, 60_000));
+        let fresh = |cache: &mut NonceCache, nonce: &str, now: u64| {
+            cache.prune(now, 60_000);
+            let fresh = !cache.contains(nonce);
+            cache.insert(nonce.into(), now);
+            fresh
+        };
+        assert!(fresh(&mut cache, "a", 1_000));
+        assert!(!fresh(&mut cache, "a", 30_000), "replay inside the window");
+        assert!(fresh(&mut cache, "b", 50_000));
         // 'a' arrived at 1 000: forgotten once 61 001 is reached; 'b' is still remembered.
-        assert!(cache.insert("a".into(), 61_001, 60_000));
-        assert!(!cache.insert("b".into(), 61_001, 60_000));
+        assert!(fresh(&mut cache, "a", 61_001));
+        assert!(!fresh(&mut cache, "b", 61_001));
         assert_eq!(cache.seen.len(), cache.order.len());
     }
 }

@@ -11,13 +11,19 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::RwLock;
 
-use redb::{Database, ReadableTable, TableDefinition};
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 const HEIGHTS: TableDefinition<&str, u64> = TableDefinition::new("heights");
 const ATTESTATIONS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("attestations");
 const CONSENTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("consents");
 const STAKING: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("staking_events");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// Version of the rows' encoding. An index written with another version is dropped and
+/// rebuilt from the chains (everything in it is derived from them): 2 added the consent's
+/// patient.
+pub const SCHEMA: u64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 #[error("index database: {0}")]
@@ -66,6 +72,8 @@ pub enum Expiry {
 pub struct ConsentRow {
     pub chain_id: String,
     pub token_id: String,
+    /// The patient who granted it (pseudonymous address): the unit cohorts count.
+    pub patient: String,
     pub grantee: String,
     pub purpose: String,
     pub scope: Vec<String>,
@@ -112,13 +120,37 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the database and loads the index.
+    /// Opens (or creates) the database and loads the index. An index of another [`SCHEMA`]
+    /// is emptied first, so the indexer rebuilds it from height 1.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(db_err)?;
         }
         let db = Database::create(path).map_err(db_err)?;
         let tx = db.begin_write().map_err(db_err)?;
+        {
+            let mut meta = tx.open_table(META).map_err(db_err)?;
+            let schema = meta.get("schema").map_err(db_err)?.map(|v| v.value());
+            if schema != Some(SCHEMA) {
+                let had_rows = !tx
+                    .open_table(HEIGHTS)
+                    .map_err(db_err)?
+                    .is_empty()
+                    .map_err(db_err)?;
+                if had_rows {
+                    tracing::warn!(
+                        found = ?schema,
+                        expected = SCHEMA,
+                        "index written by another version: emptied, re-indexing from height 1"
+                    );
+                }
+                tx.delete_table(HEIGHTS).map_err(db_err)?;
+                tx.delete_table(ATTESTATIONS).map_err(db_err)?;
+                tx.delete_table(CONSENTS).map_err(db_err)?;
+                tx.delete_table(STAKING).map_err(db_err)?;
+                meta.insert("schema", SCHEMA).map_err(db_err)?;
+            }
+        }
         tx.open_table(HEIGHTS).map_err(db_err)?;
         tx.open_table(ATTESTATIONS).map_err(db_err)?;
         tx.open_table(CONSENTS).map_err(db_err)?;
@@ -268,4 +300,44 @@ impl Store {
 
 fn json<T: Serialize>(row: &T) -> Vec<u8> {
     serde_json::to_vec(row).expect("rows serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_of_another_schema_is_rebuilt_from_scratch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.redb");
+        {
+            // What the previous version wrote: no schema entry, consents without a patient.
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(HEIGHTS).unwrap().insert("g-1", 40).unwrap();
+            tx.open_table(CONSENTS)
+                .unwrap()
+                .insert(
+                    ("g-1", "1"),
+                    br#"{"chain_id":"g-1","token_id":"1"}"#.as_slice(),
+                )
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(&path).expect("opens, emptied");
+        assert_eq!(store.height("g-1"), 0, "re-indexes from height 1");
+        store
+            .apply(&BlockBatch {
+                chain_id: "g-1".into(),
+                height: 1,
+                changes: vec![],
+            })
+            .unwrap();
+        drop(store);
+        assert_eq!(
+            Store::open(&path).unwrap().height("g-1"),
+            1,
+            "kept once current"
+        );
+    }
 }

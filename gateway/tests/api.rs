@@ -1,5 +1,6 @@
 //! The research API through a real tonic client against the real server: authentication,
 //! authorization by grantee, k-suppression, revocation, validation and proof re-verification.
+//! (The security review's findings have their own tests in `review.rs`.)
 
 mod common;
 
@@ -8,6 +9,7 @@ use std::collections::HashMap;
 use common::*;
 use healthmesh_research::auth::{now_ms, random_nonce};
 use healthmesh_research::pb::{self, CountCohortRequest};
+use hmesh_gateway::service::GatewayConfig;
 use hmesh_gateway::store::Change;
 use prost::Message;
 use tonic::Code;
@@ -26,22 +28,22 @@ fn count_request() -> CountCohortRequest {
     }
 }
 
-/// Researcher 1 holds `subjects` consents on genomics, one attestation each; researcher 2
-/// holds three of its own.
-async fn served_with(subjects: u64) -> Served {
+/// Researcher 1 holds `patients` consents on genomics (tokens 1..), one patient and one
+/// attestation each; researcher 2 holds five of its own (tokens and ids 101..=105).
+async fn served_with(patients: u64) -> Served {
     let served = Served::start(&[GENOMICS, TRIALS], HashMap::new()).await;
     let (one, two) = (address(1), address(2));
     let mut changes = vec![];
-    for s in 1..=subjects {
-        changes.push(Change::Consent(consent(GENOMICS, &format!("t{s}"), &one)));
+    for s in 1..=patients {
+        changes.push(Change::Consent(consent(GENOMICS, &s.to_string(), &one)));
         changes.push(Change::Attestation(
-            attestation(GENOMICS, s, &format!("t{s}"), &one, s).into(),
+            attestation(GENOMICS, s, &s.to_string(), &one, s).into(),
         ));
     }
-    for s in 1..=3 {
-        changes.push(Change::Consent(consent(GENOMICS, &format!("u{s}"), &two)));
+    for s in 101..=105 {
+        changes.push(Change::Consent(consent(GENOMICS, &s.to_string(), &two)));
         changes.push(Change::Attestation(
-            attestation(GENOMICS, 100 + s, &format!("u{s}"), &two, 100 + s).into(),
+            attestation(GENOMICS, s, &s.to_string(), &two, s).into(),
         ));
     }
     served.store.apply(&batch(GENOMICS, 50, changes)).unwrap();
@@ -128,11 +130,11 @@ async fn auth_failures_are_unauthenticated_with_a_reason() {
 }
 
 #[tokio::test]
-async fn counts_below_k_are_suppressed_and_subjects_are_distinct() {
+async fn counts_below_k_are_suppressed_and_patients_are_distinct() {
     let served = served_with(4).await;
     let res = count(&served, 1).await.unwrap();
     assert!(res.suppressed && res.count == 0 && res.k == 5, "{res:?}");
-    // A fifth subject lifts the suppression; a second attestation of a subject counts once.
+    // A fifth patient lifts the suppression; a second attestation of a patient counts once.
     let one = address(1);
     served
         .store
@@ -140,9 +142,9 @@ async fn counts_below_k_are_suppressed_and_subjects_are_distinct() {
             GENOMICS,
             51,
             vec![
-                Change::Consent(consent(GENOMICS, "t5", &one)),
-                Change::Attestation(attestation(GENOMICS, 5, "t5", &one, 5).into()),
-                Change::Attestation(attestation(GENOMICS, 6, "t5", &one, 5).into()),
+                Change::Consent(consent(GENOMICS, "5", &one)),
+                Change::Attestation(attestation(GENOMICS, 5, "5", &one, 5).into()),
+                Change::Attestation(attestation(GENOMICS, 6, "5", &one, 6).into()),
             ],
         ))
         .unwrap();
@@ -151,43 +153,9 @@ async fn counts_below_k_are_suppressed_and_subjects_are_distinct() {
     assert_eq!(res.indexed_heights.get(GENOMICS), Some(&51));
 }
 
-#[tokio::test]
-async fn revocation_hides_a_subject() {
-    let served = served_with(6).await;
-    assert_eq!(count(&served, 1).await.unwrap().count, 6);
-    served
-        .store
-        .apply(&batch(
-            GENOMICS,
-            51,
-            vec![Change::RevokeConsent {
-                chain_id: GENOMICS.into(),
-                token_id: "t6".into(),
-            }],
-        ))
-        .unwrap();
-    assert_eq!(count(&served, 1).await.unwrap().count, 5);
-    // Revocation propagated to the attestations themselves (e.g. on a receiving chain).
-    served
-        .store
-        .apply(&batch(
-            GENOMICS,
-            52,
-            vec![Change::RevokeAttestations {
-                chain_id: GENOMICS.into(),
-                source_chain: GENOMICS.into(),
-                consent_id: "t5".into(),
-            }],
-        ))
-        .unwrap();
-    let res = count(&served, 1).await.unwrap();
-    assert!(
-        res.suppressed,
-        "4 subjects left must be suppressed: {res:?}"
-    );
-    // The revoked attestation is still listed with include_invalid, marked revoked.
+async fn list_consent(served: &Served, consent_id: &str) -> Vec<pb::Attestation> {
     let req = pb::ListAttestationsRequest {
-        consent_id: "t6".into(),
+        consent_id: consent_id.into(),
         include_invalid: true,
         ..Default::default()
     };
@@ -202,16 +170,61 @@ async fn revocation_hides_a_subject() {
         .await
         .unwrap()
         .into_inner();
-    let item = stream.message().await.unwrap().unwrap();
-    assert_eq!(item.validity, pb::Validity::Revoked as i32);
-    assert!(stream.message().await.unwrap().is_none());
+    let mut items = vec![];
+    while let Some(item) = stream.message().await.unwrap() {
+        items.push(item);
+    }
+    items
+}
+
+#[tokio::test]
+async fn revocation_hides_a_patient() {
+    let served = served_with(6).await;
+    assert_eq!(count(&served, 1).await.unwrap().count, 6);
+    served
+        .store
+        .apply(&batch(
+            GENOMICS,
+            51,
+            vec![Change::RevokeConsent {
+                chain_id: GENOMICS.into(),
+                token_id: "6".into(),
+            }],
+        ))
+        .unwrap();
+    assert_eq!(count(&served, 1).await.unwrap().count, 5);
+    // The revoked attestation is still listed with include_invalid, marked revoked.
+    let listed = list_consent(&served, "6").await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].validity, pb::Validity::Revoked as i32);
+    // Revocation propagated to the attestations themselves (e.g. on a receiving chain).
+    served
+        .store
+        .apply(&batch(
+            GENOMICS,
+            52,
+            vec![Change::RevokeAttestations {
+                chain_id: GENOMICS.into(),
+                source_chain: GENOMICS.into(),
+                consent_id: "5".into(),
+            }],
+        ))
+        .unwrap();
+    let res = count(&served, 1).await.unwrap();
+    assert!(
+        res.suppressed,
+        "4 patients left must be suppressed: {res:?}"
+    );
+    // The cohort is below k now: its rows are no longer shown, valid or not.
+    assert!(list_consent(&served, "6").await.is_empty());
+    assert!(list_consent(&served, "1").await.is_empty());
 }
 
 #[tokio::test]
 async fn researchers_only_see_their_own_grants() {
     let served = served_with(6).await;
-    let res = count(&served, 2).await.unwrap();
-    assert!(res.suppressed, "researcher 2 has 3 subjects: {res:?}");
+    assert_eq!(count(&served, 1).await.unwrap().count, 6);
+    assert_eq!(count(&served, 2).await.unwrap().count, 5);
     let get = |who: u8, id: u64| {
         let req = pb::GetAttestationRequest {
             key: Some(pb::AttestationKey {
@@ -246,7 +259,7 @@ async fn researchers_only_see_their_own_grants() {
     while let Some(a) = stream.message().await.unwrap() {
         seen.push(a.key.unwrap().id);
     }
-    assert_eq!(seen, vec![101, 102, 103]);
+    assert_eq!(seen, vec![101, 102, 103, 104, 105]);
 }
 
 #[tokio::test]
@@ -278,7 +291,7 @@ async fn malformed_requests_and_unreachable_chains_get_clear_codes() {
     assert_status(
         client.count_cohort(signer(1).request(COUNT, bad)).await,
         Code::InvalidArgument,
-        "purpose is required",
+        "purpose must be 1 to 64 characters long, got 0",
     );
     let mut bad = count_request();
     bad.chains = vec!["mars-1".into()];
@@ -335,18 +348,25 @@ async fn verify_attestation_reverifies_the_stored_proof() {
         predicate: Predicate::new(Operator::Lt, vec![70_000]).unwrap(),
         context: Context {
             chain_id: GENOMICS.into(),
-            consent_id: "t1".into(),
+            consent_id: "1".into(),
             grantee: one.clone(),
         },
     };
     let proof = prove(&pk, &statement, &opening, &mut rand::rng()).unwrap();
 
-    let served = Served::start(
+    // One patient: k = 1, so that its attestations may be shown (the cohort rule is tested in
+    // review.rs).
+    let served = Served::start_with(
         &[GENOMICS],
         HashMap::from([(circuit.clone(), PreparedVerifyingKey::new(&vk))]),
+        GatewayConfig {
+            k: 1,
+            ..test_config()
+        },
+        None,
     )
     .await;
-    let mut good = attestation(GENOMICS, 1, "t1", &one, 0);
+    let mut good = attestation(GENOMICS, 1, "1", &one, 0);
     good.commitment = hex::encode(statement.commitment);
     good.circuit_id = circuit.clone();
     good.proof = proof.to_vec();
@@ -362,7 +382,7 @@ async fn verify_attestation_reverifies_the_stored_proof() {
             GENOMICS,
             5,
             vec![
-                Change::Consent(consent(GENOMICS, "t1", &one)),
+                Change::Consent(consent(GENOMICS, "1", &one)),
                 Change::Attestation(good.into()),
                 Change::Attestation(tampered.into()),
                 Change::Attestation(unknown.into()),

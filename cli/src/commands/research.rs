@@ -3,10 +3,10 @@
 
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
-use healthmesh_research::auth::RequestSigner;
+use healthmesh_research::auth::{self, RequestSigner};
 use healthmesh_research::pb;
 use healthmesh_research::pb::research_service_client::ResearchServiceClient;
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
 use crate::context::GlobalArgs;
 use crate::output::{print_json, Format};
@@ -15,7 +15,7 @@ const SERVICE: &str = "/healthmesh.research.v1.ResearchService/";
 
 #[derive(Subcommand)]
 pub enum ResearchCommand {
-    /// Count distinct subjects with a valid attestation of a predicate under your consent
+    /// Count distinct patients with a valid attestation of a predicate under your consent
     /// grants for a purpose (suppressed below the gateway's k).
     Count {
         #[arg(long)]
@@ -32,12 +32,10 @@ pub enum ResearchCommand {
     },
     /// One attestation visible to you.
     Get { chain_id: String, id: u64 },
-    /// Your attestations (streamed).
+    /// Your attestations (streamed): validity and provenance, without their statements.
     List {
         #[arg(long, value_delimiter = ',')]
         chains: Vec<String>,
-        #[arg(long, default_value = "")]
-        attribute: String,
         #[arg(long, default_value = "")]
         consent_id: String,
         #[arg(long)]
@@ -66,13 +64,55 @@ fn status_error(status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("gateway answered {:?}: {}", status.code(), status.message())
 }
 
-pub async fn run(g: &GlobalArgs, gateway: &str, command: ResearchCommand) -> Result<()> {
-    let signer = RequestSigner::new(g.signer()?.signing_key);
-    let channel = Channel::from_shared(gateway.to_string())
-        .context("--gateway must be a URL like http://127.0.0.1:9390")?
+/// Where to send requests and whom to sign them for.
+pub struct Target {
+    /// `http://host:port` or `https://host:port`.
+    pub url: String,
+    /// The gateway's audience; default: host:port of the URL.
+    pub audience: Option<String>,
+    /// CA certificate (PEM) to trust for an https gateway, instead of the system's roots.
+    pub tls_ca: Option<std::path::PathBuf>,
+}
+
+async fn connect(target: &Target) -> Result<Channel> {
+    let gateway = &target.url;
+    let mut endpoint = Channel::from_shared(gateway.clone())
+        .context("--gateway must be a URL like http://127.0.0.1:9390")?;
+    if gateway.starts_with("https://") {
+        let mut tls = ClientTlsConfig::new();
+        tls = match &target.tls_ca {
+            Some(file) => {
+                let pem = std::fs::read(file)
+                    .with_context(|| format!("reading --tls-ca {}", file.display()))?;
+                tls.ca_certificate(Certificate::from_pem(pem))
+            }
+            None => tls.with_native_roots(),
+        };
+        endpoint = endpoint
+            .tls_config(tls)
+            .context("configuring TLS for the gateway")?;
+    } else if target.tls_ca.is_some() {
+        anyhow::bail!("--tls-ca is for https:// gateways; --gateway is {gateway}");
+    }
+    endpoint
         .connect()
         .await
-        .with_context(|| format!("cannot reach the gateway at {gateway}"))?;
+        .with_context(|| format!("cannot reach the gateway at {gateway}"))
+}
+
+pub async fn run(g: &GlobalArgs, target: &Target, command: ResearchCommand) -> Result<()> {
+    let audience = match &target.audience {
+        Some(a) => a.clone(),
+        None => auth::default_audience(&target.url).with_context(|| {
+            format!(
+                "cannot tell the gateway's audience from --gateway {}: give --audience",
+                target.url
+            )
+        })?,
+    };
+    let signer = RequestSigner::new(g.signer()?.signing_key, audience)
+        .map_err(|e| anyhow::anyhow!("--audience: {e}"))?;
+    let channel = connect(target).await?;
     let mut client = ResearchServiceClient::new(channel);
     let json = g.output == Format::Json;
     match command {
@@ -100,9 +140,9 @@ pub async fn run(g: &GlobalArgs, gateway: &str, command: ResearchCommand) -> Res
                     "indexed_heights": res.indexed_heights}),
                 );
             } else if res.suppressed {
-                println!("fewer than {} subjects (suppressed)", res.k);
+                println!("fewer than {} patients (suppressed)", res.k);
             } else {
-                println!("{} subjects", res.count);
+                println!("{} patients", res.count);
             }
         }
         ResearchCommand::Get { chain_id, id } => {
@@ -117,14 +157,13 @@ pub async fn run(g: &GlobalArgs, gateway: &str, command: ResearchCommand) -> Res
         }
         ResearchCommand::List {
             chains,
-            attribute,
             consent_id,
             include_invalid,
             page_size,
         } => {
             let req = pb::ListAttestationsRequest {
                 chains,
-                attribute,
+                attribute: String::new(),
                 consent_id,
                 commitment: String::new(),
                 include_invalid,
@@ -197,10 +236,7 @@ fn provenance_json(p: &pb::Provenance) -> serde_json::Value {
 
 fn attestation_json(a: &pb::Attestation) -> serde_json::Value {
     let key = a.key.clone().unwrap_or_default();
-    let predicate = a.predicate.clone().unwrap_or_default();
-    serde_json::json!({"chain_id": key.chain_id, "id": key.id, "attribute": a.attribute,
-        "predicate": {"op": predicate.op, "values": predicate.values}, "commitment": a.commitment,
-        "consent_id": a.consent_id, "purpose": a.purpose, "attester": a.attester, "circuit_id": a.circuit_id,
+    serde_json::json!({"chain_id": key.chain_id, "id": key.id, "consent_id": a.consent_id, "purpose": a.purpose, "attester": a.attester, "circuit_id": a.circuit_id,
         "validity": pb::Validity::try_from(a.validity).map(|v| v.as_str_name()).unwrap_or("?"),
         "recorded_at": a.recorded_at, "expires_at": a.expires_at,
         "provenance": provenance_json(&a.provenance.clone().unwrap_or_default())})

@@ -25,9 +25,23 @@ use tonic::transport::Channel;
 pub const GENOMICS: &str = "genomics-1";
 pub const TRIALS: &str = "trials-1";
 pub const PURPOSE: &str = "trial-eligibility";
+/// The test gateway's audience.
+pub const AUDIENCE: &str = "gateway.test:9390";
 
 pub fn signer(byte: u8) -> RequestSigner {
-    RequestSigner::new(SigningKey::from_slice(&[byte; 32]).unwrap())
+    RequestSigner::new(SigningKey::from_slice(&[byte; 32]).unwrap(), AUDIENCE).unwrap()
+}
+
+/// The tests' gateway: as deployed, except no rate limit (tests that want one set it) and no
+/// tolerance for clocks ahead (client and server share one), so requests signed right after
+/// the start are accepted.
+pub fn test_config() -> GatewayConfig {
+    GatewayConfig {
+        audience: AUDIENCE.into(),
+        max_future_ms: 0,
+        rate_per_sec: 0,
+        ..GatewayConfig::default()
+    }
 }
 
 pub fn address(byte: u8) -> String {
@@ -38,10 +52,21 @@ pub fn commitment(n: u64) -> String {
     format!("{n:064x}")
 }
 
+/// The patient who granted consent `token` on `chain` in the fixtures, unless a test says
+/// otherwise: one patient per consent.
+pub fn patient_of(chain: &str, token: &str) -> String {
+    format!("wasm1patient-{chain}-{token}")
+}
+
 pub fn consent(chain: &str, token: &str, grantee: &str) -> ConsentRow {
+    consent_from(chain, token, grantee, &patient_of(chain, token))
+}
+
+pub fn consent_from(chain: &str, token: &str, grantee: &str, patient: &str) -> ConsentRow {
     ConsentRow {
         chain_id: chain.into(),
         token_id: token.into(),
+        patient: patient.into(),
         grantee: grantee.into(),
         purpose: PURPOSE.into(),
         scope: vec!["hba1c".into()],
@@ -94,12 +119,24 @@ pub fn batch(chain: &str, height: u64, changes: Vec<Change>) -> BlockBatch {
 pub struct Served {
     pub store: Arc<Store>,
     pub health: HealthMap,
+    pub gateway: Arc<Gateway>,
     pub url: String,
     _dir: tempfile::TempDir,
 }
 
 impl Served {
     pub async fn start(chains: &[&str], keys: HashMap<String, PreparedVerifyingKey>) -> Self {
+        Self::start_with(chains, keys, test_config(), None).await
+    }
+
+    /// With `config`, and over TLS with `tls` (then `url` is https://127.0.0.1:PORT; the
+    /// certificate's name is for the client's TLS config to give).
+    pub async fn start_with(
+        chains: &[&str],
+        keys: HashMap<String, PreparedVerifyingKey>,
+        config: GatewayConfig,
+        tls: Option<tonic::transport::Identity>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(&dir.path().join("index.redb")).unwrap());
         let health: HealthMap = Arc::default();
@@ -114,22 +151,28 @@ impl Served {
         let gateway = Arc::new(Gateway::new(
             store.clone(),
             health.clone(),
-            GatewayConfig::default(),
+            config,
             keys,
             BTreeMap::new(),
         ));
         let listener = hmesh_gateway::server::bind("127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let port = listener.local_addr().unwrap().port();
+        let url = match tls {
+            Some(_) => format!("https://127.0.0.1:{port}"),
+            None => format!("http://127.0.0.1:{port}"),
+        };
         tokio::spawn(hmesh_gateway::server::serve(
-            gateway,
+            gateway.clone(),
             listener,
+            tls,
             std::future::pending(),
         ));
         Served {
             store,
             health,
+            gateway,
             url,
             _dir: dir,
         }
@@ -195,9 +238,10 @@ impl FakeChain {
         self.push_block(vec![])
     }
 
+    /// Consent `token` granted to `grantee` by its own patient ([`patient_of`]).
     pub fn grant(&self, token: &str, grantee: &str) -> u64 {
         let record = ConsentRecord {
-            patient: Addr::unchecked("wasm1patient"),
+            patient: Addr::unchecked(patient_of(&self.chain_id, token)),
             grantee: Addr::unchecked(grantee),
             dataset: HexBinary::from(vec![0u8; 32]),
             purpose: PURPOSE.into(),
@@ -250,6 +294,8 @@ impl FakeChain {
                 grantee: grantee.into(),
             },
             attester: "wasm1custodian".into(),
+            // Set because the type has them; the gateway never reads them (it takes the
+            // patient from the consent record the context names).
             patient: "wasm1patient".into(),
             dataset: HexBinary::from(vec![0u8; 32]),
             recorded_at: Timestamp::from_seconds(1),

@@ -1,21 +1,25 @@
-//! Request signing: every call carries the researcher's secp256k1 public key, a timestamp, a
-//! nonce and a signature in its metadata.
+//! Request signing: every call carries the researcher's secp256k1 public key, the gateway it
+//! is addressed to, a timestamp, a nonce and a signature in its metadata.
 //!
 //! ```text
-//! payload   = "healthmesh-research-v1\n" + METHOD + "\n" + hex(SHA-256(REQUEST)) + "\n"
-//!             + TIMESTAMP_MS + "\n" + NONCE
+//! payload   = "healthmesh-research-v2\n" + AUDIENCE + "\n" + METHOD + "\n"
+//!             + hex(SHA-256(REQUEST)) + "\n" + TIMESTAMP_MS + "\n" + NONCE
 //! signature = ECDSA-secp256k1(SHA-256(payload)), 64 bytes r‖s, low-s
 //! metadata  x-hm-pubkey     base64 of the 33-byte compressed public key
+//!           x-hm-audience   AUDIENCE
 //!           x-hm-timestamp  unix milliseconds, decimal
 //!           x-hm-nonce      16–64 characters [0-9a-zA-Z_-], unique per request
 //!           x-hm-signature  base64 of the signature
 //! ```
 //!
-//! METHOD is the gRPC path (`/healthmesh.research.v1.ResearchService/CountCohort`), REQUEST
-//! the protobuf encoding of the request message (fields in field-number order, as every
-//! protobuf library writes them). The gateway derives the caller's bech32 address from the
-//! public key exactly as the chain does (RIPEMD-160 of SHA-256), so the key that holds consent
-//! grants is the key that authenticates.
+//! AUDIENCE names the gateway the request is for (its `--audience`, by default the
+//! `host:port` it listens on; clients default to the `host:port` of the URL they dial), so a
+//! request signed for one gateway is refused by every other. METHOD is the gRPC path
+//! (`/healthmesh.research.v1.ResearchService/CountCohort`), REQUEST the protobuf encoding of
+//! the request message (fields in field-number order, as every protobuf library writes them).
+//! The gateway derives the caller's bech32 address from the public key exactly as the chain
+//! does (RIPEMD-160 of SHA-256), so the key that holds consent grants is the key that
+//! authenticates.
 
 use base64::prelude::{Engine, BASE64_STANDARD};
 use cosmrs::crypto::secp256k1::SigningKey;
@@ -24,11 +28,14 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 use tonic::metadata::{MetadataMap, MetadataValue};
 
-pub const DOMAIN: &str = "healthmesh-research-v1";
+pub const DOMAIN: &str = "healthmesh-research-v2";
 pub const PUBKEY: &str = "x-hm-pubkey";
+pub const AUDIENCE: &str = "x-hm-audience";
 pub const TIMESTAMP: &str = "x-hm-timestamp";
 pub const NONCE: &str = "x-hm-nonce";
 pub const SIGNATURE: &str = "x-hm-signature";
+/// Longest audience (a DNS name with a port fits).
+pub const MAX_AUDIENCE_LEN: usize = 255;
 
 #[derive(Debug, Error, PartialEq)]
 pub enum AuthError {
@@ -38,26 +45,77 @@ pub enum AuthError {
     Missing(&'static str),
     #[error("malformed {0} metadata: {1}")]
     Malformed(&'static str, String),
-    #[error("stale request: timestamp is {skew_ms} ms away from the gateway's clock (limit {limit_ms} ms); check your clock")]
+    #[error("wrong audience: the request is signed for gateway {got:?}, this gateway is {expected:?}; sign with the audience of the gateway you call")]
+    WrongAudience { got: String, expected: String },
+    #[error("stale request: timestamp is {skew_ms} ms behind the gateway's clock (limit {limit_ms} ms); check your clock")]
     Stale { skew_ms: u64, limit_ms: u64 },
-    #[error("signature does not verify for this public key, method and request")]
+    #[error("request from the future: timestamp is {ahead_ms} ms ahead of the gateway's clock (limit {limit_ms} ms); check your clock")]
+    Future { ahead_ms: u64, limit_ms: u64 },
+    #[error("request signed before this gateway started (timestamp {timestamp_ms} < {not_before_ms}): requests from before a restart are refused; sign a fresh one")]
+    BeforeStart {
+        timestamp_ms: u64,
+        not_before_ms: u64,
+    },
+    #[error("signature does not verify for this public key, audience, method and request")]
     BadSignature,
 }
 
-/// The bytes that are signed.
-pub fn payload(method: &str, request: &[u8], timestamp_ms: u64, nonce: &str) -> Vec<u8> {
-    let digest = hex::encode(Sha256::digest(request));
-    format!("{DOMAIN}\n{method}\n{digest}\n{timestamp_ms}\n{nonce}").into_bytes()
+/// An audience is 1 to 255 visible ASCII characters (no spaces, no line breaks: it is one line
+/// of the payload and one metadata value).
+pub fn check_audience(audience: &str) -> Result<(), AuthError> {
+    let ok = (1..=MAX_AUDIENCE_LEN).contains(&audience.len())
+        && audience.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(AuthError::Malformed(
+            AUDIENCE,
+            format!("use 1-{MAX_AUDIENCE_LEN} visible ASCII characters, e.g. 127.0.0.1:9390"),
+        ))
+    }
 }
 
-/// Signs requests for one researcher key.
+/// The bytes that are signed.
+pub fn payload(
+    audience: &str,
+    method: &str,
+    request: &[u8],
+    timestamp_ms: u64,
+    nonce: &str,
+) -> Vec<u8> {
+    let digest = hex::encode(Sha256::digest(request));
+    format!("{DOMAIN}\n{audience}\n{method}\n{digest}\n{timestamp_ms}\n{nonce}").into_bytes()
+}
+
+/// The audience a client uses by default for a gateway URL: its `host:port`, with the
+/// scheme's default port (80 for http, 443 for https) written out when the URL has none.
+pub fn default_audience(url: &str) -> Option<String> {
+    let uri: tonic::codegen::http::Uri = url.parse().ok()?;
+    let host = uri.host()?;
+    let port = uri.port_u16().or(match uri.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    })?;
+    Some(format!("{host}:{port}"))
+}
+
+/// Signs requests for one researcher key, addressed to one gateway.
 pub struct RequestSigner {
     key: SigningKey,
+    audience: String,
 }
 
 impl RequestSigner {
-    pub fn new(key: SigningKey) -> Self {
-        RequestSigner { key }
+    /// `audience`: the gateway's audience (see [`default_audience`]).
+    pub fn new(key: SigningKey, audience: impl Into<String>) -> Result<Self, AuthError> {
+        let audience = audience.into();
+        check_audience(&audience)?;
+        Ok(RequestSigner { key, audience })
+    }
+
+    pub fn audience(&self) -> &str {
+        &self.audience
     }
 
     pub fn public_key(&self) -> Vec<u8> {
@@ -82,11 +140,19 @@ impl RequestSigner {
     ) -> MetadataMap {
         let signature = self
             .key
-            .sign(&payload(method, request, timestamp_ms, nonce))
+            .sign(&payload(
+                &self.audience,
+                method,
+                request,
+                timestamp_ms,
+                nonce,
+            ))
             .expect("secp256k1 signing");
         let mut map = MetadataMap::new();
         let ascii = |s: String| MetadataValue::try_from(s).expect("ascii metadata");
         map.insert(PUBKEY, ascii(BASE64_STANDARD.encode(self.public_key())));
+        // Checked visible ASCII in `new`.
+        map.insert(AUDIENCE, ascii(self.audience.clone()));
         map.insert(TIMESTAMP, ascii(timestamp_ms.to_string()));
         map.insert(NONCE, ascii(nonce.to_string()));
         map.insert(
@@ -126,6 +192,43 @@ pub struct Caller {
     pub timestamp_ms: u64,
 }
 
+/// What the gateway accepts of a request's timestamp, all in unix milliseconds: from
+/// `now_ms - max_past_ms` to `now_ms + max_future_ms`, and not before `not_before_ms` (the
+/// gateway's start plus `max_future_ms`, so no request signed before a restart is accepted
+/// after it: nonces are remembered in memory only).
+#[derive(Debug, Clone, Copy)]
+pub struct Freshness {
+    pub now_ms: u64,
+    pub max_past_ms: u64,
+    pub max_future_ms: u64,
+    pub not_before_ms: u64,
+}
+
+impl Freshness {
+    fn check(&self, timestamp_ms: u64) -> Result<(), AuthError> {
+        if timestamp_ms > self.now_ms.saturating_add(self.max_future_ms) {
+            return Err(AuthError::Future {
+                ahead_ms: timestamp_ms - self.now_ms,
+                limit_ms: self.max_future_ms,
+            });
+        }
+        let behind = self.now_ms.saturating_sub(timestamp_ms);
+        if behind > self.max_past_ms {
+            return Err(AuthError::Stale {
+                skew_ms: behind,
+                limit_ms: self.max_past_ms,
+            });
+        }
+        if timestamp_ms < self.not_before_ms {
+            return Err(AuthError::BeforeStart {
+                timestamp_ms,
+                not_before_ms: self.not_before_ms,
+            });
+        }
+        Ok(())
+    }
+}
+
 fn text<'a>(metadata: &'a MetadataMap, key: &'static str) -> Result<&'a str, AuthError> {
     metadata
         .get(key)
@@ -134,13 +237,14 @@ fn text<'a>(metadata: &'a MetadataMap, key: &'static str) -> Result<&'a str, Aut
         .map_err(|_| AuthError::Malformed(key, "not ASCII".into()))
 }
 
-/// Checks freshness and the signature; the caller checks the nonce for replay.
+/// Checks the audience, freshness and the signature; the caller checks the nonce for replay.
+/// `audience` is this gateway's own: the signature is checked over it, not over the metadata.
 pub fn verify(
     metadata: &MetadataMap,
+    audience: &str,
     method: &str,
     request: &[u8],
-    now_ms: u64,
-    max_skew_ms: u64,
+    freshness: &Freshness,
     prefix: &str,
 ) -> Result<Caller, AuthError> {
     let pubkey = BASE64_STANDARD
@@ -148,6 +252,14 @@ pub fn verify(
         .map_err(|e| AuthError::Malformed(PUBKEY, e.to_string()))?;
     let key = secp256k1::PublicKey::from_slice(&pubkey)
         .map_err(|_| AuthError::Malformed(PUBKEY, "not a secp256k1 public key".into()))?;
+    let claimed = text(metadata, AUDIENCE)?;
+    check_audience(claimed)?;
+    if claimed != audience {
+        return Err(AuthError::WrongAudience {
+            got: claimed.to_string(),
+            expected: audience.to_string(),
+        });
+    }
     let timestamp_ms: u64 = text(metadata, TIMESTAMP)?
         .parse()
         .map_err(|_| AuthError::Malformed(TIMESTAMP, "not unix milliseconds".into()))?;
@@ -167,15 +279,10 @@ pub fn verify(
         .ok()
         .and_then(|b| secp256k1::ecdsa::Signature::from_compact(&b).ok())
         .ok_or_else(|| AuthError::Malformed(SIGNATURE, "not a 64-byte base64 signature".into()))?;
-    let skew_ms = now_ms.abs_diff(timestamp_ms);
-    if skew_ms > max_skew_ms {
-        return Err(AuthError::Stale {
-            skew_ms,
-            limit_ms: max_skew_ms,
-        });
-    }
+    freshness.check(timestamp_ms)?;
     // libsecp256k1 accepts only low-s signatures, as the Cosmos SDK does.
-    let digest: [u8; 32] = Sha256::digest(payload(method, request, timestamp_ms, nonce)).into();
+    let digest: [u8; 32] =
+        Sha256::digest(payload(audience, method, request, timestamp_ms, nonce)).into();
     secp256k1::SECP256K1
         .verify_ecdsa(&secp256k1::Message::from_digest(digest), &signature, &key)
         .map_err(|_| AuthError::BadSignature)?;
@@ -196,18 +303,38 @@ mod tests {
     use super::*;
 
     const METHOD: &str = "/healthmesh.research.v1.ResearchService/CountCohort";
+    const GW: &str = "127.0.0.1:9390";
 
     fn signer(byte: u8) -> RequestSigner {
-        RequestSigner::new(SigningKey::from_slice(&[byte; 32]).unwrap())
+        RequestSigner::new(SigningKey::from_slice(&[byte; 32]).unwrap(), GW).unwrap()
+    }
+
+    fn at(now_ms: u64) -> Freshness {
+        Freshness {
+            now_ms,
+            max_past_ms: 30_000,
+            max_future_ms: 2_000,
+            not_before_ms: 0,
+        }
     }
 
     #[test]
     fn a_signed_request_verifies_and_names_the_callers_address() {
         let s = signer(7);
         let md = s.metadata(METHOD, b"request", 1_000_000, "0123456789abcdef");
-        let caller = verify(&md, METHOD, b"request", 1_000_500, 30_000, "wasm").unwrap();
+        let caller = verify(&md, GW, METHOD, b"request", &at(1_000_500), "wasm").unwrap();
         assert_eq!(caller.address, s.address("wasm"));
         assert_eq!(caller.nonce, "0123456789abcdef");
+    }
+
+    #[test]
+    fn l7_the_payload_names_the_audience_as_documented() {
+        // Byte for byte what the README specifies, so other languages can sign.
+        assert_eq!(
+            String::from_utf8(payload(GW, "/m", b"", 17, "n")).unwrap(),
+            "healthmesh-research-v2\n127.0.0.1:9390\n/m\n\
+             e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n17\nn"
+        );
     }
 
     #[test]
@@ -215,36 +342,98 @@ mod tests {
         let s = signer(7);
         let md = s.metadata(METHOD, b"request", 1_000_000, "0123456789abcdef");
         assert_eq!(
-            verify(&md, METHOD, b"requesT", 1_000_000, 30_000, "wasm"),
+            verify(&md, GW, METHOD, b"requesT", &at(1_000_000), "wasm"),
             Err(AuthError::BadSignature)
         );
         assert_eq!(
-            verify(&md, "/other/Method", b"request", 1_000_000, 30_000, "wasm"),
+            verify(&md, GW, "/other/Method", b"request", &at(1_000_000), "wasm"),
             Err(AuthError::BadSignature)
         );
         assert!(matches!(
-            verify(&md, METHOD, b"request", 1_040_001, 30_000, "wasm"),
+            verify(&md, GW, METHOD, b"request", &at(1_040_001), "wasm"),
             Err(AuthError::Stale { .. })
+        ));
+        assert!(matches!(
+            verify(&md, GW, METHOD, b"request", &at(997_999), "wasm"),
+            Err(AuthError::Future { .. })
         ));
         // Another key's public key with this signature.
         let mut swapped = md.clone();
         let other = signer(8).metadata(METHOD, b"request", 1_000_000, "0123456789abcdef");
         swapped.insert(PUBKEY, other.get(PUBKEY).unwrap().clone());
         assert_eq!(
-            verify(&swapped, METHOD, b"request", 1_000_000, 30_000, "wasm"),
+            verify(&swapped, GW, METHOD, b"request", &at(1_000_000), "wasm"),
             Err(AuthError::BadSignature)
         );
         let mut missing = md.clone();
         missing.remove(SIGNATURE);
         assert_eq!(
-            verify(&missing, METHOD, b"request", 1_000_000, 30_000, "wasm"),
+            verify(&missing, GW, METHOD, b"request", &at(1_000_000), "wasm"),
             Err(AuthError::Missing(SIGNATURE))
         );
         let mut short_nonce = md;
         short_nonce.insert(NONCE, MetadataValue::from_static("abc"));
         assert!(matches!(
-            verify(&short_nonce, METHOD, b"request", 1_000_000, 30_000, "wasm"),
+            verify(&short_nonce, GW, METHOD, b"request", &at(1_000_000), "wasm"),
             Err(AuthError::Malformed(NONCE, _))
         ));
+    }
+
+    #[test]
+    fn l7_a_request_for_another_gateway_is_refused() {
+        let md = signer(7).metadata(METHOD, b"request", 1_000_000, "0123456789abcdef");
+        // Presented to another gateway as it is: the metadata names the first one.
+        assert_eq!(
+            verify(&md, "gw-b:9390", METHOD, b"request", &at(1_000_000), "wasm"),
+            Err(AuthError::WrongAudience {
+                got: GW.into(),
+                expected: "gw-b:9390".into()
+            })
+        );
+        // With the metadata rewritten to the second gateway: the signature covers the
+        // audience, so it no longer verifies.
+        let mut relabelled = md;
+        relabelled.insert(AUDIENCE, MetadataValue::from_static("gw-b:9390"));
+        assert_eq!(
+            verify(
+                &relabelled,
+                "gw-b:9390",
+                METHOD,
+                b"request",
+                &at(1_000_000),
+                "wasm"
+            ),
+            Err(AuthError::BadSignature)
+        );
+        assert!(RequestSigner::new(SigningKey::from_slice(&[7; 32]).unwrap(), "a\nb").is_err());
+        assert!(RequestSigner::new(SigningKey::from_slice(&[7; 32]).unwrap(), "").is_err());
+    }
+
+    #[test]
+    fn l7_a_request_signed_before_the_start_is_refused() {
+        let md = signer(7).metadata(METHOD, b"request", 1_000_000, "0123456789abcdef");
+        let mut after_restart = at(1_001_000);
+        after_restart.not_before_ms = 1_000_001;
+        assert!(matches!(
+            verify(&md, GW, METHOD, b"request", &after_restart, "wasm"),
+            Err(AuthError::BeforeStart { .. })
+        ));
+    }
+
+    #[test]
+    fn default_audiences_are_host_and_port() {
+        assert_eq!(
+            default_audience("http://127.0.0.1:9390").as_deref(),
+            Some("127.0.0.1:9390")
+        );
+        assert_eq!(
+            default_audience("https://gw.example.org").as_deref(),
+            Some("gw.example.org:443")
+        );
+        assert_eq!(
+            default_audience("http://localhost/").as_deref(),
+            Some("localhost:80")
+        );
+        assert_eq!(default_audience("not a url"), None);
     }
 }
