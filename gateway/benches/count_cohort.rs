@@ -97,6 +97,7 @@ fn build_index(store: &Store) {
                 source_chain: CHAIN.into(),
                 consent_id: token,
                 grantee: grantee.clone(),
+                consent_contract: "wasm1consent".into(),
                 source_id: i,
                 channel_id: String::new(),
                 sequence: 0,

@@ -216,6 +216,22 @@ impl Index {
                     }
                 }
             }
+            Change::RevokeAttester {
+                chain_id,
+                source_chain,
+                attester,
+            } => {
+                // Slashes are rare: a scan, not another index.
+                for slot in &mut self.rows {
+                    let row = &mut slot.row;
+                    if &row.chain_id == chain_id
+                        && &row.source_chain == source_chain
+                        && &row.attester == attester
+                    {
+                        row.revoked = true;
+                    }
+                }
+            }
             Change::Staking { .. } => {}
         }
     }
@@ -285,6 +301,17 @@ impl Index {
             .flatten()
             .map(|&slot| &self.rows[slot].row)
             .filter(move |row| row.chain_id == chain_id)
+    }
+
+    pub fn rows_of_attester<'a>(
+        &'a self,
+        chain_id: &'a str,
+        source_chain: &'a str,
+        attester: &'a str,
+    ) -> impl Iterator<Item = &'a AttestationRow> {
+        self.rows.iter().map(|slot| &slot.row).filter(move |row| {
+            row.chain_id == chain_id && row.source_chain == source_chain && row.attester == attester
+        })
     }
 
     pub fn knows_grantee(&self, address: &str) -> bool {
@@ -503,6 +530,7 @@ mod tests {
             source_chain: "g-1".into(),
             consent_id: token.into(),
             grantee: "r".into(),
+            consent_contract: "c".into(),
             source_id: id,
             channel_id: String::new(),
             sequence: 0,

@@ -150,10 +150,15 @@ pub async fn extract<S: ChainSource>(
                             &chain_id, a, height, &tx.hash,
                         ))));
                     }
-                    "wasm-attestations_revoked" => changes.push(Change::RevokeAttestations {
+                    "wasm-consent_tombstoned" => changes.push(Change::RevokeAttestations {
                         chain_id: chain_id.clone(),
                         source_chain: attr(event, "source_chain").unwrap_or_default().into(),
                         consent_id: attr(event, "consent_id").unwrap_or_default().into(),
+                    }),
+                    "wasm-attester_tombstoned" => changes.push(Change::RevokeAttester {
+                        chain_id: chain_id.clone(),
+                        source_chain: attr(event, "source_chain").unwrap_or_default().into(),
+                        attester: attr(event, "attester").unwrap_or_default().into(),
                     }),
                     _ => {}
                 }
@@ -208,6 +213,7 @@ pub fn attestation_row(
         source_chain: a.context.chain_id,
         consent_id: a.context.consent_id,
         grantee: a.context.grantee,
+        consent_contract: a.context.consent_contract,
         source_id,
         channel_id,
         sequence,

@@ -461,6 +461,7 @@ fn statement(row: &AttestationRow) -> Result<Statement, String> {
         commitment,
         context: Context {
             chain_id: row.source_chain.clone(),
+            consent_contract: row.consent_contract.clone(),
             consent_id: row.consent_id.clone(),
             grantee: row.grantee.clone(),
         },

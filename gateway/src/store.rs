@@ -42,6 +42,9 @@ pub struct AttestationRow {
     pub source_chain: String,
     pub consent_id: String,
     pub grantee: String,
+    /// The consent contract the proof is bound to (part of its context).
+    #[serde(default)]
+    pub consent_contract: String,
     pub source_id: u64,
     pub channel_id: String,
     pub sequence: u64,
@@ -95,6 +98,12 @@ pub enum Change {
         chain_id: String,
         source_chain: String,
         consent_id: String,
+    },
+    /// Attestations on `chain_id` anchored by `attester` of `source_chain` (slashed).
+    RevokeAttester {
+        chain_id: String,
+        source_chain: String,
+        attester: String,
     },
     Staking {
         chain_id: String,
@@ -263,6 +272,17 @@ impl Store {
                             consent_id,
                         } => {
                             for row in index.rows_under(chain_id, source_chain, consent_id) {
+                                attestations
+                                    .insert((row.chain_id.as_str(), row.id), json(row).as_slice())
+                                    .map_err(db_err)?;
+                            }
+                        }
+                        Change::RevokeAttester {
+                            chain_id,
+                            source_chain,
+                            attester,
+                        } => {
+                            for row in index.rows_of_attester(chain_id, source_chain, attester) {
                                 attestations
                                     .insert((row.chain_id.as_str(), row.id), json(row).as_slice())
                                     .map_err(db_err)?;

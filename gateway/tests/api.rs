@@ -348,6 +348,7 @@ async fn verify_attestation_reverifies_the_stored_proof() {
         predicate: Predicate::new(Operator::Lt, vec![70_000]).unwrap(),
         context: Context {
             chain_id: GENOMICS.into(),
+            consent_contract: CONSENT_CONTRACT.into(),
             consent_id: "1".into(),
             grantee: one.clone(),
         },

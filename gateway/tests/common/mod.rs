@@ -88,6 +88,7 @@ pub fn attestation(
         source_chain: GENOMICS.into(),
         consent_id: token.into(),
         grantee: grantee.into(),
+        consent_contract: CONSENT_CONTRACT.into(),
         source_id: id,
         channel_id: String::new(),
         sequence: 0,
@@ -290,14 +291,11 @@ impl FakeChain {
             proof: Binary::default(),
             context: ProofContext {
                 chain_id: self.chain_id.clone(),
+                consent_contract: CONSENT_CONTRACT.into(),
                 consent_id: token.into(),
                 grantee: grantee.into(),
             },
             attester: "wasm1custodian".into(),
-            // Set because the type has them; the gateway never reads them (it takes the
-            // patient from the consent record the context names).
-            patient: "wasm1patient".into(),
-            dataset: HexBinary::from(vec![0u8; 32]),
             recorded_at: Timestamp::from_seconds(1),
             height: 1,
             expires_at: None,
