@@ -313,45 +313,7 @@ fn h2_revocation_stands_when_the_counterparty_closed_the_channel() {
     send(&mut g, id).unwrap();
     relay(&mut g, &mut t, &link.a_channel, &link.b_channel);
 
-    // trials-1 closed the channel (CloseInit there, CloseConfirm here).
-    let channel = g.ibc(|deps, _| {
-        let channels: att::ChannelsResponse = cosmwasm_std::from_json(
-            healthmesh_attestation::contract::query(
-                deps.as_ref(),
-                cosmwasm_std::testing::mock_env(),
-                att::QueryMsg::Channels {
-                    start_after: None,
-                    limit: None,
-                },
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        channels.channels[0].clone()
-    });
-    let ibc_channel = cosmwasm_std::IbcChannel::new(
-        cosmwasm_std::IbcEndpoint {
-            port_id: g.port(),
-            channel_id: channel.channel_id.clone(),
-        },
-        cosmwasm_std::IbcEndpoint {
-            port_id: channel.counterparty_port.clone(),
-            channel_id: channel.counterparty_channel.clone(),
-        },
-        cosmwasm_std::IbcOrder::Unordered,
-        att::CHANNEL_VERSION,
-        channel.connection_id.clone(),
-    );
-    g.ibc(|deps, env| {
-        entry::ibc_channel_close(
-            deps,
-            env,
-            IbcChannelCloseMsg::CloseConfirm {
-                channel: ibc_channel,
-            },
-        )
-    })
-    .unwrap();
+    close_from_counterparty(&mut g);
 
     revoke(&mut g, &token).unwrap();
     // Propagation succeeds locally although no channel can carry the news.
@@ -582,6 +544,8 @@ fn m2_attestation_expiry_is_capped_by_the_consent_and_send_rechecks_it() {
     let id = attest(&mut g, &token, &r, Operator::Lt, &[70]).unwrap();
     let a: Attestation = g.query(&att::QueryMsg::Attestation { id });
     assert_eq!(a.expires_at, Some(until));
+    assert_eq!(a.status, AttestationStatus::Valid);
+    let capped = id;
 
     // A height-limited consent: its attestations stay home.
     let height = g.app.block_info().height;
@@ -591,6 +555,13 @@ fn m2_attestation_expiry_is_capped_by_the_consent_and_send_rechecks_it() {
     assert!(matches!(
         att_error(err),
         ContractError::HeightBoundConsent(_)
+    ));
+
+    // Past the consent's time limit the capped attestation reads as no longer valid.
+    g.advance(3_601);
+    assert!(matches!(
+        status(&g, capped),
+        AttestationStatus::Revoked { at, .. } if at == until
     ));
 }
 
@@ -828,4 +799,209 @@ fn l9_unknown_fields_are_refused_naming_the_field_and_the_message() {
             "{text}"
         );
     }
+}
+
+/// trials-1 closed genomics' channel-0 (CloseInit there, CloseConfirm here).
+fn close_from_counterparty(g: &mut Chain) {
+    let channels: att::ChannelsResponse = g.query(&att::QueryMsg::Channels {
+        start_after: None,
+        limit: None,
+    });
+    let channel = channels.channels[0].clone();
+    let ibc_channel = cosmwasm_std::IbcChannel::new(
+        cosmwasm_std::IbcEndpoint {
+            port_id: g.port(),
+            channel_id: channel.channel_id.clone(),
+        },
+        cosmwasm_std::IbcEndpoint {
+            port_id: channel.counterparty_port.clone(),
+            channel_id: channel.counterparty_channel.clone(),
+        },
+        cosmwasm_std::IbcOrder::Unordered,
+        att::CHANNEL_VERSION,
+        channel.connection_id.clone(),
+    );
+    g.ibc(|deps, env| {
+        entry::ibc_channel_close(
+            deps,
+            env,
+            IbcChannelCloseMsg::CloseConfirm {
+                channel: ibc_channel,
+            },
+        )
+    })
+    .unwrap();
+}
+
+fn set_policy(g: &mut Chain, ops: &[&str], min_range: u64) {
+    let admin = g.admin.clone();
+    let policy = att::ExecuteMsg::SetPredicatePolicy {
+        attribute: "hba1c".into(),
+        policy: Some(PredicatePolicy {
+            allowed_ops: ops.iter().map(|o| o.to_string()).collect(),
+            min_range,
+        }),
+    };
+    g.execute(&admin, &policy).unwrap();
+}
+
+#[test]
+fn review_a_set_counts_as_its_members_not_its_span() {
+    let (mut g, _t, _) = world();
+    set_policy(&mut g, &[], 5);
+    let custodian = g.custodian.clone();
+    let r = record(&g, 69, 30);
+    anchor(&mut g, &custodian, &r).unwrap();
+    let token = grant(&mut g, Expiration::Never {});
+    // `in [69, 1000]` spans 932 values but leaves two possible.
+    let err = attest(&mut g, &token, &r, Operator::In, &[69, 1000]).unwrap_err();
+    assert!(matches!(
+        att_error(err),
+        ContractError::RangeTooNarrow { width: 2, .. }
+    ));
+    attest(&mut g, &token, &r, Operator::In, &[65, 66, 67, 68, 69]).unwrap();
+}
+
+#[test]
+fn review_ranges_proven_before_a_policy_count_under_it() {
+    let (mut g, _t, _) = world();
+    let custodian = g.custodian.clone();
+    let r = record(&g, 69, 31);
+    anchor(&mut g, &custodian, &r).unwrap();
+    let token = grant(&mut g, Expiration::Never {});
+    attest(&mut g, &token, &r, Operator::Gte, &[69]).unwrap();
+    set_policy(&mut g, &[], 5);
+    let err = attest(&mut g, &token, &r, Operator::Lt, &[70]).unwrap_err();
+    assert!(matches!(
+        att_error(err),
+        ContractError::RangeTooNarrow { width: 1, .. }
+    ));
+}
+
+#[test]
+fn review_slash_news_for_a_chain_without_channel_is_recorded_for_retry() {
+    let (mut g, _t, _) = world();
+    close_from_counterparty(&mut g);
+    let custodian = g.custodian.clone();
+    let (admin, staking) = (g.admin.clone(), g.staking.clone());
+    let slash = staking::ExecuteMsg::Slash {
+        attester: custodian.to_string(),
+        ratio: cosmwasm_std::Decimal::percent(10),
+        reason: "test".into(),
+    };
+    g.app.execute_contract(admin, staking, &slash, &[]).unwrap();
+    let anyone = g.researcher.clone();
+    g.execute(
+        &anyone,
+        &att::ExecuteMsg::InvalidateAttester {
+            attester: custodian.to_string(),
+        },
+    )
+    .unwrap();
+    let notices: Vec<NoticeDelivery> = g.query(&att::QueryMsg::Notices {
+        kind: NoticeKind::Slash,
+        subject: custodian.to_string(),
+    });
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0].chain_id, "trials-1");
+    assert!(matches!(notices[0].status, DeliveryStatus::Failed { .. }));
+}
+
+#[test]
+fn review_a_counterparty_cannot_be_bound_under_this_chains_id() {
+    let (mut g, _t, _) = world();
+    let admin = g.admin.clone();
+    let err = g
+        .execute(
+            &admin,
+            &att::ExecuteMsg::AllowConnection {
+                connection_id: "connection-9".into(),
+                chain_id: "genomics-1".into(),
+                counterparty_port: "wasm.somewhere".into(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(att_error(err), ContractError::OwnChain("genomics-1".into()));
+}
+
+#[test]
+fn review_nothing_is_exported_while_the_consent_contract_is_paused() {
+    let (mut g, _t, _) = world();
+    let custodian = g.custodian.clone();
+    let r = record(&g, 64, 32);
+    anchor(&mut g, &custodian, &r).unwrap();
+    let token = grant(&mut g, Expiration::Never {});
+    let id = attest(&mut g, &token, &r, Operator::Lt, &[70]).unwrap();
+    let (admin, consent_addr) = (g.admin.clone(), g.consent.clone());
+    let pause = consent::ExecuteMsg::Pausable(PauseMsg::Pause {
+        reason: "incident".into(),
+    });
+    g.app
+        .execute_contract(admin, consent_addr, &pause, &[])
+        .unwrap();
+    let err = send(&mut g, id).unwrap_err();
+    assert_eq!(
+        att_error(err),
+        ContractError::ConsentPaused("incident".into())
+    );
+}
+
+#[test]
+fn review_the_earliest_reason_dates_an_invalid_attestation() {
+    let (mut g, _t, _) = world();
+    let custodian = g.custodian.clone();
+    let r = record(&g, 64, 33);
+    anchor(&mut g, &custodian, &r).unwrap();
+    let token = grant(&mut g, Expiration::Never {});
+    let id = attest(&mut g, &token, &r, Operator::Lt, &[70]).unwrap();
+    g.advance(100);
+    let slashed_at = g.app.block_info().time;
+    let (admin, staking) = (g.admin.clone(), g.staking.clone());
+    let slash = staking::ExecuteMsg::Slash {
+        attester: custodian.to_string(),
+        ratio: cosmwasm_std::Decimal::percent(10),
+        reason: "test".into(),
+    };
+    g.app.execute_contract(admin, staking, &slash, &[]).unwrap();
+    let anyone = g.researcher.clone();
+    let invalidate = att::ExecuteMsg::InvalidateAttester {
+        attester: custodian.to_string(),
+    };
+    g.execute(&anyone, &invalidate).unwrap();
+    g.advance(100);
+    revoke(&mut g, &token).unwrap();
+    propagate(&mut g, &token).unwrap();
+    // Slashed first, revoked later: the attestation stopped holding at the slash.
+    assert_eq!(
+        status(&g, id),
+        AttestationStatus::Revoked {
+            at: slashed_at,
+            reason: "attester slashed".into()
+        }
+    );
+}
+
+#[test]
+fn review_news_in_flight_on_a_closed_channel_is_sent_again_on_the_new_one() {
+    let (mut g, mut t, link) = world();
+    let custodian = g.custodian.clone();
+    let r = record(&g, 64, 34);
+    anchor(&mut g, &custodian, &r).unwrap();
+    let token = grant(&mut g, Expiration::Never {});
+    let id = attest(&mut g, &token, &r, Operator::Lt, &[70]).unwrap();
+    send(&mut g, id).unwrap();
+    relay(&mut g, &mut t, &link.a_channel, &link.b_channel);
+    revoke(&mut g, &token).unwrap();
+    propagate(&mut g, &token).unwrap(); // pending on channel-0, never relayed
+    close_from_counterparty(&mut g);
+    close_from_counterparty(&mut t);
+    let fresh = connect(&mut g, &mut t, "channel-5", "channel-5");
+    propagate(&mut g, &token).unwrap();
+    let relayed = relay(&mut g, &mut t, &fresh.a_channel, &fresh.b_channel);
+    assert_eq!(
+        relayed.len(),
+        1,
+        "the news went out again on the new channel"
+    );
+    assert!(!is_attested(&t, &r, Operator::Lt, &[70]));
 }

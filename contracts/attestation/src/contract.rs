@@ -19,14 +19,16 @@ use crate::state::{
     attestations, ADMIN, ALLOWED_CONNECTIONS, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, DELIVERIES,
     PAUSE, POLICIES, SENT_UNDER_CONSENT, VERIFYING_KEYS,
 };
-use crate::submit::{assert_exportable, load_consent, submit, Submission};
+use crate::submit::{
+    assert_consent_not_paused, assert_exportable, load_consent, submit, Submission,
+};
 use crate::validity::{valid_at, Validity};
 use crate::{anchor, policy, queries, revocation, ContractError};
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
     deps: DepsMut,
-    _env: Env,
+    env: Env,
     info: MessageInfo,
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
@@ -41,7 +43,7 @@ pub fn instantiate(
     PAUSE.init(deps.storage, deps.api, &msg.pausers, msg.max_pause_seconds)?;
     let mut response = Response::new().add_attribute("action", "instantiate");
     for allowed in msg.allowed_connections {
-        allow_connection(deps.storage, allowed)?;
+        allow_connection(deps.storage, &env.block.chain_id, allowed)?;
     }
     for p in msg.predicate_policies {
         set_policy(deps.storage, &p.attribute, Some(p.policy))?;
@@ -66,10 +68,15 @@ fn add_verifying_key(storage: &mut dyn Storage, vk: &Binary) -> Result<String, C
 /// Trust one connection, bound to its counterparty chain and attestation contract port.
 fn allow_connection(
     storage: &mut dyn Storage,
+    own_chain: &str,
     allowed: AllowedConnection,
 ) -> Result<(), ContractError> {
     validate::bounded_text("connection_id", &allowed.connection_id, 64)?;
     validate::bounded_text("chain_id", &allowed.chain_id, 64)?;
+    // A counterparty named like this chain could tombstone this chain's own consents.
+    if allowed.chain_id == own_chain {
+        return Err(ContractError::OwnChain(allowed.chain_id));
+    }
     validate::bounded_text("counterparty_port", &allowed.counterparty_port, 128)?;
     if !allowed.counterparty_port.starts_with("wasm.") {
         return Err(ContractError::UntrustedCounterparty {
@@ -201,7 +208,7 @@ fn admin_execute(
                 chain_id,
                 counterparty_port,
             };
-            allow_connection(deps.storage, allowed.clone())?;
+            allow_connection(deps.storage, &env.block.chain_id, allowed.clone())?;
             Response::new()
                 .add_attribute("action", "allow_connection")
                 .add_attribute("connection_id", allowed.connection_id)
@@ -258,6 +265,7 @@ fn send(
     }
     // M-2: the consent is read again now: revoked, expired or height-bound ones stay home.
     let consent_contract = CONFIG.load(deps.storage)?.consent;
+    assert_consent_not_paused(deps.as_ref(), &consent_contract)?;
     let record = load_consent(
         deps.as_ref(),
         &consent_contract,

@@ -86,6 +86,9 @@ pub enum ContractError {
         consent_id: String,
     },
 
+    #[error("{0} is this chain: a counterparty cannot share its chain id")]
+    OwnChain(String),
+
     #[error("at most {0} trusted connections")]
     TooManyConnections(usize),
 

@@ -22,7 +22,7 @@ use cosmwasm_std::{
 use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
     AllowedConnection, Attestation, AttestationStatus, ChannelInfo, ChannelState, DeliveryStatus,
-    Origin, ReceiveAck, CHANNEL_VERSION,
+    NoticeDelivery, Origin, ReceiveAck, CHANNEL_VERSION,
 };
 
 use crate::packet::{decode, received};
@@ -349,17 +349,27 @@ fn settle(
             event = event.add_attribute("attestation_id", p.attestation_id.to_string());
         }
         Ok(pb::packet::Body::Revocation(p)) => {
-            REVOCATION_NOTICES.save(deps.storage, (&p.consent_id, &chain), &outcome)?;
+            let notice = notice(&chain, channel, outcome);
+            REVOCATION_NOTICES.save(deps.storage, (&p.consent_id, &chain), &notice)?;
             event = event.add_attribute("revocation_of_consent", p.consent_id);
         }
         Ok(pb::packet::Body::AttesterSlashed(p)) => {
-            SLASH_NOTICES.save(deps.storage, (&p.attester, &chain), &outcome)?;
+            let notice = notice(&chain, channel, outcome);
+            SLASH_NOTICES.save(deps.storage, (&p.attester, &chain), &notice)?;
             event = event.add_attribute("slash_of_attester", p.attester);
         }
         // Only our own packets come back here; report rather than fail the relayer's tx.
         Err(e) => event = event.add_attribute("error", e.to_string()),
     }
     Ok(IbcBasicResponse::new().add_event(event))
+}
+
+fn notice(chain: &str, channel: &str, status: DeliveryStatus) -> NoticeDelivery {
+    NoticeDelivery {
+        chain_id: chain.into(),
+        channel_id: Some(channel.into()),
+        status,
+    }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]

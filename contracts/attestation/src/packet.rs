@@ -77,6 +77,20 @@ pub fn received(p: &pb::AttestationPacket) -> Result<Received, ContractError> {
             grantee: context.grantee.clone(),
         },
         commitment: HexBinary::from(p.commitment.clone()),
-        expires_at: (p.expires_at != 0).then(|| Timestamp::from_seconds(p.expires_at)),
+        expires_at: expiry(p.expires_at)?,
     })
+}
+
+/// Unix seconds (0 = never) as a timestamp; seconds past what nanoseconds can hold are
+/// refused rather than overflowing.
+fn expiry(seconds: u64) -> Result<Option<Timestamp>, ContractError> {
+    if seconds == 0 {
+        return Ok(None);
+    }
+    seconds
+        .checked_mul(1_000_000_000)
+        .map(|nanos| Some(Timestamp::from_nanos(nanos)))
+        .ok_or_else(|| {
+            ContractError::MalformedPacket(format!("expires_at {seconds} is out of range"))
+        })
 }

@@ -4,6 +4,9 @@
 //! two one-sided bounds (`lt 70` next to `gte 69`). Proven ranges only ever narrow: a
 //! revoked attestation has already disclosed what it proved.
 //!
+//! A set (`in`) counts as its members, not the span between them (`in [69, 1000]` pins 69
+//! about as well as `eq 69`).
+//!
 //! Limitation (documented in the threat model): exclusions (`ne`, `nin`, `nonbetween`) are not
 //! subtracted from the range; leave them out of `allowed_ops` on attributes where excluding a
 //! few values from a narrow range would matter.
@@ -23,35 +26,49 @@ pub fn admit(
     attribute: &str,
     predicate: &Predicate,
 ) -> Result<(), ContractError> {
-    let Some(policy) = POLICIES.may_load(storage, attribute)? else {
-        return Ok(());
-    };
-    let op = predicate.op.name();
-    if !policy.allowed_ops.is_empty() && !policy.allowed_ops.iter().any(|o| o == op) {
-        return Err(ContractError::OperatorNotAllowed {
-            attribute: attribute.into(),
-            op: op.into(),
-        });
-    }
-    if policy.min_range == 0 {
-        return Ok(());
-    }
+    // Ranges are tracked with or without a policy, so a policy set later judges new
+    // attestations against everything already proven.
     let key = (commitment, attribute);
     let (lo, hi) = range(predicate);
     let (proven_lo, proven_hi) = PROVEN_RANGES
         .may_load(storage, key)?
         .unwrap_or((0, u64::MAX));
     let (lo, hi) = (lo.max(proven_lo), hi.min(proven_hi));
-    let width = if lo > hi { 0 } else { (hi - lo) as u128 + 1 };
-    if width < policy.min_range as u128 {
-        return Err(ContractError::RangeTooNarrow {
-            attribute: attribute.into(),
-            width: width as u64,
-            min: policy.min_range,
-        });
+    if let Some(policy) = POLICIES.may_load(storage, attribute)? {
+        let op = predicate.op.name();
+        if !policy.allowed_ops.is_empty() && !policy.allowed_ops.iter().any(|o| o == op) {
+            return Err(ContractError::OperatorNotAllowed {
+                attribute: attribute.into(),
+                op: op.into(),
+            });
+        }
+        let width = possible_values(predicate, lo, hi);
+        if width < policy.min_range as u128 {
+            return Err(ContractError::RangeTooNarrow {
+                attribute: attribute.into(),
+                width: width as u64,
+                min: policy.min_range,
+            });
+        }
     }
     PROVEN_RANGES.save(storage, key, &(lo, hi))?;
     Ok(())
+}
+
+/// How many values the attestations leave possible within [lo, hi]: a set (`in`) allows
+/// only its members, however far apart they are.
+fn possible_values(predicate: &Predicate, lo: u64, hi: u64) -> u128 {
+    if lo > hi {
+        return 0;
+    }
+    match predicate.op {
+        Operator::In => predicate
+            .values
+            .iter()
+            .filter(|v| (lo..=hi).contains(*v))
+            .count() as u128,
+        _ => (hi - lo) as u128 + 1,
+    }
 }
 
 /// The smallest interval holding every value that satisfies `p`; exclusions span everything.

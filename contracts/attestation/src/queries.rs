@@ -189,7 +189,7 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             let notices: Vec<NoticeDelivery> = map
                 .prefix(&subject)
                 .range(deps.storage, None, None, Order::Ascending)
-                .map(|item| item.map(|(chain_id, status)| NoticeDelivery { chain_id, status }))
+                .map(|item| item.map(|(_, notice)| notice))
                 .collect::<StdResult<_>>()?;
             to_json_binary(&notices)?
         }

@@ -9,7 +9,7 @@ use cosmwasm_std::{DepsMut, Env, Event, IbcMsg, IbcTimeout, Order, Response, Std
 use cw_storage_plus::Map;
 use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
-    AttestationStatus, DeliveryStatus, ReceiveAck, DEFAULT_TIMEOUT_SECONDS,
+    AttestationStatus, DeliveryStatus, NoticeDelivery, ReceiveAck, DEFAULT_TIMEOUT_SECONDS,
 };
 use healthmesh_types::consent::ConsentStatus;
 use healthmesh_types::staking::{QueryMsg as StakingQuery, SlashesResponse};
@@ -17,8 +17,8 @@ use healthmesh_types::staking::{QueryMsg as StakingQuery, SlashesResponse};
 use crate::ibc::open_trusted_channel;
 use crate::packet::encode;
 use crate::state::{
-    CHAIN_CHANNELS, CONFIG, REVOCATION_NOTICES, REVOKED_CONSENTS, SENT_UNDER_CONSENT,
-    SLASHED_ATTESTERS, SLASH_NOTICES,
+    ALLOWED_CONNECTIONS, CHAIN_CHANNELS, CONFIG, REVOCATION_NOTICES, REVOKED_CONSENTS,
+    SENT_UNDER_CONSENT, SLASHED_ATTESTERS, SLASH_NOTICES,
 };
 use crate::submit::load_consent;
 use crate::validity::consent_status;
@@ -93,9 +93,14 @@ pub fn invalidate_attester(
     if !SLASHED_ATTESTERS.has(deps.storage, key) {
         SLASHED_ATTESTERS.save(deps.storage, key, &first.time)?;
     }
-    let chains: Vec<String> = CHAIN_CHANNELS
-        .keys(deps.storage, None, None, Order::Ascending)
+    // Every trusted chain (at most MAX_COUNTERPARTIES), linked now or not: one whose channel
+    // is closed is recorded as not told, to be retried.
+    let mut chains: Vec<String> = ALLOWED_CONNECTIONS
+        .range(deps.storage, None, None, Order::Ascending)
+        .map(|item| item.map(|(_, a)| a.chain_id))
         .collect::<StdResult<_>>()?;
+    chains.sort();
+    chains.dedup();
     let body = pb::packet::Body::AttesterSlashed(pb::AttesterSlashedPacket {
         source_chain: chain_id.clone(),
         attester: attester.clone(),
@@ -118,15 +123,16 @@ pub fn invalidate_attester(
 
 /// One piece of news and where its per-chain delivery is recorded.
 struct Notice<'a> {
-    map: Map<(&'static str, &'static str), DeliveryStatus>,
+    map: Map<(&'static str, &'static str), NoticeDelivery>,
     subject: &'a str,
     event: &'static str,
     body: pb::packet::Body,
 }
 
 impl Notice<'_> {
-    /// Send to every chain not yet told (delivered or in flight); a chain without an open
-    /// trusted channel is marked failed, to be retried, and never fails the message.
+    /// Send to every chain not yet told (delivered, or in flight on its current channel); a
+    /// chain without an open trusted channel is marked failed, to be retried, and never fails
+    /// the message. Resending is harmless: receivers acknowledge a known tombstone with 0.
     fn send(
         self,
         storage: &mut dyn Storage,
@@ -136,20 +142,28 @@ impl Notice<'_> {
         let mut response = Response::new();
         for chain in chains {
             let key = (self.subject, chain.as_str());
-            let told = self.map.may_load(storage, key)?;
-            if matches!(
-                told,
-                Some(DeliveryStatus::Delivered { .. } | DeliveryStatus::Pending)
-            ) {
-                continue;
-            }
             let channel = CHAIN_CHANNELS
                 .may_load(storage, &chain)?
                 .and_then(|id| open_trusted_channel(storage, &id).ok());
+            let current = channel.as_ref().map(|c| c.channel_id.clone());
+            let told = self.map.may_load(storage, key)?;
+            let done = told.is_some_and(|t| match t.status {
+                DeliveryStatus::Delivered { .. } => true,
+                // In flight on a channel that is no longer the chain's: send again.
+                DeliveryStatus::Pending => t.channel_id == current,
+                _ => false,
+            });
+            if done {
+                continue;
+            }
             let Some(channel) = channel else {
                 let error = format!("no open trusted channel to {chain}; run again once there is");
-                self.map
-                    .save(storage, key, &DeliveryStatus::Failed { error })?;
+                let notice = NoticeDelivery {
+                    chain_id: chain.clone(),
+                    channel_id: None,
+                    status: DeliveryStatus::Failed { error },
+                };
+                self.map.save(storage, key, &notice)?;
                 response = response.add_event(
                     Event::new("notice_deferred")
                         .add_attribute("subject", self.subject)
@@ -157,7 +171,12 @@ impl Notice<'_> {
                 );
                 continue;
             };
-            self.map.save(storage, key, &DeliveryStatus::Pending)?;
+            let notice = NoticeDelivery {
+                chain_id: chain.clone(),
+                channel_id: current,
+                status: DeliveryStatus::Pending,
+            };
+            self.map.save(storage, key, &notice)?;
             response = response
                 .add_message(IbcMsg::SendPacket {
                     channel_id: channel.channel_id.clone(),

@@ -3,7 +3,7 @@ use cw_ownable::OwnershipStore;
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 use healthmesh_types::attestation::{
     AllowedConnection, Anchor, AnchorConflict, Attestation, ChannelInfo, ConfigResponse, Delivery,
-    DeliveryStatus, PredicateMsg, PredicatePolicy,
+    NoticeDelivery, PredicateMsg, PredicatePolicy,
 };
 use healthmesh_types::pause::Pausable;
 
@@ -94,9 +94,9 @@ pub const REVOKED_CONSENTS: Map<(&str, &str), Timestamp> = Map::new("revoked_con
 /// Tombstones of slashed attesters by (source chain, attester).
 pub const SLASHED_ATTESTERS: Map<(&str, &str), Timestamp> = Map::new("slashed_attesters");
 /// News of a revocation per (consent id, counterparty chain).
-pub const REVOCATION_NOTICES: Map<(&str, &str), DeliveryStatus> = Map::new("revocations");
+pub const REVOCATION_NOTICES: Map<(&str, &str), NoticeDelivery> = Map::new("revocations");
 /// News of a slash per (attester, counterparty chain).
-pub const SLASH_NOTICES: Map<(&str, &str), DeliveryStatus> = Map::new("slash_notices");
+pub const SLASH_NOTICES: Map<(&str, &str), NoticeDelivery> = Map::new("slash_notices");
 pub const CHANNELS: Map<&str, ChannelInfo> = Map::new("channels");
 /// The one channel per counterparty chain.
 pub const CHAIN_CHANNELS: Map<&str, String> = Map::new("chain_channels");

@@ -119,7 +119,7 @@ pub fn submit(
 
 /// M-5: while the consent contract is paused nothing is attested under its consents
 /// (a pause there may be hiding a consent bug); revocation itself is never paused.
-fn assert_consent_not_paused(deps: Deps, consent_contract: &Addr) -> Result<(), ContractError> {
+pub fn assert_consent_not_paused(deps: Deps, consent_contract: &Addr) -> Result<(), ContractError> {
     let status: PauseStatusResponse = deps
         .querier
         .query_wasm_smart(consent_contract, &ConsentQuery::PauseStatus {})?;

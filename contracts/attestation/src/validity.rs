@@ -38,24 +38,41 @@ impl<'a> Validity<'a> {
 
     /// The status of `a` now: `Revoked` (with when and why) once its consent is revoked or
     /// expired, or its attester slashed.
+    /// Of every reason that applies, the earliest is reported, so a historical `at` is
+    /// judged by when the attestation first stopped holding.
     pub fn status(&mut self, a: &Attestation) -> Result<AttestationStatus, ContractError> {
         let (storage, ctx) = (self.deps.storage, &a.context);
+        let mut reasons = vec![];
         if let Some(at) = REVOKED_CONSENTS.may_load(storage, (&ctx.chain_id, &ctx.consent_id))? {
-            return Ok(revoked(at, "consent revoked"));
+            reasons.push(revoked(at, "consent revoked"));
         }
         if let Some(at) = SLASHED_ATTESTERS.may_load(storage, (&ctx.chain_id, &a.attester))? {
-            return Ok(revoked(at, "attester slashed"));
+            reasons.push(revoked(at, "attester slashed"));
         }
-        if !matches!(a.origin, Origin::Local { .. }) {
-            return Ok(AttestationStatus::Valid);
+        if let Some(at) = a.expires_at.filter(|t| *t <= self.block.time) {
+            reasons.push(revoked(at, "expired"));
         }
-        if let Some(known) = self.consents.get(&ctx.consent_id) {
+        if matches!(a.origin, Origin::Local { .. }) {
+            reasons.push(self.local_consent(&ctx.consent_id)?);
+        }
+        Ok(reasons
+            .into_iter()
+            .filter_map(|r| match &r {
+                AttestationStatus::Revoked { at, .. } => Some((*at, r)),
+                AttestationStatus::Valid => None,
+            })
+            .min_by_key(|(at, _)| *at)
+            .map_or(AttestationStatus::Valid, |(_, r)| r))
+    }
+
+    fn local_consent(&mut self, consent_id: &str) -> Result<AttestationStatus, ContractError> {
+        if let Some(known) = self.consents.get(consent_id) {
             return Ok(known.clone());
         }
-        let consent = CONFIG.load(storage)?.consent;
-        let record = load_consent(self.deps, &consent, &ctx.consent_id)?;
+        let consent = CONFIG.load(self.deps.storage)?.consent;
+        let record = load_consent(self.deps, &consent, consent_id)?;
         let status = consent_status(&record, self.block);
-        self.consents.insert(ctx.consent_id.clone(), status.clone());
+        self.consents.insert(consent_id.into(), status.clone());
         Ok(status)
     }
 }

@@ -301,6 +301,8 @@ pub enum NoticeKind {
 #[cw_serde]
 pub struct NoticeDelivery {
     pub chain_id: String,
+    /// The channel the latest attempt went over (none if no channel was open).
+    pub channel_id: Option<String>,
     pub status: DeliveryStatus,
 }
 
