@@ -526,6 +526,12 @@ fn migrate_keeps_records_and_refuses_foreign_or_newer_state() {
             "99.0.0",
             "cannot migrate from version 99.0.0 to older version",
         ),
+        // State from before the security review (no recorded layout): a new deployment.
+        (
+            "crates.io:healthmesh-consent",
+            "0.0.1",
+            "cannot be migrated in place",
+        ),
     ] {
         let other_code = suite.app.store_code(versioned_code());
         let stored = ContractVersion {

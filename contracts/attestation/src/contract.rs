@@ -17,7 +17,7 @@ use crate::ibc::open_trusted_channel;
 use crate::packet::{attestation_packet, encode};
 use crate::state::{
     attestations, ADMIN, ALLOWED_CONNECTIONS, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, DELIVERIES,
-    PAUSE, POLICIES, SENT_UNDER_CONSENT, VERIFYING_KEYS,
+    PAUSE, POLICIES, SENT_UNDER_CONSENT, STATE_LAYOUT, VERIFYING_KEYS,
 };
 use crate::submit::{
     assert_consent_not_paused, assert_exportable, load_consent, submit, Submission,
@@ -34,6 +34,7 @@ pub fn instantiate(
 ) -> Result<Response, ContractError> {
     nonpayable(&info)?;
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    healthmesh_types::migrate::set_state_layout(deps.storage, STATE_LAYOUT)?;
     let config = ConfigResponse {
         consent: deps.api.addr_validate(&msg.consent)?,
         staking: deps.api.addr_validate(&msg.staking)?,
@@ -329,9 +330,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    Ok(healthmesh_types::migrate::migrate(
-        deps.storage,
-        CONTRACT_NAME,
-        CONTRACT_VERSION,
-    )?)
+    let response =
+        healthmesh_types::migrate::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    // Any failure reverts the whole migration, the cw2 update included.
+    healthmesh_types::migrate::require_state_layout(deps.storage, STATE_LAYOUT)?;
+    Ok(response)
 }

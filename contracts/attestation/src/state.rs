@@ -9,6 +9,9 @@ use healthmesh_types::pause::Pausable;
 
 pub const CONTRACT_NAME: &str = "crates.io:healthmesh-attestation";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Storage layout 2: port-bound connections, tombstones, no patient in records, claim index. State of layout 1 (before the
+/// security review) is not migrated in place.
+pub const STATE_LAYOUT: u16 = 2;
 
 pub const CONFIG: Item<ConfigResponse> = Item::new("config");
 pub const ADMIN: OwnershipStore = OwnershipStore::new("admin");

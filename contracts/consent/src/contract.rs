@@ -12,7 +12,7 @@ use healthmesh_types::validate;
 use crate::access::evaluate;
 use crate::state::{
     consents, load_consent, next_token_id, ADMIN, COLLECTION, CONTRACT_NAME, CONTRACT_VERSION,
-    CUSTODIANS, PAUSE,
+    CUSTODIANS, PAUSE, STATE_LAYOUT,
 };
 use crate::{queries, ContractError};
 
@@ -27,6 +27,7 @@ pub fn instantiate(
 ) -> Result<Response, ContractError> {
     cw_utils::nonpayable(&info).map_err(|_| ContractError::FundsNotAccepted)?;
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    healthmesh_types::migrate::set_state_layout(deps.storage, STATE_LAYOUT)?;
     for (field, text) in [("name", &msg.name), ("symbol", &msg.symbol)] {
         validate::bounded_text(field, text, MAX_COLLECTION_TEXT)?;
     }
@@ -293,9 +294,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    Ok(healthmesh_types::migrate::migrate(
-        deps.storage,
-        CONTRACT_NAME,
-        CONTRACT_VERSION,
-    )?)
+    let response =
+        healthmesh_types::migrate::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    // Any failure reverts the whole migration, the cw2 update included.
+    healthmesh_types::migrate::require_state_layout(deps.storage, STATE_LAYOUT)?;
+    Ok(response)
 }

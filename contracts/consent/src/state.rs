@@ -9,6 +9,9 @@ use crate::ContractError;
 
 pub const CONTRACT_NAME: &str = "crates.io:healthmesh-consent";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Storage layout 2: the (grantee, dataset, patient) index and custodian designations. State of layout 1 (before the
+/// security review) is not migrated in place.
+pub const STATE_LAYOUT: u16 = 2;
 
 pub const COLLECTION: Item<CollectionInfo> = Item::new("collection");
 /// The governance admin (cw721's "creator").

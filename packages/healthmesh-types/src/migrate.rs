@@ -2,6 +2,7 @@
 //! version; then the stored cw2 version is updated.
 
 use cosmwasm_std::{Response, StdError, Storage};
+use cw_storage_plus::Item;
 use thiserror::Error;
 
 #[derive(Error, Debug, PartialEq)]
@@ -17,6 +18,28 @@ pub enum MigrateError {
 
     #[error("invalid version {0:?}")]
     InvalidVersion(String),
+
+    #[error("stored state has layout {found:?}, this code needs layout {expected}: it cannot be migrated in place; deploy a new contract")]
+    IncompatibleState { found: Option<u16>, expected: u16 },
+}
+
+/// The storage layout a contract's state was written in; bumped when a change needs a
+/// fresh deployment rather than an in-place migration.
+const STATE_LAYOUT: Item<u16> = Item::new("state_layout");
+
+/// Record the layout at instantiate.
+pub fn set_state_layout(storage: &mut dyn Storage, layout: u16) -> Result<(), StdError> {
+    STATE_LAYOUT.save(storage, &layout)
+}
+
+/// Refuse to migrate state written in another layout (state from before layouts were
+/// recorded has none).
+pub fn require_state_layout(storage: &dyn Storage, expected: u16) -> Result<(), MigrateError> {
+    let found = STATE_LAYOUT.may_load(storage)?;
+    if found != Some(expected) {
+        return Err(MigrateError::IncompatibleState { found, expected });
+    }
+    Ok(())
 }
 
 /// Checks the stored cw2 version against `name`/`version` and records the new version.
