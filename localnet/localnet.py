@@ -284,9 +284,11 @@ def connect(h, d):
 
 def open_channels(h, d):
     for a, b in PAIRS:
-        if any(c["a_chain"] == a and c["b_chain"] == b for c in d["channels"]):
+        if any({c["a_chain"], c["b_chain"]} == {a, b} for c in d["channels"]):
             continue
-        conn = d["connections"][f"{a}/{b}"][a]
+        # The attestation contracts let only the chain with the smaller chain id open.
+        a, b = sorted((a, b))
+        conn = d["connections"][f"{a}/{b}" if f"{a}/{b}" in d["connections"] else f"{b}/{a}"][a]
         port_a = "wasm." + d["chains"][a]["contracts"]["attestation"]
         port_b = "wasm." + d["chains"][b]["contracts"]["attestation"]
         res = h.result("create", "channel", "--a-chain", a, "--a-connection", conn, "--a-port", port_a,

@@ -350,36 +350,54 @@ pub fn connect(a: &mut Chain, b: &mut Chain, a_channel: &str, b_channel: &str) -
             )
             .unwrap();
     }
-    let a_side = channel(a, a_channel, b, b_channel, &connection);
-    let b_side = channel(b, b_channel, a, a_channel, &connection);
-    a.ibc(|deps, env| {
-        entry::ibc_channel_open(deps, env, IbcChannelOpenMsg::new_init(a_side.clone()))
-    })
-    .unwrap();
-    b.ibc(|deps, env| {
-        entry::ibc_channel_open(
-            deps,
-            env,
-            IbcChannelOpenMsg::new_try(b_side.clone(), CHANNEL_VERSION),
-        )
-    })
-    .unwrap();
-    a.ibc(|deps, env| {
-        entry::ibc_channel_connect(
-            deps,
-            env,
-            IbcChannelConnectMsg::new_ack(a_side, CHANNEL_VERSION),
-        )
-    })
-    .unwrap();
-    b.ibc(|deps, env| {
-        entry::ibc_channel_connect(deps, env, IbcChannelConnectMsg::new_confirm(b_side))
-    })
-    .unwrap();
+    // The chain with the smaller chain id starts the handshake (the contracts require it).
+    if a.chain_id < b.chain_id {
+        handshake(a, a_channel, b, b_channel, &connection);
+    } else {
+        handshake(b, b_channel, a, a_channel, &connection);
+    }
     Link {
         a_channel: a_channel.into(),
         b_channel: b_channel.into(),
     }
+}
+
+/// The 4-step channel handshake started by `init`.
+fn handshake(
+    init: &mut Chain,
+    init_channel: &str,
+    other: &mut Chain,
+    other_channel: &str,
+    connection: &str,
+) {
+    let init_side = channel(init, init_channel, other, other_channel, connection);
+    let other_side = channel(other, other_channel, init, init_channel, connection);
+    init.ibc(|deps, env| {
+        entry::ibc_channel_open(deps, env, IbcChannelOpenMsg::new_init(init_side.clone()))
+    })
+    .unwrap();
+    other
+        .ibc(|deps, env| {
+            entry::ibc_channel_open(
+                deps,
+                env,
+                IbcChannelOpenMsg::new_try(other_side.clone(), CHANNEL_VERSION),
+            )
+        })
+        .unwrap();
+    init.ibc(|deps, env| {
+        entry::ibc_channel_connect(
+            deps,
+            env,
+            IbcChannelConnectMsg::new_ack(init_side, CHANNEL_VERSION),
+        )
+    })
+    .unwrap();
+    other
+        .ibc(|deps, env| {
+            entry::ibc_channel_connect(deps, env, IbcChannelConnectMsg::new_confirm(other_side))
+        })
+        .unwrap();
 }
 
 /// What happened to one relayed packet.

@@ -17,7 +17,7 @@ use crate::ibc::open_trusted_channel;
 use crate::packet::{attestation_packet, encode};
 use crate::state::{
     attestations, ADMIN, ALLOWED_CONNECTIONS, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, DELIVERIES,
-    PAUSE, POLICIES, SENT_UNDER_CONSENT, STATE_LAYOUT, VERIFYING_KEYS,
+    HANDSHAKES, PAUSE, POLICIES, SENT_UNDER_CONSENT, STATE_LAYOUT, VERIFYING_KEYS,
 };
 use crate::submit::{
     assert_consent_not_paused, assert_exportable, load_consent, submit, Submission,
@@ -210,6 +210,8 @@ fn admin_execute(
                 counterparty_port,
             };
             allow_connection(deps.storage, &env.block.chain_id, allowed.clone())?;
+            // Re-allowing is also how governance clears a handshake left hanging.
+            HANDSHAKES.remove(deps.storage, &allowed.chain_id);
             Response::new()
                 .add_attribute("action", "allow_connection")
                 .add_attribute("connection_id", allowed.connection_id)

@@ -141,6 +141,12 @@ pub enum ContractError {
     #[error("chain {chain} already has an open channel ({channel})")]
     ChainAlreadyLinked { chain: String, channel: String },
 
+    #[error("a channel handshake with {chain} is in progress ({channel}): complete it, or have governance re-allow the connection")]
+    HandshakeInProgress { chain: String, channel: String },
+
+    #[error("{chain} starts channels to this chain (the smaller chain id initiates)")]
+    NotInitiator { chain: String },
+
     #[error("this contract never closes channel {0}: revocations must keep flowing")]
     CloseRefused(String),
 

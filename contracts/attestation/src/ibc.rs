@@ -29,7 +29,8 @@ use crate::packet::{decode, received};
 use crate::revocation::receive_tombstone;
 use crate::state::{
     attestations, next_attestation_id, ALLOWED_CONNECTIONS, CHAIN_CHANNELS, CHANNELS, DELIVERIES,
-    PAUSE, REMOTE_IDS, REVOCATION_NOTICES, REVOKED_CONSENTS, SLASHED_ATTESTERS, SLASH_NOTICES,
+    HANDSHAKES, PAUSE, REMOTE_IDS, REVOCATION_NOTICES, REVOKED_CONSENTS, SLASHED_ATTESTERS,
+    SLASH_NOTICES,
 };
 use crate::submit::attestation_event;
 use crate::{policy, verify, ContractError};
@@ -76,7 +77,28 @@ fn check_channel(
             });
         }
     }
+    // And one handshake at a time, so crossed handshakes cannot leave each end linked to a
+    // different, half-open channel.
+    if let Some(pending) = HANDSHAKES.may_load(deps.storage, &allowed.chain_id)? {
+        if pending != *this {
+            return Err(ContractError::HandshakeInProgress {
+                chain: allowed.chain_id,
+                channel: pending,
+            });
+        }
+    }
     Ok(allowed)
+}
+
+/// Only the chain with the smaller chain id starts a channel: with a single initiator and
+/// one handshake at a time, both ends always settle on the same channel.
+fn assert_initiator(env: &Env, counterparty_chain: &str) -> Result<(), ContractError> {
+    if env.block.chain_id.as_str() > counterparty_chain {
+        return Err(ContractError::NotInitiator {
+            chain: counterparty_chain.into(),
+        });
+    }
+    Ok(())
 }
 
 /// An open channel whose connection is still trusted with the same counterparty chain and
@@ -104,10 +126,15 @@ pub fn open_trusted_channel(
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn ibc_channel_open(
     deps: DepsMut,
-    _env: Env,
+    env: Env,
     msg: IbcChannelOpenMsg,
 ) -> Result<IbcChannelOpenResponse, ContractError> {
-    check_channel(deps.as_ref(), msg.channel(), msg.counterparty_version())?;
+    let allowed = check_channel(deps.as_ref(), msg.channel(), msg.counterparty_version())?;
+    if let IbcChannelOpenMsg::OpenInit { .. } = msg {
+        assert_initiator(&env, &allowed.chain_id)?;
+    }
+    let channel_id = &msg.channel().endpoint.channel_id;
+    HANDSHAKES.save(deps.storage, &allowed.chain_id, channel_id)?;
     Ok(Some(Ibc3ChannelOpenResponse {
         version: CHANNEL_VERSION.into(),
     }))
@@ -131,6 +158,7 @@ pub fn ibc_channel_connect(
     };
     CHANNELS.save(deps.storage, &info.channel_id, &info)?;
     CHAIN_CHANNELS.save(deps.storage, &info.counterparty_chain, &info.channel_id)?;
+    HANDSHAKES.remove(deps.storage, &info.counterparty_chain);
     Ok(IbcBasicResponse::new().add_event(
         Event::new("attestation_channel_open")
             .add_attribute("channel_id", &info.channel_id)

@@ -647,3 +647,66 @@ fn l1_disallowing_a_connection_stops_its_open_channel() {
     assert!(error.contains("connection-2 is not trusted"), "{error}");
     assert_eq!(stored(&deps, &env), 0);
 }
+
+#[test]
+fn review_crossed_handshakes_cannot_leave_the_ends_on_different_channels() {
+    // A fresh contract with the binding and no channel yet.
+    let mut deps = mock_dependencies();
+    let env = mock_env();
+    let admin = deps.api.addr_make("governance");
+    let msg = InstantiateMsg {
+        consent: deps.api.addr_make("consent").to_string(),
+        staking: deps.api.addr_make("staking").to_string(),
+        admin: admin.to_string(),
+        verifying_keys: vec![],
+        allowed_connections: vec![healthmesh_types::attestation::AllowedConnection {
+            connection_id: CONNECTION.into(),
+            chain_id: "genomics-1".into(),
+            counterparty_port: GENOMICS_PORT.into(),
+        }],
+        predicate_policies: vec![],
+        pausers: vec![],
+        max_pause_seconds: None,
+    };
+    instantiate(deps.as_mut(), env.clone(), message_info(&admin, &[]), msg).unwrap();
+    // Seen from a chain whose id sorts after genomics-1, opening is genomics-1's job.
+    let mut env_b = env.clone();
+    env_b.block.chain_id = "zz-chain-9".into();
+    assert_eq!(
+        ibc_channel_open(
+            deps.as_mut(),
+            env_b,
+            cosmwasm_std::IbcChannelOpenMsg::new_init(trusted_channel("channel-7"))
+        )
+        .unwrap_err(),
+        ContractError::NotInitiator {
+            chain: "genomics-1".into()
+        }
+    );
+    // This chain ("cosmos-testnet-…") sorts before genomics-1, so it alone initiates; the
+    // first handshake holds the lane until it connects.
+    let init = |id: &str| cosmwasm_std::IbcChannelOpenMsg::new_init(trusted_channel(id));
+    ibc_channel_open(deps.as_mut(), env.clone(), init("channel-0")).unwrap();
+    assert_eq!(
+        ibc_channel_open(deps.as_mut(), env.clone(), init("channel-1")).unwrap_err(),
+        ContractError::HandshakeInProgress {
+            chain: "genomics-1".into(),
+            channel: "channel-0".into(),
+        }
+    );
+    let try_other =
+        cosmwasm_std::IbcChannelOpenMsg::new_try(trusted_channel("channel-1"), CHANNEL_VERSION);
+    assert!(matches!(
+        ibc_channel_open(deps.as_mut(), env.clone(), try_other).unwrap_err(),
+        ContractError::HandshakeInProgress { .. }
+    ));
+    let ack_other =
+        cosmwasm_std::IbcChannelConnectMsg::new_ack(trusted_channel("channel-1"), CHANNEL_VERSION);
+    assert!(matches!(
+        ibc_channel_connect(deps.as_mut(), env.clone(), ack_other).unwrap_err(),
+        ContractError::HandshakeInProgress { .. }
+    ));
+    let ack =
+        cosmwasm_std::IbcChannelConnectMsg::new_ack(trusted_channel("channel-0"), CHANNEL_VERSION);
+    ibc_channel_connect(deps.as_mut(), env.clone(), ack).unwrap();
+}

@@ -103,6 +103,9 @@ pub const SLASH_NOTICES: Map<(&str, &str), NoticeDelivery> = Map::new("slash_not
 pub const CHANNELS: Map<&str, ChannelInfo> = Map::new("channels");
 /// The one channel per counterparty chain.
 pub const CHAIN_CHANNELS: Map<&str, String> = Map::new("chain_channels");
+/// The one channel handshake in progress per counterparty chain (from OpenInit or OpenTry
+/// until connect): every handshake message must be about it.
+pub const HANDSHAKES: Map<&str, String> = Map::new("handshakes");
 /// Trusted IBC connections, each bound to its counterparty chain and contract port.
 pub const ALLOWED_CONNECTIONS: Map<&str, AllowedConnection> = Map::new("allowed_connections");
 /// Predicate policies by attribute.
