@@ -121,6 +121,15 @@ fn members(
     tokens.flat_map(|t| member(chain, t, &patient(t))).collect()
 }
 
+/// Index, at `height` on genomics-1, one patient (`wasm1p<token>`) per consent token.
+fn seed(served: &Served, height: u64, tokens: std::ops::RangeInclusive<u64>) {
+    let changes = members(GENOMICS, tokens, |t| format!("wasm1p{t}"));
+    served
+        .store
+        .apply(&batch(GENOMICS, height, changes))
+        .unwrap();
+}
+
 // ---- M-7: k-suppression ----------------------------------------------------------------
 
 #[tokio::test]
@@ -137,28 +146,14 @@ async fn m7_one_patient_counts_once_however_many_consents_and_commitments() {
         .unwrap();
     assert_eq!(published(&served, &[]).await, None, "1 patient: suppressed");
     // Four more patients: five in all.
-    served
-        .store
-        .apply(&batch(
-            GENOMICS,
-            11,
-            members(GENOMICS, 6..=9, |t| format!("wasm1p{t}")),
-        ))
-        .unwrap();
+    seed(&served, 11, 6..=9);
     assert_eq!(published(&served, &[]).await, Some(5));
 }
 
 #[tokio::test]
 async fn m7_a_suppressed_cohort_cannot_be_counted_by_listing_or_getting_rows() {
     let served = Served::start(&[GENOMICS], HashMap::new()).await;
-    served
-        .store
-        .apply(&batch(
-            GENOMICS,
-            10,
-            members(GENOMICS, 1..=4, |t| format!("wasm1p{t}")),
-        ))
-        .unwrap();
+    seed(&served, 10, 1..=4);
     assert_eq!(published(&served, &[]).await, None);
     let all = pb::ListAttestationsRequest {
         include_invalid: true,
@@ -196,14 +191,7 @@ async fn m7_a_suppressed_cohort_cannot_be_counted_by_listing_or_getting_rows() {
 #[tokio::test]
 async fn m7_rows_neither_filter_by_nor_carry_the_statement() {
     let served = Served::start(&[GENOMICS], HashMap::new()).await;
-    served
-        .store
-        .apply(&batch(
-            GENOMICS,
-            10,
-            members(GENOMICS, 1..=5, |t| format!("wasm1p{t}")),
-        ))
-        .unwrap();
+    seed(&served, 10, 1..=5);
     let mut client = served.client().await;
     for req in [
         pb::ListAttestationsRequest {
@@ -306,14 +294,7 @@ async fn m7_a_received_copy_counts_its_patient_under_the_consents_chain_once() {
 #[tokio::test]
 async fn m8_oversized_attribute_is_refused() {
     let served = Served::start(&[GENOMICS], HashMap::new()).await;
-    served
-        .store
-        .apply(&batch(
-            GENOMICS,
-            10,
-            members(GENOMICS, 1..=5, |t| format!("wasm1p{t}")),
-        ))
-        .unwrap();
+    seed(&served, 10, 1..=5);
     let mut client = served.client().await;
     let with_attribute = |attribute: String| {
         let mut req = count_request(&[]);
@@ -354,14 +335,7 @@ async fn m8_oversized_attribute_is_refused() {
 #[tokio::test]
 async fn m8_identifiers_are_validated_naming_the_field() {
     let served = Served::start(&[GENOMICS], HashMap::new()).await;
-    served
-        .store
-        .apply(&batch(
-            GENOMICS,
-            10,
-            members(GENOMICS, 1..=5, |t| format!("wasm1p{t}")),
-        ))
-        .unwrap();
+    seed(&served, 10, 1..=5);
     let mut client = served.client().await;
     let s = signer(1);
 
@@ -473,14 +447,7 @@ async fn m8_the_count_cache_is_a_bounded_lru() {
         None,
     )
     .await;
-    served
-        .store
-        .apply(&batch(
-            GENOMICS,
-            10,
-            members(GENOMICS, 1..=5, |t| format!("wasm1p{t}")),
-        ))
-        .unwrap();
+    seed(&served, 10, 1..=5);
     let mut client = served.client().await;
     for bound in 0..40u64 {
         let mut req = count_request(&[]);
@@ -546,14 +513,7 @@ async fn m8_each_key_is_rate_limited_with_resource_exhausted() {
 #[tokio::test]
 async fn l7_a_request_signed_for_another_gateway_is_refused() {
     let served = Served::start(&[GENOMICS], HashMap::new()).await;
-    served
-        .store
-        .apply(&batch(
-            GENOMICS,
-            10,
-            members(GENOMICS, 1..=5, |t| format!("wasm1p{t}")),
-        ))
-        .unwrap();
+    seed(&served, 10, 1..=5);
     let key = cosmrs::crypto::secp256k1::SigningKey::from_slice(&[1; 32]).unwrap();
     let elsewhere = RequestSigner::new(key, "other-gateway.test:9390").unwrap();
     assert_status(
@@ -582,14 +542,7 @@ async fn l7_a_request_signed_for_another_gateway_is_refused() {
 #[tokio::test]
 async fn l7_a_request_signed_before_the_gateway_started_is_refused() {
     let served = Served::start(&[GENOMICS], HashMap::new()).await;
-    served
-        .store
-        .apply(&batch(
-            GENOMICS,
-            10,
-            members(GENOMICS, 1..=5, |t| format!("wasm1p{t}")),
-        ))
-        .unwrap();
+    seed(&served, 10, 1..=5);
     // Fresh by the clock (1 ms before the start, well within the 30 s window) but from before
     // the start: a nonce the gateway could have seen before a restart.
     let mut req = tonic::Request::new(count_request(&[]));
@@ -653,14 +606,7 @@ async fn l7_tls_is_served_with_a_certificate_and_plaintext_is_not() {
     let identity = hmesh_gateway::server::identity(&cert_file, &key_file).unwrap();
     let served =
         Served::start_with(&[GENOMICS], HashMap::new(), test_config(), Some(identity)).await;
-    served
-        .store
-        .apply(&batch(
-            GENOMICS,
-            10,
-            members(GENOMICS, 1..=5, |t| format!("wasm1p{t}")),
-        ))
-        .unwrap();
+    seed(&served, 10, 1..=5);
 
     let tls = tonic::transport::ClientTlsConfig::new()
         .ca_certificate(tonic::transport::Certificate::from_pem(&cert_pem))

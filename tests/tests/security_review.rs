@@ -72,6 +72,30 @@ fn record(chain: &Chain, value: u64, salt: u64) -> Record {
     }
 }
 
+/// The designated custodian anchors a record of value `value`; the patient grants the
+/// researcher consent on its dataset. Returns the record and the consent token.
+fn anchored_consent(chain: &mut Chain, value: u64, salt: u64) -> (Record, String) {
+    let r = record(chain, value, salt);
+    let custodian = chain.custodian.clone();
+    anchor(chain, &custodian, &r).unwrap();
+    let token = grant(chain, Expiration::Never {});
+    (r, token)
+}
+
+/// Governance slashes `attester` by 10 %.
+fn slash(chain: &mut Chain, attester: &Addr) {
+    let (admin, staking) = (chain.admin.clone(), chain.staking.clone());
+    let msg = staking::ExecuteMsg::Slash {
+        attester: attester.to_string(),
+        ratio: cosmwasm_std::Decimal::percent(10),
+        reason: "anchored fabricated records".into(),
+    };
+    chain
+        .app
+        .execute_contract(admin, staking, &msg, &[])
+        .unwrap();
+}
+
 fn anchor(chain: &mut Chain, sender: &Addr, r: &Record) -> anyhow::Result<AppResponse> {
     let msg = att::ExecuteMsg::Anchor {
         commitment: HexBinary::from(r.commitment),
@@ -254,10 +278,7 @@ fn att_error(err: anyhow::Error) -> ContractError {
 #[test]
 fn h1_local_revocation_is_complete_and_is_attested_scans_the_claim() {
     let (mut g, _t, _) = world();
-    let custodian = g.custodian.clone();
-    let r = record(&g, 64, 11);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 64, 11);
     // 52 distinct claims on one commitment under one consent: past the old revocation batch
     // (50) and the old `is_attested` window (30 newest of the commitment).
     let ids: Vec<u64> = (70..122)
@@ -285,10 +306,7 @@ fn h1_local_revocation_is_complete_and_is_attested_scans_the_claim() {
 #[test]
 fn h1_a_replayed_statement_is_refused() {
     let (mut g, _t, _) = world();
-    let custodian = g.custodian.clone();
-    let r = record(&g, 64, 12);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 64, 12);
     let id = attest(&mut g, &token, &r, Operator::Lt, &[70]).unwrap();
     let consent = g.consent.to_string();
     let again = proof(&g, &consent, &token, &r, Operator::Lt, &[70]);
@@ -305,10 +323,7 @@ fn h1_a_replayed_statement_is_refused() {
 #[test]
 fn h2_revocation_stands_when_the_counterparty_closed_the_channel() {
     let (mut g, mut t, link) = world();
-    let custodian = g.custodian.clone();
-    let r = record(&g, 64, 13);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 64, 13);
     let id = attest(&mut g, &token, &r, Operator::Lt, &[70]).unwrap();
     send(&mut g, id).unwrap();
     relay(&mut g, &mut t, &link.a_channel, &link.b_channel);
@@ -372,9 +387,7 @@ fn h3_a_bonded_stranger_cannot_anchor_or_attest_about_the_patient() {
 fn h3_a_slashed_attester_is_invalidated_here_and_on_every_chain() {
     let (mut g, mut t, link) = world();
     let custodian = g.custodian.clone();
-    let r = record(&g, 64, 16);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 64, 16);
     let id = attest(&mut g, &token, &r, Operator::Lt, &[70]).unwrap();
     send(&mut g, id).unwrap();
     relay(&mut g, &mut t, &link.a_channel, &link.b_channel);
@@ -392,13 +405,7 @@ fn h3_a_slashed_attester_is_invalidated_here_and_on_every_chain() {
     );
 
     // Governance slashes 10 %: whatever bond is left, the slash tombstones the attester.
-    let (admin, staking) = (g.admin.clone(), g.staking.clone());
-    let slash = staking::ExecuteMsg::Slash {
-        attester: custodian.to_string(),
-        ratio: cosmwasm_std::Decimal::percent(10),
-        reason: "anchored fabricated records".into(),
-    };
-    g.app.execute_contract(admin, staking, &slash, &[]).unwrap();
+    slash(&mut g, &custodian);
     g.execute(&anyone, &invalidate).unwrap();
     assert!(matches!(
         status(&g, id),
@@ -419,10 +426,7 @@ fn h3_a_slashed_attester_is_invalidated_here_and_on_every_chain() {
 #[test]
 fn h4_no_patient_address_next_to_a_predicate() {
     let (mut g, mut t, link) = world();
-    let custodian = g.custodian.clone();
-    let r = record(&g, 64, 18);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 64, 18);
     let consent = g.consent.to_string();
     let p = proof(&g, &consent, &token, &r, Operator::Lt, &[70]);
     let researcher = g.researcher.clone();
@@ -482,10 +486,7 @@ fn h4_predicate_policy_refuses_disclosing_operators_and_pinning_bounds() {
         }),
     };
     g.execute(&admin, &policy).unwrap();
-    let custodian = g.custodian.clone();
-    let r = record(&g, 69, 19);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 69, 19);
 
     let err = attest(&mut g, &token, &r, Operator::Eq, &[69]).unwrap_err();
     assert_eq!(
@@ -569,9 +570,7 @@ fn m2_attestation_expiry_is_capped_by_the_consent_and_send_rechecks_it() {
 fn m3_only_the_grantee_or_the_custodian_may_submit() {
     let (mut g, _t, _) = world();
     let custodian = g.custodian.clone();
-    let r = record(&g, 64, 21);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 64, 21);
     let consent = g.consent.to_string();
     let p = proof(&g, &consent, &token, &r, Operator::Lt, &[70]);
     let stranger = g.app.api().addr_make("stranger");
@@ -592,10 +591,7 @@ fn m3_only_the_grantee_or_the_custodian_may_submit() {
 #[test]
 fn m5_revoking_consent_works_while_paused_and_attesting_does_not() {
     let (mut g, _t, _) = world();
-    let custodian = g.custodian.clone();
-    let r = record(&g, 64, 22);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 64, 22);
     let (admin, consent_addr) = (g.admin.clone(), g.consent.clone());
     let pause = consent::ExecuteMsg::Pausable(PauseMsg::Pause {
         reason: "incident".into(),
@@ -624,10 +620,7 @@ fn m5_revoking_consent_works_while_paused_and_attesting_does_not() {
 #[test]
 fn m6_one_revocation_packet_per_chain_however_many_attestations() {
     let (mut g, mut t, link) = world();
-    let custodian = g.custodian.clone();
-    let r = record(&g, 64, 23);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 64, 23);
     for bound in [70, 71, 72] {
         let id = attest(&mut g, &token, &r, Operator::Lt, &[bound]).unwrap();
         send(&mut g, id).unwrap();
@@ -738,10 +731,7 @@ fn l3_an_anchor_squatted_first_does_not_block_the_designated_custodian() {
 #[test]
 fn ctx_a_proof_for_another_consent_deployment_is_refused() {
     let (mut g, _t, _) = world();
-    let custodian = g.custodian.clone();
-    let r = record(&g, 64, 25);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 64, 25);
     // Same chain, same token id and grantee — but the consent contract of another deployment.
     let other = g
         .app
@@ -849,10 +839,7 @@ fn set_policy(g: &mut Chain, ops: &[&str], min_range: u64) {
 fn review_a_set_counts_as_its_members_not_its_span() {
     let (mut g, _t, _) = world();
     set_policy(&mut g, &[], 5);
-    let custodian = g.custodian.clone();
-    let r = record(&g, 69, 30);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 69, 30);
     // `in [69, 1000]` spans 932 values but leaves two possible.
     let err = attest(&mut g, &token, &r, Operator::In, &[69, 1000]).unwrap_err();
     assert!(matches!(
@@ -865,10 +852,7 @@ fn review_a_set_counts_as_its_members_not_its_span() {
 #[test]
 fn review_ranges_proven_before_a_policy_count_under_it() {
     let (mut g, _t, _) = world();
-    let custodian = g.custodian.clone();
-    let r = record(&g, 69, 31);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 69, 31);
     attest(&mut g, &token, &r, Operator::Gte, &[69]).unwrap();
     set_policy(&mut g, &[], 5);
     let err = attest(&mut g, &token, &r, Operator::Lt, &[70]).unwrap_err();
@@ -883,13 +867,7 @@ fn review_slash_news_for_a_chain_without_channel_is_recorded_for_retry() {
     let (mut g, _t, _) = world();
     close_from_counterparty(&mut g);
     let custodian = g.custodian.clone();
-    let (admin, staking) = (g.admin.clone(), g.staking.clone());
-    let slash = staking::ExecuteMsg::Slash {
-        attester: custodian.to_string(),
-        ratio: cosmwasm_std::Decimal::percent(10),
-        reason: "test".into(),
-    };
-    g.app.execute_contract(admin, staking, &slash, &[]).unwrap();
+    slash(&mut g, &custodian);
     let anyone = g.researcher.clone();
     g.execute(
         &anyone,
@@ -927,10 +905,7 @@ fn review_a_counterparty_cannot_be_bound_under_this_chains_id() {
 #[test]
 fn review_nothing_is_exported_while_the_consent_contract_is_paused() {
     let (mut g, _t, _) = world();
-    let custodian = g.custodian.clone();
-    let r = record(&g, 64, 32);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 64, 32);
     let id = attest(&mut g, &token, &r, Operator::Lt, &[70]).unwrap();
     let (admin, consent_addr) = (g.admin.clone(), g.consent.clone());
     let pause = consent::ExecuteMsg::Pausable(PauseMsg::Pause {
@@ -950,19 +925,11 @@ fn review_nothing_is_exported_while_the_consent_contract_is_paused() {
 fn review_the_earliest_reason_dates_an_invalid_attestation() {
     let (mut g, _t, _) = world();
     let custodian = g.custodian.clone();
-    let r = record(&g, 64, 33);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 64, 33);
     let id = attest(&mut g, &token, &r, Operator::Lt, &[70]).unwrap();
     g.advance(100);
     let slashed_at = g.app.block_info().time;
-    let (admin, staking) = (g.admin.clone(), g.staking.clone());
-    let slash = staking::ExecuteMsg::Slash {
-        attester: custodian.to_string(),
-        ratio: cosmwasm_std::Decimal::percent(10),
-        reason: "test".into(),
-    };
-    g.app.execute_contract(admin, staking, &slash, &[]).unwrap();
+    slash(&mut g, &custodian);
     let anyone = g.researcher.clone();
     let invalidate = att::ExecuteMsg::InvalidateAttester {
         attester: custodian.to_string(),
@@ -984,10 +951,7 @@ fn review_the_earliest_reason_dates_an_invalid_attestation() {
 #[test]
 fn review_news_in_flight_on_a_closed_channel_is_sent_again_on_the_new_one() {
     let (mut g, mut t, link) = world();
-    let custodian = g.custodian.clone();
-    let r = record(&g, 64, 34);
-    anchor(&mut g, &custodian, &r).unwrap();
-    let token = grant(&mut g, Expiration::Never {});
+    let (r, token) = anchored_consent(&mut g, 64, 34);
     let id = attest(&mut g, &token, &r, Operator::Lt, &[70]).unwrap();
     send(&mut g, id).unwrap();
     relay(&mut g, &mut t, &link.a_channel, &link.b_channel);

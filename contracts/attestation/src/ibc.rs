@@ -357,10 +357,13 @@ fn settle(
     outcome: DeliveryStatus,
 ) -> Result<IbcBasicResponse, ContractError> {
     let channel = packet.src.channel_id.as_str();
-    let chain = CHANNELS
-        .may_load(deps.storage, channel)?
-        .map(|c| c.counterparty_chain)
-        .unwrap_or_default();
+    // The chain a notice went to (read only for notices, not for every attestation ack).
+    let chain_of = |storage: &dyn Storage| -> Result<String, ContractError> {
+        Ok(CHANNELS
+            .may_load(storage, channel)?
+            .map(|c| c.counterparty_chain)
+            .unwrap_or_default())
+    };
     let mut event = Event::new("attestation_delivery")
         .add_attribute("channel_id", channel)
         .add_attribute("sequence", packet.sequence.to_string())
@@ -377,11 +380,13 @@ fn settle(
             event = event.add_attribute("attestation_id", p.attestation_id.to_string());
         }
         Ok(pb::packet::Body::Revocation(p)) => {
+            let chain = chain_of(deps.storage)?;
             let notice = notice(&chain, channel, outcome);
             REVOCATION_NOTICES.save(deps.storage, (&p.consent_id, &chain), &notice)?;
             event = event.add_attribute("revocation_of_consent", p.consent_id);
         }
         Ok(pb::packet::Body::AttesterSlashed(p)) => {
+            let chain = chain_of(deps.storage)?;
             let notice = notice(&chain, channel, outcome);
             SLASH_NOTICES.save(deps.storage, (&p.attester, &chain), &notice)?;
             event = event.add_attribute("slash_of_attester", p.attester);

@@ -52,8 +52,9 @@ fn trusted_channel(id: &str) -> IbcChannel {
     channel
 }
 
-/// A contract on trials-1 with one open channel (`channel-0`) to genomics-1.
-fn setup() -> (Deps, Env) {
+/// A contract on trials-1 that trusts genomics-1's attestation contract on `CONNECTION`,
+/// with no channel yet.
+fn bound() -> (Deps, Env) {
     let mut deps = mock_dependencies();
     let env = mock_env();
     let admin = deps.api.addr_make("governance");
@@ -74,6 +75,12 @@ fn setup() -> (Deps, Env) {
         counterparty_port: GENOMICS_PORT.into(),
     };
     execute(deps.as_mut(), env.clone(), message_info(&admin, &[]), allow).unwrap();
+    (deps, env)
+}
+
+/// A contract on trials-1 with one open channel (`channel-0`) to genomics-1.
+fn setup() -> (Deps, Env) {
+    let (mut deps, env) = bound();
     let mut open = mock_ibc_channel_open_init("channel-0", IbcOrder::Unordered, CHANNEL_VERSION);
     if let cosmwasm_std::IbcChannelOpenMsg::OpenInit { channel } = &mut open {
         *channel = trusted_channel("channel-0");
@@ -650,25 +657,7 @@ fn l1_disallowing_a_connection_stops_its_open_channel() {
 
 #[test]
 fn review_crossed_handshakes_cannot_leave_the_ends_on_different_channels() {
-    // A fresh contract with the binding and no channel yet.
-    let mut deps = mock_dependencies();
-    let env = mock_env();
-    let admin = deps.api.addr_make("governance");
-    let msg = InstantiateMsg {
-        consent: deps.api.addr_make("consent").to_string(),
-        staking: deps.api.addr_make("staking").to_string(),
-        admin: admin.to_string(),
-        verifying_keys: vec![],
-        allowed_connections: vec![healthmesh_types::attestation::AllowedConnection {
-            connection_id: CONNECTION.into(),
-            chain_id: "genomics-1".into(),
-            counterparty_port: GENOMICS_PORT.into(),
-        }],
-        predicate_policies: vec![],
-        pausers: vec![],
-        max_pause_seconds: None,
-    };
-    instantiate(deps.as_mut(), env.clone(), message_info(&admin, &[]), msg).unwrap();
+    let (mut deps, env) = bound();
     // Seen from a chain whose id sorts after genomics-1, opening is genomics-1's job.
     let mut env_b = env.clone();
     env_b.block.chain_id = "zz-chain-9".into();

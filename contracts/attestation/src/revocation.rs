@@ -5,7 +5,9 @@
 //! running the message again; the local tombstone never depends on any channel, and neither
 //! message can be paused.
 
-use cosmwasm_std::{DepsMut, Env, Event, IbcMsg, IbcTimeout, Order, Response, StdResult, Storage};
+use cosmwasm_std::{
+    DepsMut, Env, Event, IbcMsg, IbcTimeout, Order, Response, StdResult, Storage, Timestamp,
+};
 use cw_storage_plus::Map;
 use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
@@ -199,10 +201,10 @@ impl Notice<'_> {
 /// A tombstone received from `source_chain`: 1 if new, 0 if already known.
 pub fn receive_tombstone(
     storage: &mut dyn Storage,
-    map: Map<(&str, &str), cosmwasm_std::Timestamp>,
+    map: Map<(&str, &str), Timestamp>,
     source_chain: &str,
     subject: &str,
-    at: cosmwasm_std::Timestamp,
+    at: Timestamp,
 ) -> StdResult<ReceiveAck> {
     let key = (source_chain, subject);
     if map.has(storage, key) {
