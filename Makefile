@@ -46,17 +46,19 @@ bench: ## Groth16 benchmarks (criterion) and the gateway CountCohort load test, 
 	$(CARGO) bench --locked -p healthmesh-proofs --bench groth16
 	$(CARGO) bench --locked -p hmesh-gateway --bench count_cohort
 
+LOCALNET := $(CARGO) run --quiet --locked -p healthmesh-localnet --
+
 localnet: ## Three wasmd chains + contracts + Hermes on 127.0.0.1 (idempotent), then status
-	python3 localnet/localnet.py up
+	$(LOCALNET) up
 
 localnet-status: ## Chains, heights, contracts, channels, relayer
-	python3 localnet/localnet.py status
+	$(LOCALNET) status
 
 localnet-down: ## Stop every localnet process
-	python3 localnet/localnet.py down
+	$(LOCALNET) down
 
 localnet-reset: ## Stop and delete .localnet/
-	python3 localnet/localnet.py reset
+	$(LOCALNET) reset
 
 e2e: ## The mission end to end against the running localnet, with measured figures
 	$(CARGO) build --locked -p hmesh -p hmesh-gateway

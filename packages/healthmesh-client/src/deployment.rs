@@ -1,19 +1,31 @@
-//! The localnet's deployment file (`.localnet/deployment.json`, written by `make localnet`):
-//! chains, endpoints, role accounts and contract addresses, so tools need no addresses typed.
+//! The localnet's deployment file (`.localnet/deployment.json`): chains, endpoints, role
+//! accounts, code ids, contract addresses, IBC connections and channels, the relayer. This
+//! type is the file's one schema: `hm-localnet` writes it, and the CLI, the gateway and the
+//! e2e read it only through this type.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ClientError, Result};
 
-#[derive(Debug, Clone, Deserialize)]
+/// The names under which the deployment records each chain's contracts.
+pub mod contract {
+    pub const GOVERNANCE: &str = "governance";
+    pub const STAKING: &str = "staking";
+    pub const CONSENT: &str = "consent";
+    pub const ATTESTATION: &str = "attestation";
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChainInfo {
     pub chain_id: String,
     pub rpc: String,
     #[serde(default)]
     pub grpc: String,
+    #[serde(default)]
+    pub api: String,
     pub denom: String,
     pub bech32_prefix: String,
     /// The chain's home directory; its `keys/` holds the localnet's test-keyring files.
@@ -21,25 +33,53 @@ pub struct ChainInfo {
     pub home: Option<PathBuf>,
     #[serde(default)]
     pub accounts: BTreeMap<String, String>,
+    /// Code ids by contract name, as stored at deployment.
+    #[serde(default)]
+    pub code_ids: BTreeMap<String, u64>,
+    /// Contract addresses by name (see [`contract`]).
     #[serde(default)]
     pub contracts: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// An IBC connection between two chains, with its id on each end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionInfo {
+    pub a_chain: String,
+    pub b_chain: String,
+    pub a_connection: String,
+    pub b_connection: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChannelInfo {
     pub a_chain: String,
     pub b_chain: String,
     pub a_channel: String,
     pub b_channel: String,
+    #[serde(default)]
+    pub version: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// The relayer the localnet runs: its binary, config and log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RelayerInfo {
+    pub binary: PathBuf,
+    pub config: PathBuf,
+    pub log: PathBuf,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Deployment {
     pub chains: BTreeMap<String, ChainInfo>,
     #[serde(default)]
+    pub connections: Vec<ConnectionInfo>,
+    #[serde(default)]
     pub channels: Vec<ChannelInfo>,
+    /// The Groth16 verifying key's id (hex SHA-256 of its bytes) every chain trusts.
     #[serde(default)]
     pub circuit_id: Option<String>,
+    #[serde(default)]
+    pub relayer: Option<RelayerInfo>,
 }
 
 impl Deployment {
@@ -70,6 +110,18 @@ impl Deployment {
         Self::parse(&text, &path.display().to_string())
     }
 
+    /// Writes the file atomically (temporary file, then rename), so a reader never sees half.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let io = |source| ClientError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let text = serde_json::to_string_pretty(self).expect("a deployment serializes") + "\n";
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
     pub fn parse(text: &str, what: &str) -> Result<Self> {
         serde_json::from_str(text).map_err(|source| ClientError::Json {
             what: what.to_string(),
@@ -91,6 +143,19 @@ impl Deployment {
                 let known: Vec<&str> = self.chains.keys().map(String::as_str).collect();
                 ClientError::UnknownChain(name.to_string(), known.join(", "))
             })
+    }
+
+    /// The connection id on `from` that leads to `to`, if the deployment made one.
+    pub fn connection(&self, from: &str, to: &str) -> Option<String> {
+        self.connections.iter().find_map(|c| {
+            if c.a_chain == from && c.b_chain == to {
+                Some(c.a_connection.clone())
+            } else if c.b_chain == from && c.a_chain == to {
+                Some(c.b_connection.clone())
+            } else {
+                None
+            }
+        })
     }
 
     /// The channel on `from` that leads to `to`, if the deployment opened one.
@@ -147,6 +212,31 @@ mod tests {
             Some("channel-3")
         );
         assert_eq!(d.channel("genomics-1", "billing-1"), None);
+    }
+
+    #[test]
+    fn saved_file_reads_back_equal() {
+        let mut d = Deployment::parse(SAMPLE, "sample").unwrap();
+        d.connections.push(ConnectionInfo {
+            a_chain: "genomics-1".into(),
+            b_chain: "trials-1".into(),
+            a_connection: "connection-0".into(),
+            b_connection: "connection-2".into(),
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deployment.json");
+        d.save(&path).unwrap();
+        let back = Deployment::load(&path).unwrap();
+        assert_eq!(back.channels, d.channels);
+        assert_eq!(back.connections, d.connections);
+        assert_eq!(
+            back.connection("trials-1", "genomics-1").as_deref(),
+            Some("connection-2")
+        );
+        assert_eq!(
+            back.chain("genomics").unwrap().contract("consent"),
+            "wasm1c"
+        );
     }
 
     #[test]

@@ -188,6 +188,14 @@ impl Keyring {
         })
     }
 
+    /// The stored phrase of an unencrypted (`test` backend) key, for localnet tooling that
+    /// hands a role's key to another program (Hermes's keyring).
+    pub fn test_mnemonic(&self, name: &str) -> Result<String> {
+        self.read(name)?.mnemonic.ok_or_else(|| {
+            ClientError::Keystore(format!("key '{name}' is encrypted: no plain phrase"))
+        })
+    }
+
     /// Loads and, for the `file` backend, decrypts the key `name`.
     pub fn get(&self, name: &str, passphrase: Option<&str>) -> Result<Key> {
         let file = self.read(name)?;

@@ -13,10 +13,12 @@ pub mod fees;
 pub mod keys;
 pub mod rpc;
 pub mod tx;
+pub mod wallet;
 
 pub use deployment::{ChainInfo, Deployment};
 pub use error::ClientError;
 pub use events::{Event, TxOutcome};
 pub use fees::{FeeSetting, GasSetting};
 pub use keys::{Key, Keyring};
-pub use rpc::ChainClient;
+pub use rpc::{ChainClient, TxOptions};
+pub use wallet::{localnet_options, Wallet};

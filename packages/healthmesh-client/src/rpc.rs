@@ -84,7 +84,14 @@ impl ChainClient {
     fn unreachable(&self, e: impl ToString) -> ClientError {
         ClientError::Unreachable {
             url: self.url.clone(),
-            reason: e.to_string(),
+            // tendermint-rpc's errors carry a trace when RUST_BACKTRACE is set: keep the words.
+            reason: e
+                .to_string()
+                .split("\n\nLocation:")
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
         }
     }
 
@@ -288,6 +295,30 @@ impl ChainClient {
         let hash = self.broadcast(signed.tx_bytes).await?;
         progress(&format!("waiting for inclusion of {hash}"));
         self.wait_for(&hash, options.timeout).await
+    }
+
+    /// Committed transactions matching an event query, e.g.
+    /// `wasm-attestation_received.consent_id='3'`, oldest first (first 100).
+    pub async fn search_txs(&self, query: &str) -> Result<Vec<TxOutcome>> {
+        let parsed: tendermint_rpc::query::Query = query
+            .parse()
+            .map_err(|e| ClientError::decode("event query", e))?;
+        let res = self
+            .http
+            .tx_search(parsed, false, 1, 100, tendermint_rpc::Order::Ascending)
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        Ok(res
+            .txs
+            .into_iter()
+            .map(|tx| TxOutcome {
+                hash: tx.hash.to_string(),
+                height: tx.height.value(),
+                gas_wanted: tx.tx_result.gas_wanted as u64,
+                gas_used: tx.tx_result.gas_used as u64,
+                events: from_abci(&tx.tx_result.events),
+            })
+            .collect())
     }
 
     /// Raw access for indexers.

@@ -6,7 +6,7 @@ use cosmrs::cosmwasm::MsgExecuteContract;
 use cosmrs::crypto::secp256k1::VerifyingKey;
 use cosmrs::proto::cosmos::tx::v1beta1::{SignDoc as ProtoSignDoc, TxRaw};
 use cosmrs::tx::{Body, Fee, Msg, SignDoc, SignerInfo};
-use cosmrs::{AccountId, Any, Coin};
+pub use cosmrs::{AccountId, Any, Coin};
 use serde::Serialize;
 
 use crate::error::{ClientError, Result};
@@ -109,4 +109,132 @@ pub fn verify(
     use k256::ecdsa::signature::Verifier;
     key.verify(&doc.encode_to_vec(), &signature)
         .map_err(|_| ClientError::Signing("signature does not verify".into()))
+}
+
+fn to_any<M: cosmrs::tx::Msg>(msg: M) -> Result<Any> {
+    msg.to_any()
+        .map_err(|e| ClientError::Signing(e.to_string()))
+}
+
+fn contract_json<M: Serialize>(msg: &M) -> Vec<u8> {
+    serde_json::to_vec(msg).expect("contract messages serialize")
+}
+
+/// A `MsgStoreCode` uploading a contract's wasm bytes.
+pub fn store_code(sender: &AccountId, wasm: Vec<u8>) -> Result<Any> {
+    to_any(cosmrs::cosmwasm::MsgStoreCode {
+        sender: sender.clone(),
+        wasm_byte_code: wasm,
+        instantiate_permission: None,
+    })
+}
+
+/// What every instantiation names besides its message.
+pub struct Instantiation<'a> {
+    pub code_id: u64,
+    pub label: &'a str,
+    /// The contract's admin (may migrate it); `None` makes it immutable.
+    pub admin: Option<&'a AccountId>,
+}
+
+/// A `MsgInstantiateContract` carrying a contract's own `InstantiateMsg`.
+pub fn instantiate<M: Serialize>(sender: &AccountId, at: &Instantiation, msg: &M) -> Result<Any> {
+    to_any(cosmrs::cosmwasm::MsgInstantiateContract {
+        sender: sender.clone(),
+        admin: at.admin.cloned(),
+        code_id: at.code_id,
+        label: Some(at.label.to_string()),
+        msg: contract_json(msg),
+        funds: vec![],
+    })
+}
+
+/// A `MsgInstantiateContract2`: the address follows from (code checksum, sender, salt) only,
+/// so it can be known before the contract exists (see [`instantiate2_address`]).
+pub fn instantiate2<M: Serialize>(
+    sender: &AccountId,
+    at: &Instantiation,
+    msg: &M,
+    salt: &[u8],
+) -> Result<Any> {
+    use cosmrs::proto::cosmwasm::wasm::v1::MsgInstantiateContract2;
+    use cosmrs::proto::prost::Message;
+    let proto = MsgInstantiateContract2 {
+        sender: sender.to_string(),
+        admin: at.admin.map(ToString::to_string).unwrap_or_default(),
+        code_id: at.code_id,
+        label: at.label.to_string(),
+        msg: contract_json(msg),
+        funds: vec![],
+        salt: salt.to_vec(),
+        fix_msg: false,
+    };
+    Ok(Any {
+        type_url: "/cosmwasm.wasm.v1.MsgInstantiateContract2".into(),
+        value: proto.encode_to_vec(),
+    })
+}
+
+/// The address `instantiate2` gives a contract of code `checksum` instantiated by `creator`
+/// with `salt` (wasmd's predictable-address rule, as implemented by cosmwasm-std).
+pub fn instantiate2_address(checksum: &[u8], creator: &AccountId, salt: &[u8]) -> Result<String> {
+    let canonical = cosmwasm_std::CanonicalAddr::from(creator.to_bytes());
+    let address = cosmwasm_std::instantiate2_address(checksum, &canonical, salt)
+        .map_err(|e| ClientError::Signing(format!("instantiate2 address: {e}")))?;
+    AccountId::new(creator.prefix(), address.as_slice())
+        .map(|id| id.to_string())
+        .map_err(|e| ClientError::Signing(e.to_string()))
+}
+
+/// `amount` of `denom` as a transaction coin.
+pub fn coin(amount: u128, denom: &str) -> Result<Coin> {
+    let denom = denom
+        .parse()
+        .map_err(|e: cosmrs::ErrorReport| ClientError::InvalidFee(denom.into(), e.to_string()))?;
+    Ok(Coin { denom, amount })
+}
+
+#[cfg(test)]
+mod instantiate2_tests {
+    use super::*;
+
+    #[test]
+    fn predicted_address_depends_on_checksum_creator_and_salt() {
+        let creator = AccountId::new("wasm", &[7u8; 20]).unwrap();
+        let other = AccountId::new("wasm", &[8u8; 20]).unwrap();
+        let checksum = [1u8; 32];
+        let a = instantiate2_address(&checksum, &creator, b"salt").unwrap();
+        assert!(a.starts_with("wasm1") && a.len() == 63, "{a}");
+        assert_eq!(
+            a,
+            instantiate2_address(&checksum, &creator, b"salt").unwrap()
+        );
+        assert_ne!(a, instantiate2_address(&checksum, &other, b"salt").unwrap());
+        assert_ne!(
+            a,
+            instantiate2_address(&[2u8; 32], &creator, b"salt").unwrap()
+        );
+        assert_ne!(
+            a,
+            instantiate2_address(&checksum, &creator, b"salz").unwrap()
+        );
+    }
+
+    #[test]
+    fn instantiate2_message_carries_the_salt_and_the_json() {
+        use cosmrs::proto::cosmwasm::wasm::v1::MsgInstantiateContract2;
+        use cosmrs::proto::prost::Message;
+        let creator = AccountId::new("wasm", &[7u8; 20]).unwrap();
+        let at = Instantiation {
+            code_id: 4,
+            label: "l",
+            admin: Some(&creator),
+        };
+        let any = instantiate2(&creator, &at, &serde_json::json!({"a": 1}), b"s").unwrap();
+        assert_eq!(any.type_url, "/cosmwasm.wasm.v1.MsgInstantiateContract2");
+        let back = MsgInstantiateContract2::decode(any.value.as_slice()).unwrap();
+        assert_eq!((back.code_id, back.salt.as_slice()), (4, &b"s"[..]));
+        assert_eq!(back.msg, br#"{"a":1}"#);
+        assert_eq!(back.admin, creator.to_string());
+    }
 }

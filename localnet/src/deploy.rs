@@ -1,0 +1,303 @@
+//! The HealthMesh contracts on each chain, deployed through `healthmesh-client` with the
+//! contracts' own message types: store the four codes, instantiate governance (which
+//! instantiates staking), consent and — at its predicted `instantiate2` address, already
+//! bound to its counterparts' ports — attestation, then bond the DAO members and the custodian.
+
+use std::collections::BTreeMap;
+
+use anyhow::{ensure, Context, Result};
+use cosmwasm_std::{Binary, Decimal, Uint128};
+use healthmesh_client::deployment::contract;
+use healthmesh_client::tx::{coin, instantiate2_address, Instantiation};
+use healthmesh_client::{localnet_options, ChainInfo, Deployment, Wallet};
+use healthmesh_types::{attestation, consent, governance, staking};
+use sha2::{Digest, Sha256};
+
+use crate::chains::client;
+use crate::layout::{
+    ports, roles, Layout, ATTESTATION_SALT, CHAINS, COUNCIL_SIZE, COUNCIL_THRESHOLD, DENOM, PREFIX,
+};
+use crate::process::log;
+
+const CONTRACTS: [&str; 4] = [
+    contract::CONSENT,
+    contract::STAKING,
+    contract::GOVERNANCE,
+    contract::ATTESTATION,
+];
+/// Voting power for the DAO members and an active attester (uSTAKE bonded).
+const BONDS: [(&str, u128); 4] = [
+    ("dao-1", 5_000_000),
+    ("dao-2", 3_000_000),
+    ("dao-3", 2_000_000),
+    ("custodian", 2_000_000),
+];
+
+/// What every chain's deployment shares: the optimised wasm and the verifying key.
+pub struct Artifacts {
+    pub wasm: BTreeMap<&'static str, Vec<u8>>,
+    pub verifying_key: Vec<u8>,
+}
+
+impl Artifacts {
+    pub fn load(layout: &Layout, verifying_key: Vec<u8>) -> Result<Self> {
+        let mut wasm = BTreeMap::new();
+        for name in CONTRACTS {
+            let path = layout.artifact(name);
+            wasm.insert(
+                name,
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
+            );
+        }
+        Ok(Artifacts {
+            wasm,
+            verifying_key,
+        })
+    }
+
+    fn checksum(&self, name: &str) -> Vec<u8> {
+        Sha256::digest(&self.wasm[name]).to_vec()
+    }
+}
+
+/// Every chain's attestation address before it exists (checksum, deployer, salt).
+fn predicted_attestation(
+    layout: &Layout,
+    artifacts: &Artifacts,
+) -> Result<BTreeMap<String, String>> {
+    let checksum = artifacts.checksum(contract::ATTESTATION);
+    CHAINS
+        .iter()
+        .map(|chain| {
+            let info = chain_info(layout, chain);
+            let deployer = info.test_key("validator")?.address(PREFIX)?;
+            let deployer = healthmesh_client::tx::parse_address(&deployer, PREFIX)?;
+            Ok((
+                chain.to_string(),
+                instantiate2_address(&checksum, &deployer, ATTESTATION_SALT)?,
+            ))
+        })
+        .collect()
+}
+
+fn chain_info(layout: &Layout, chain: &str) -> ChainInfo {
+    let p = ports(chain);
+    ChainInfo {
+        chain_id: chain.into(),
+        rpc: format!("http://127.0.0.1:{}", p.rpc),
+        grpc: format!("http://127.0.0.1:{}", p.grpc),
+        api: format!("http://127.0.0.1:{}", p.api),
+        denom: DENOM.into(),
+        bech32_prefix: PREFIX.into(),
+        home: Some(layout.chain_home(chain)),
+        accounts: BTreeMap::new(),
+        code_ids: BTreeMap::new(),
+        contracts: BTreeMap::new(),
+    }
+}
+
+/// Deploys on every chain that has no contracts yet, the chains in parallel; records each
+/// chain in the deployment as soon as it is done.
+pub async fn deploy_all(layout: &Layout, d: &mut Deployment, artifacts: &Artifacts) -> Result<()> {
+    let predicted = predicted_attestation(layout, artifacts)?;
+    let pending: Vec<&str> = CHAINS
+        .into_iter()
+        .filter(|c| d.chains.get(*c).is_none_or(|i| i.contracts.is_empty()))
+        .collect();
+    for chain in CHAINS.iter().filter(|c| !pending.contains(c)) {
+        log(format!("{chain}: contracts already deployed"));
+    }
+    let deployments = pending
+        .iter()
+        .map(|chain| deploy_chain(layout, d, artifacts, chain, &predicted));
+    let results = futures::future::join_all(deployments).await;
+    // Record every chain that succeeded before reporting a failure: a rerun must not deploy
+    // them again (their attestation address is taken).
+    let mut failure = None;
+    for result in results {
+        match result {
+            Ok(info) => {
+                d.chains.insert(info.chain_id.clone(), info);
+            }
+            Err(e) => failure = failure.or(Some(e)),
+        }
+    }
+    d.circuit_id = Some(hex::encode(Sha256::digest(&artifacts.verifying_key)));
+    d.save(&layout.deployment())?;
+    failure.map_or(Ok(()), Err)
+}
+
+async fn deploy_chain(
+    layout: &Layout,
+    d: &Deployment,
+    artifacts: &Artifacts,
+    chain: &str,
+    predicted: &BTreeMap<String, String>,
+) -> Result<ChainInfo> {
+    let mut info = chain_info(layout, chain);
+    let client = client(chain)?;
+    let keys = info.clone();
+    let wallet = |role: &str| -> Result<Wallet<'_>> {
+        Ok(Wallet::new(
+            &client,
+            keys.test_key(role)?,
+            localnet_options(DENOM),
+        )?)
+    };
+    for role in roles() {
+        let address = info.test_key(&role)?.address(PREFIX)?;
+        info.accounts.insert(role, address);
+    }
+    let deployer = wallet("validator")?;
+    for name in CONTRACTS {
+        log(format!(
+            "{chain}: storing {name} ({} KB)",
+            artifacts.wasm[name].len() / 1024
+        ));
+        let id = deployer
+            .store_code(artifacts.wasm[name].clone())
+            .await
+            .with_context(|| format!("{chain}: storing {name}"))?;
+        info.code_ids.insert(name.to_string(), id);
+    }
+    let code = |name: &str| info.code_ids[name];
+
+    let council: Vec<String> = (1..=COUNCIL_SIZE)
+        .map(|i| info.accounts[&format!("council-{i}")].clone())
+        .collect();
+    let governance_msg = governance::InstantiateMsg {
+        voting: governance::VotingSource::InstantiateStaking {
+            code_id: code(contract::STAKING),
+            label: "healthmesh-staking".into(),
+            msg: staking::InstantiateMsg {
+                denom: DENOM.into(),
+                min_bond: Uint128::new(1_000_000),
+                unbonding_period: 600,
+                slashing_window: 300,
+                max_claims: 16,
+                slash_destination: staking::SlashDestination::Burn {},
+                admin: info.accounts["validator"].clone(),
+                pausers: vec![],
+                max_pause_seconds: None,
+            },
+        },
+        threshold: governance::Threshold::ThresholdQuorum {
+            threshold: Decimal::percent(50),
+            quorum: Decimal::percent(33),
+        },
+        voting_period: 30,
+        timelock: 5,
+        allow_revote: false,
+        veto_threshold: None,
+        deposit: None,
+        council: governance::CouncilConfig {
+            members: council,
+            threshold: COUNCIL_THRESHOLD,
+        },
+    };
+    let immutable = Instantiation {
+        code_id: code(contract::GOVERNANCE),
+        label: "healthmesh-governance",
+        admin: None,
+    };
+    let governance_addr = deployer
+        .instantiate(&immutable, &governance_msg)
+        .await
+        .with_context(|| format!("{chain}: governance"))?;
+    let config: governance::ConfigResponse = client
+        .smart(&governance_addr, &governance::QueryMsg::Config {})
+        .await?;
+    let governance::StoredVotingSource::Staking {
+        contract: staking_addr,
+    } = config.voting
+    else {
+        anyhow::bail!("{chain}: governance instantiated no staking contract");
+    };
+    let admin = healthmesh_client::tx::parse_address(&governance_addr, PREFIX)?;
+
+    let consent_msg = consent::InstantiateMsg {
+        name: format!("HealthMesh Consent ({chain})"),
+        symbol: "HMCONSENT".into(),
+        admin: governance_addr.clone(),
+        pausers: vec![],
+        max_pause_seconds: None,
+    };
+    let at = Instantiation {
+        code_id: code(contract::CONSENT),
+        label: "healthmesh-consent",
+        admin: Some(&admin),
+    };
+    let consent_addr = deployer
+        .instantiate(&at, &consent_msg)
+        .await
+        .with_context(|| format!("{chain}: consent"))?;
+
+    let allowed_connections = CHAINS
+        .iter()
+        .filter(|other| **other != chain)
+        .map(|other| {
+            Ok(attestation::AllowedConnection {
+                connection_id: d
+                    .connection(chain, other)
+                    .with_context(|| format!("no connection {chain} -> {other}"))?,
+                chain_id: other.to_string(),
+                counterparty_port: format!("wasm.{}", predicted[*other]),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let attestation_msg = attestation::InstantiateMsg {
+        consent: consent_addr.clone(),
+        staking: staking_addr.to_string(),
+        admin: governance_addr.clone(),
+        verifying_keys: vec![Binary::from(artifacts.verifying_key.clone())],
+        allowed_connections,
+        predicate_policies: vec![],
+        pausers: vec![],
+        max_pause_seconds: None,
+    };
+    let at = Instantiation {
+        code_id: code(contract::ATTESTATION),
+        label: "healthmesh-attestation",
+        admin: Some(&admin),
+    };
+    let attestation_addr = deployer
+        .instantiate2(&at, &attestation_msg, ATTESTATION_SALT)
+        .await
+        .with_context(|| format!("{chain}: attestation"))?;
+    ensure!(
+        attestation_addr == predicted[chain],
+        "{chain}: attestation contract at {attestation_addr}, predicted {}",
+        predicted[chain]
+    );
+
+    // Bonds come from four accounts: one block for all of them.
+    let bonds = BONDS.iter().map(|(role, amount)| {
+        let staking = staking_addr.to_string();
+        let wallet = wallet(role);
+        async move {
+            let funds = vec![coin(*amount, DENOM)?];
+            wallet?
+                .execute(&staking, &staking::ExecuteMsg::Bond {}, funds)
+                .await
+                .with_context(|| format!("{chain}: bond of {role}"))
+        }
+    });
+    for bonded in futures::future::join_all(bonds).await {
+        bonded?;
+    }
+    info.contracts = BTreeMap::from([
+        (contract::GOVERNANCE.to_string(), governance_addr),
+        (contract::STAKING.to_string(), staking_addr.to_string()),
+        (contract::CONSENT.to_string(), consent_addr),
+        (contract::ATTESTATION.to_string(), attestation_addr),
+    ]);
+    log(format!(
+        "{chain}: deployed {}",
+        info.contracts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Ok(info)
+}

@@ -1,0 +1,410 @@
+//! Hermes, the relayer of record: its config rendered from `relayer-config/`, checked by
+//! `hermes config validate` and by the HealthMesh rules below, its keys, the connections and
+//! attestation channels it creates, and the running relayer.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{bail, ensure, Context, Result};
+use healthmesh_client::deployment::{ChannelInfo, ConnectionInfo, RelayerInfo};
+use healthmesh_client::keys::{Backend, Keyring};
+use healthmesh_client::Deployment;
+use healthmesh_types::attestation::CHANNEL_VERSION;
+use serde_json::Value;
+
+use crate::chains::pinned_binary;
+use crate::layout::{pairs, ports, Layout, CHAINS, DENOM};
+use crate::process::{alive, log, run, spawn_daemon};
+
+/// Gas of one attestation receive with its Groth16 re-verification, with margin (CI measures
+/// ≈ 670k), and of the client update Hermes puts in front of a batch.
+pub const RECEIVE_GAS_BOUND: u64 = 850_000;
+pub const CLIENT_UPDATE_GAS_BOUND: u64 = 300_000;
+
+pub struct Hermes {
+    pub bin: PathBuf,
+    config: PathBuf,
+}
+
+/// The attestation port (`wasm.<contract>`) each chain relays; empty before deployment.
+pub type Ports = Vec<(String, String)>;
+
+pub fn attestation_ports(d: &Deployment) -> Ports {
+    d.chains
+        .iter()
+        .filter_map(|(chain, info)| {
+            let contract = info.contracts.get("attestation")?;
+            Some((chain.clone(), format!("wasm.{contract}")))
+        })
+        .collect()
+}
+
+/// `relayer-config/*.template.toml` filled in for the localnet.
+pub fn render(layout: &Layout, ports_by_chain: &Ports) -> Result<String> {
+    let read = |name: &str| {
+        let path = layout.root.join("relayer-config").join(name);
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let chain_template = read("chain.template.toml")?;
+    let key_store = layout.hermes_dir().join("keys");
+    let mut chains = String::new();
+    for chain in CHAINS {
+        let p = ports(chain);
+        let filter: Vec<String> = ports_by_chain
+            .iter()
+            .filter(|(c, _)| c == chain)
+            .map(|(_, port)| format!("['{port}', '*']"))
+            .collect();
+        chains += &substitute(
+            &chain_template,
+            &[
+                ("chain_id", chain.to_string()),
+                ("rpc_port", p.rpc.to_string()),
+                ("grpc_port", p.grpc.to_string()),
+                ("denom", DENOM.to_string()),
+                ("key_store", key_store.display().to_string()),
+                ("packet_filter", filter.join(", ")),
+            ],
+        )?;
+    }
+    substitute(&read("hermes.template.toml")?, &[("chains", chains)])
+}
+
+fn substitute(template: &str, values: &[(&str, String)]) -> Result<String> {
+    let mut text = template.to_string();
+    for (name, v) in values {
+        let placeholder = format!("${name}");
+        ensure!(text.contains(&placeholder), "template has no {placeholder}");
+        text = text.replace(&placeholder, v);
+    }
+    let leftover = text
+        .lines()
+        .find(|l| !l.trim_start().starts_with('#') && l.contains('$'));
+    ensure!(
+        leftover.is_none(),
+        "unfilled placeholder: {}",
+        leftover.unwrap_or_default()
+    );
+    Ok(text)
+}
+
+/// The HealthMesh rules for a Hermes config: every chain present; the pull event source
+/// (push misses contract packets); the packet filter relays exactly the chain's attestation
+/// port (nothing else, e.g. not `transfer`); and a full batch stays under `max_gas`
+/// (Hermes splits batches by message count only, so an oversized batch is refused at every
+/// retry and the channel stalls).
+pub fn check(config: &str, ports_by_chain: &Ports) -> Result<()> {
+    let config: toml::Value = toml::from_str(config).context("the rendered config is not TOML")?;
+    let chains = config["chains"].as_array().context("no [[chains]]")?;
+    for chain in CHAINS {
+        let c = chains
+            .iter()
+            .find(|c| c["id"].as_str() == Some(chain))
+            .with_context(|| format!("chain {chain} is not configured"))?;
+        let mode = c
+            .get("event_source")
+            .and_then(|e| e.get("mode"))
+            .and_then(|m| m.as_str());
+        ensure!(
+            mode == Some("pull"),
+            "{chain}: event_source must be pull (push misses contract packets)"
+        );
+        let filter = c
+            .get("packet_filter")
+            .with_context(|| format!("{chain}: no packet_filter"))?;
+        ensure!(
+            filter.get("policy").and_then(|p| p.as_str()) == Some("allow"),
+            "{chain}: the packet filter must be an allow list"
+        );
+        let listed: Vec<(String, String)> = filter["list"]
+            .as_array()
+            .with_context(|| format!("{chain}: packet_filter.list"))?
+            .iter()
+            .map(|e| {
+                (
+                    e[0].as_str().unwrap_or("").to_string(),
+                    e[1].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String)> = ports_by_chain
+            .iter()
+            .filter(|(c, _)| c == chain)
+            .map(|(_, port)| (port.clone(), "*".to_string()))
+            .collect();
+        ensure!(
+            listed == expected,
+            "{chain}: the packet filter relays {listed:?}, expected only the attestation port {expected:?}"
+        );
+        let int = |key: &str| c.get(key).and_then(|v| v.as_integer()).map(|v| v as u64);
+        let (max_msg, max_gas) = (int("max_msg_num"), int("max_gas"));
+        let (Some(max_msg), Some(max_gas)) = (max_msg, max_gas) else {
+            bail!("{chain}: max_msg_num and max_gas must be set");
+        };
+        let batch = max_msg * RECEIVE_GAS_BOUND + CLIENT_UPDATE_GAS_BOUND;
+        ensure!(
+            batch <= max_gas,
+            "{chain}: a batch of {max_msg} receives needs up to {batch} gas, over max_gas {max_gas}: lower max_msg_num"
+        );
+    }
+    Ok(())
+}
+
+impl Hermes {
+    pub fn new(layout: &Layout) -> Result<Self> {
+        Ok(Hermes {
+            bin: pinned_binary(layout, "build-hermes.sh")?,
+            config: layout.hermes_config(),
+        })
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("--config").arg(&self.config).arg("--json");
+        cmd
+    }
+
+    /// Runs a Hermes command and returns its `result` (Hermes prints JSON log lines first).
+    fn result(&self, args: &[&str]) -> Result<Value> {
+        let out = run(self.command().args(args))?;
+        for line in out.lines().rev() {
+            let Ok(msg) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            if let Some(result) = msg.get("result") {
+                ensure!(
+                    msg["status"] == "success",
+                    "hermes {}: {result}",
+                    args[..args.len().min(3)].join(" ")
+                );
+                return Ok(result.clone());
+            }
+        }
+        bail!(
+            "hermes {} printed no result",
+            args[..args.len().min(3)].join(" ")
+        )
+    }
+
+    /// Renders, checks our rules, writes, and has Hermes itself validate the config.
+    pub fn write_config(&self, layout: &Layout, ports_by_chain: &Ports) -> Result<()> {
+        let text = render(layout, ports_by_chain)?;
+        check(&text, ports_by_chain)?;
+        std::fs::create_dir_all(layout.hermes_dir())?;
+        std::fs::write(&self.config, text)?;
+        let verdict = self.result(&["config", "validate"])?;
+        log(format!(
+            "relayer config {}: {verdict}, pull mode, {} attestation port(s) relayed, batches within max_gas",
+            self.config.display(),
+            ports_by_chain.len()
+        ));
+        Ok(())
+    }
+
+    /// The relayer role's key of each chain, imported into Hermes's keyring once.
+    pub fn add_keys(&self, layout: &Layout) -> Result<()> {
+        for chain in CHAINS {
+            let imported = layout
+                .hermes_dir()
+                .join("keys")
+                .join(chain)
+                .join("keyring-test")
+                .join("relayer.json");
+            if imported.exists() {
+                continue;
+            }
+            let phrase = Keyring::new(layout.chain_home(chain).join("keys"), Backend::Test)
+                .test_mnemonic("relayer")?;
+            let mnemonic_file = layout.hermes_dir().join(format!("{chain}.mnemonic"));
+            std::fs::create_dir_all(layout.hermes_dir())?;
+            std::fs::write(&mnemonic_file, phrase)?;
+            let file = mnemonic_file.display().to_string();
+            self.result(&[
+                "keys",
+                "add",
+                "--chain",
+                chain,
+                "--key-name",
+                "relayer",
+                "--mnemonic-file",
+                &file,
+                "--overwrite",
+            ])?;
+            std::fs::remove_file(&mnemonic_file)?;
+        }
+        Ok(())
+    }
+
+    /// One connection per chain pair, recorded as soon as it exists.
+    pub fn connect(&self, layout: &Layout, d: &mut Deployment) -> Result<()> {
+        for (a, b) in pairs() {
+            if d.connection(a, b).is_some() {
+                continue;
+            }
+            log(format!(
+                "connection {a} <-> {b}: creating clients and the handshake (about 30 s)"
+            ));
+            let res = self.result(&["create", "connection", "--a-chain", a, "--b-chain", b])?;
+            let id = |side: &str| {
+                res[side]["connection_id"]
+                    .as_str()
+                    .map(str::to_string)
+                    .context("connection id")
+            };
+            let c = ConnectionInfo {
+                a_chain: a.into(),
+                b_chain: b.into(),
+                a_connection: id("a_side")?,
+                b_connection: id("b_side")?,
+            };
+            log(format!(
+                "connection {a} {} <-> {b} {}",
+                c.a_connection, c.b_connection
+            ));
+            d.connections.push(c);
+            d.save(&layout.deployment())?;
+        }
+        Ok(())
+    }
+
+    /// One attestation channel per chain pair, opened from the smaller chain id.
+    pub fn open_channels(&self, layout: &Layout, d: &mut Deployment) -> Result<()> {
+        for (a, b) in pairs() {
+            if d.channel(a, b).is_some() {
+                continue;
+            }
+            let connection = d.connection(a, b).context("no connection")?;
+            let port = |chain: &str| -> Result<String> {
+                let info = d.chain(chain)?;
+                Ok(format!(
+                    "wasm.{}",
+                    info.contracts.get("attestation").context("not deployed")?
+                ))
+            };
+            let (port_a, port_b) = (port(a)?, port(b)?);
+            log(format!(
+                "channel {a} <-> {b} ({CHANNEL_VERSION}): opening (about 20 s)"
+            ));
+            let res = self.result(&[
+                "create",
+                "channel",
+                "--a-chain",
+                a,
+                "--a-connection",
+                &connection,
+                "--a-port",
+                &port_a,
+                "--b-port",
+                &port_b,
+                "--order",
+                "unordered",
+                "--channel-version",
+                CHANNEL_VERSION,
+                "--yes",
+            ])?;
+            let id = |side: &str| {
+                res[side]["channel_id"]
+                    .as_str()
+                    .map(str::to_string)
+                    .context("channel id")
+            };
+            let c = ChannelInfo {
+                a_chain: a.into(),
+                b_chain: b.into(),
+                a_channel: id("a_side")?,
+                b_channel: id("b_side")?,
+                version: CHANNEL_VERSION.into(),
+            };
+            log(format!(
+                "channel {a} {} <-> {b} {}",
+                c.a_channel, c.b_channel
+            ));
+            d.channels.push(c);
+            d.save(&layout.deployment())?;
+        }
+        Ok(())
+    }
+
+    pub fn start(&self, layout: &Layout, d: &mut Deployment) -> Result<()> {
+        d.relayer = Some(RelayerInfo {
+            binary: self.bin.clone(),
+            config: self.config.clone(),
+            log: layout.hermes_log(),
+        });
+        d.save(&layout.deployment())?;
+        if let Some(pid) = alive(&layout.hermes_pid()) {
+            log(format!("hermes: already running (pid {pid})"));
+            return Ok(());
+        }
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("--config").arg(&self.config).arg("start");
+        let mut child = spawn_daemon(&mut cmd, &layout.hermes_log(), &layout.hermes_pid())?;
+        std::thread::sleep(Duration::from_secs(2));
+        if child.try_wait()?.is_some() {
+            bail!("hermes exited; see {}", layout.hermes_log().display());
+        }
+        log(format!("hermes: started (pid {})", child.id()));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout() -> Layout {
+        Layout {
+            root: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."),
+            home: PathBuf::from("/tmp/hm-localnet-test"),
+        }
+    }
+
+    fn ports() -> Ports {
+        CHAINS
+            .iter()
+            .map(|c| (c.to_string(), format!("wasm.{c}-contract")))
+            .collect()
+    }
+
+    #[test]
+    fn rendered_config_passes_the_rules_before_and_after_deployment() {
+        let l = layout();
+        check(&render(&l, &vec![]).unwrap(), &vec![]).unwrap();
+        let p = ports();
+        let text = render(&l, &p).unwrap();
+        check(&text, &p).unwrap();
+        assert!(text.contains("['wasm.trials-1-contract', '*']"));
+    }
+
+    #[test]
+    fn rules_refuse_push_mode_extra_ports_and_oversized_batches() {
+        let l = layout();
+        let p = ports();
+        let text = render(&l, &p).unwrap();
+        let push = text.replacen("mode = 'pull'", "mode = 'push'", 1);
+        assert!(check(&push, &p).unwrap_err().to_string().contains("pull"));
+        let transfer = text.replacen("'*']]", "'*'], ['transfer', '*']]", 1);
+        assert!(check(&transfer, &p)
+            .unwrap_err()
+            .to_string()
+            .contains("expected only"));
+        let big = text.replacen("max_msg_num = 10", "max_msg_num = 30", 1);
+        assert!(check(&big, &p)
+            .unwrap_err()
+            .to_string()
+            .contains("over max_gas"));
+        let other_port = vec![(p[0].0.clone(), "wasm.other".to_string())];
+        assert!(check(&text, &other_port).is_err());
+    }
+
+    #[test]
+    fn unfilled_placeholders_are_refused() {
+        assert!(substitute("a = '$x'\nb = '$y'", &[("x", "1".into())]).is_err());
+        assert!(substitute("a = '$x'", &[("z", "1".into())]).is_err());
+        assert_eq!(
+            substitute("# $note\na = '$x'", &[("x", "1".into())]).unwrap(),
+            "# $note\na = '1'"
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! Where everything of the localnet lives: chains, ports, roles, files under `.localnet/`.
+
+use std::path::{Path, PathBuf};
+
+pub const CHAINS: [&str; 3] = ["genomics-1", "trials-1", "billing-1"];
+pub const DENOM: &str = "ustake";
+pub const PREFIX: &str = "wasm";
+/// Every chain's funded test accounts, by role.
+pub const BASE_ROLES: [&str; 8] = [
+    "validator",
+    "relayer",
+    "custodian",
+    "patient",
+    "researcher",
+    "dao-1",
+    "dao-2",
+    "dao-3",
+];
+pub const COUNCIL_SIZE: usize = 12;
+pub const COUNCIL_THRESHOLD: u32 = 8;
+/// The deterministic (insecure, localnet-only) seed of the predicate circuit's keys.
+pub const PROOF_SEED: &str = "healthmesh-localnet";
+/// The `instantiate2` salt of every chain's attestation contract.
+pub const ATTESTATION_SALT: &[u8] = b"healthmesh-attestation-v2";
+
+pub fn roles() -> Vec<String> {
+    BASE_ROLES
+        .iter()
+        .map(|r| r.to_string())
+        .chain((1..=COUNCIL_SIZE).map(|i| format!("council-{i}")))
+        .collect()
+}
+
+/// Chain pairs that get a connection and an attestation channel, the smaller chain id first
+/// (the attestation contracts let only that side open a channel).
+pub fn pairs() -> Vec<(&'static str, &'static str)> {
+    let mut pairs = vec![];
+    for (i, a) in CHAINS.iter().enumerate() {
+        for b in &CHAINS[i + 1..] {
+            pairs.push(if a < b { (*a, *b) } else { (*b, *a) });
+        }
+    }
+    pairs
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    pub rpc: u16,
+    pub p2p: u16,
+    pub grpc: u16,
+    pub api: u16,
+    pub pprof: u16,
+}
+
+pub fn ports(chain: &str) -> Ports {
+    let offset = 100 * CHAINS.iter().position(|c| *c == chain).unwrap_or(0) as u16;
+    Ports {
+        rpc: 26657 + offset,
+        p2p: 26656 + offset,
+        grpc: 9090 + offset,
+        api: 1317 + offset,
+        pprof: 6060 + offset,
+    }
+}
+
+/// The repository and the localnet's state directory (`LOCALNET_HOME`, default `.localnet/`).
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub root: PathBuf,
+    pub home: PathBuf,
+}
+
+impl Layout {
+    pub fn from_env() -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("localnet/ sits in the repository")
+            .to_path_buf();
+        let home = std::env::var_os("LOCALNET_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join(".localnet"));
+        Layout { root, home }
+    }
+
+    pub fn chain_home(&self, chain: &str) -> PathBuf {
+        self.home.join(chain)
+    }
+
+    pub fn deployment(&self) -> PathBuf {
+        self.home.join("deployment.json")
+    }
+
+    pub fn proof_keys(&self) -> PathBuf {
+        self.home.join("proof-keys")
+    }
+
+    pub fn hermes_dir(&self) -> PathBuf {
+        self.home.join("hermes")
+    }
+
+    pub fn hermes_config(&self) -> PathBuf {
+        self.hermes_dir().join("config.toml")
+    }
+
+    pub fn hermes_pid(&self) -> PathBuf {
+        self.hermes_dir().join("hermes.pid")
+    }
+
+    pub fn hermes_log(&self) -> PathBuf {
+        self.hermes_dir().join("hermes.log")
+    }
+
+    pub fn node_pid(&self, chain: &str) -> PathBuf {
+        self.chain_home(chain).join("node.pid")
+    }
+
+    pub fn artifact(&self, contract: &str) -> PathBuf {
+        self.root
+            .join("artifacts")
+            .join(format!("healthmesh_{contract}.wasm"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_cover_every_chain_pair_once_smaller_id_first() {
+        let pairs = pairs();
+        assert_eq!(pairs.len(), 3);
+        for (a, b) in &pairs {
+            assert!(a < b, "{a} {b}");
+        }
+        assert!(pairs.contains(&("billing-1", "genomics-1")));
+    }
+
+    #[test]
+    fn ports_do_not_collide_between_chains() {
+        let mut all: Vec<u16> = CHAINS
+            .iter()
+            .flat_map(|c| {
+                let p = ports(c);
+                [p.rpc, p.p2p, p.grpc, p.api, p.pprof]
+            })
+            .collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 15);
+    }
+
+    #[test]
+    fn twelve_council_members_and_the_base_roles() {
+        let roles = roles();
+        assert_eq!(roles.len(), BASE_ROLES.len() + COUNCIL_SIZE);
+        assert!(roles.contains(&"council-12".to_string()));
+    }
+}
