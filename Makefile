@@ -46,23 +46,31 @@ bench: ## Groth16 benchmarks (criterion) and the gateway CountCohort load test, 
 	$(CARGO) bench --locked -p healthmesh-proofs --bench groth16
 	$(CARGO) bench --locked -p hmesh-gateway --bench count_cohort
 
-LOCALNET := $(CARGO) run --quiet --locked -p healthmesh-localnet --
+# The localnet, the e2e, hmesh and the gateway are built once, together, in the dev profile
+# and with the workspace's feature set: the build `make test` already made, reused.
+BINS := $(CARGO) build --locked --workspace --bins
+BIN_DIR := $(or $(CARGO_TARGET_DIR),target)/debug
+LOCALNET := $(BIN_DIR)/hm-localnet
 
 localnet: ## Three wasmd chains + contracts + Hermes on 127.0.0.1 (idempotent), then status
+	$(BINS)
 	$(LOCALNET) up
 
 localnet-status: ## Chains, heights, contracts, channels, relayer
-	$(LOCALNET) status
+	@$(BINS) --quiet
+	@$(LOCALNET) status
 
 localnet-down: ## Stop every localnet process
-	$(LOCALNET) down
+	@$(BINS) --quiet
+	@$(LOCALNET) down
 
 localnet-reset: ## Stop and delete .localnet/
-	$(LOCALNET) reset
+	@$(BINS) --quiet
+	@$(LOCALNET) reset
 
 e2e: ## The mission end to end against the running localnet, with measured figures
-	$(CARGO) build --locked -p hmesh -p hmesh-gateway
-	GRPCURL=$$(scripts/ensure-research-tools.sh) $(CARGO) run --locked --release -p healthmesh-e2e
+	$(BINS)
+	GRPCURL=$$(scripts/ensure-research-tools.sh) $(BIN_DIR)/healthmesh-e2e
 
 clean: ## Remove build outputs
 	$(CARGO) clean

@@ -4,6 +4,7 @@
 //! (back-pressure). A chain that stops answering is retried with exponential backoff and
 //! reported down until it answers again.
 
+use healthmesh_types::events::{attr as key, tx};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -143,33 +144,35 @@ pub async fn extract<S: ChainSource>(
             let kind = event.kind.as_str();
             if contract == contracts.attestation {
                 match kind {
-                    "wasm-attestation_recorded" | "wasm-attestation_received" => {
-                        let id: u64 = attr(event, "attestation_id").unwrap_or_default().parse()?;
+                    tx::ATTESTATION_RECORDED | tx::ATTESTATION_RECEIVED => {
+                        let id: u64 = attr(event, key::ATTESTATION_ID)
+                            .unwrap_or_default()
+                            .parse()?;
                         let a = source.attestation(contract, id).await?;
                         changes.push(Change::Attestation(Box::new(attestation_row(
                             &chain_id, a, height, &tx.hash,
                         ))));
                     }
-                    "wasm-consent_tombstoned" => changes.push(Change::RevokeAttestations {
+                    tx::CONSENT_TOMBSTONED => changes.push(Change::RevokeAttestations {
                         chain_id: chain_id.clone(),
-                        source_chain: attr(event, "source_chain").unwrap_or_default().into(),
-                        consent_id: attr(event, "consent_id").unwrap_or_default().into(),
+                        source_chain: attr(event, key::SOURCE_CHAIN).unwrap_or_default().into(),
+                        consent_id: attr(event, key::CONSENT_ID).unwrap_or_default().into(),
                     }),
-                    "wasm-attester_tombstoned" => changes.push(Change::RevokeAttester {
+                    tx::ATTESTER_TOMBSTONED => changes.push(Change::RevokeAttester {
                         chain_id: chain_id.clone(),
-                        source_chain: attr(event, "source_chain").unwrap_or_default().into(),
-                        attester: attr(event, "attester").unwrap_or_default().into(),
+                        source_chain: attr(event, key::SOURCE_CHAIN).unwrap_or_default().into(),
+                        attester: attr(event, key::ATTESTER).unwrap_or_default().into(),
                     }),
                     _ => {}
                 }
             } else if contract == contracts.consent {
-                let token_id = attr(event, "token_id").unwrap_or_default();
+                let token_id = attr(event, key::TOKEN_ID).unwrap_or_default();
                 match kind {
-                    "wasm-consent_granted" => {
+                    tx::CONSENT_GRANTED => {
                         let c = source.consent(contract, token_id).await?;
                         changes.push(Change::Consent(consent_row(&chain_id, c)));
                     }
-                    "wasm-consent_revoked" => changes.push(Change::RevokeConsent {
+                    tx::CONSENT_REVOKED => changes.push(Change::RevokeConsent {
                         chain_id: chain_id.clone(),
                         token_id: token_id.into(),
                     }),

@@ -6,6 +6,7 @@
 use cosmwasm_std::{Addr, Deps, DepsMut, Env, Event, HexBinary, MessageInfo, Order, Response};
 use healthmesh_types::attestation::{Anchor, AnchorConflict};
 use healthmesh_types::consent::{CustodianResponse, QueryMsg as ConsentQuery, MAX_ATTRIBUTE_LEN};
+use healthmesh_types::events;
 use healthmesh_types::staking::{IsActiveAttesterResponse, QueryMsg as StakingQuery};
 use healthmesh_types::validate;
 
@@ -105,7 +106,7 @@ pub fn anchor(
         let id = CONFLICT_COUNT.may_load(deps.storage)?.unwrap_or_default() + 1;
         CONFLICT_COUNT.save(deps.storage, &id)?;
         response = response.add_event(
-            Event::new("anchor_conflict")
+            Event::new(events::ANCHOR_CONFLICT)
                 .add_attribute("commitment", commitment.to_hex())
                 .add_attribute("existing_attester", &existing.attester)
                 .add_attribute("attempted_attester", &anchor.attester)

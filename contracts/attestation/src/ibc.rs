@@ -24,6 +24,7 @@ use healthmesh_types::attestation::{
     AllowedConnection, Attestation, AttestationStatus, ChannelInfo, ChannelState, DeliveryStatus,
     NoticeDelivery, Origin, ReceiveAck, CHANNEL_VERSION,
 };
+use healthmesh_types::events;
 
 use crate::packet::{decode, received};
 use crate::revocation::receive_tombstone;
@@ -252,7 +253,7 @@ fn receive(
         pb::packet::Body::Revocation(p) => {
             source_chain(&p.source_chain)?;
             let ack = receive_tombstone(deps.storage, REVOKED_CONSENTS, chain, &p.consent_id, at)?;
-            let event = Event::new("consent_tombstoned")
+            let event = Event::new(events::CONSENT_TOMBSTONED)
                 .add_attribute("source_chain", chain)
                 .add_attribute("consent_id", &p.consent_id)
                 .add_attribute("new", (ack.value == 1).to_string());
@@ -261,7 +262,7 @@ fn receive(
         pb::packet::Body::AttesterSlashed(p) => {
             source_chain(&p.source_chain)?;
             let ack = receive_tombstone(deps.storage, SLASHED_ATTESTERS, chain, &p.attester, at)?;
-            let event = Event::new("attester_tombstoned")
+            let event = Event::new(events::ATTESTER_TOMBSTONED)
                 .add_attribute("source_chain", chain)
                 .add_attribute("attester", &p.attester)
                 .add_attribute("new", (ack.value == 1).to_string());
@@ -342,7 +343,7 @@ fn receive_attestation(
     };
     REMOTE_IDS.save(deps.storage, (chain, p.attestation_id), &id)?;
     attestations().save(deps.storage, id, &attestation)?;
-    let event = attestation_event("attestation_received", &attestation)
+    let event = attestation_event(events::ATTESTATION_RECEIVED, &attestation)
         .add_attribute("channel_id", &channel.channel_id)
         .add_attribute("sequence", msg.packet.sequence.to_string())
         .add_attribute("relayer", &msg.relayer);

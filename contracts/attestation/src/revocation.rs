@@ -14,6 +14,7 @@ use healthmesh_types::attestation::{
     AttestationStatus, DeliveryStatus, NoticeDelivery, ReceiveAck, DEFAULT_TIMEOUT_SECONDS,
 };
 use healthmesh_types::consent::ConsentStatus;
+use healthmesh_types::events;
 use healthmesh_types::staking::{QueryMsg as StakingQuery, SlashesResponse};
 
 use crate::ibc::open_trusted_channel;
@@ -64,7 +65,7 @@ pub fn propagate(deps: DepsMut, env: Env, consent_id: String) -> Result<Response
     Ok(response
         .add_attribute("action", "propagate_revocation")
         .add_event(
-            Event::new("consent_tombstoned")
+            Event::new(events::CONSENT_TOMBSTONED)
                 .add_attribute("source_chain", chain_id)
                 .add_attribute("consent_id", consent_id),
         ))
@@ -117,7 +118,7 @@ pub fn invalidate_attester(
     Ok(response
         .add_attribute("action", "invalidate_attester")
         .add_event(
-            Event::new("attester_tombstoned")
+            Event::new(events::ATTESTER_TOMBSTONED)
                 .add_attribute("source_chain", chain_id)
                 .add_attribute("attester", attester),
         ))
@@ -167,7 +168,7 @@ impl Notice<'_> {
                 };
                 self.map.save(storage, key, &notice)?;
                 response = response.add_event(
-                    Event::new("notice_deferred")
+                    Event::new(events::NOTICE_DEFERRED)
                         .add_attribute("subject", self.subject)
                         .add_attribute("chain_id", &chain),
                 );

@@ -13,6 +13,7 @@ use healthmesh_types::consent::{
     CheckAccessResponse, ConsentRecord, ConsentResponse, CustodianResponse, DenialReason,
     QueryMsg as ConsentQuery, MAX_ATTRIBUTE_LEN,
 };
+use healthmesh_types::events;
 use healthmesh_types::pause::PauseStatusResponse;
 use healthmesh_types::validate;
 use sha2::{Digest, Sha256};
@@ -114,7 +115,10 @@ pub fn submit(
     attestations().save(deps.storage, id, &attestation)?;
     Ok(Response::new()
         .add_attribute("action", "submit_attestation")
-        .add_event(attestation_event("attestation_recorded", &attestation)))
+        .add_event(attestation_event(
+            events::ATTESTATION_RECORDED,
+            &attestation,
+        )))
 }
 
 /// M-5: while the consent contract is paused nothing is attested under its consents

@@ -7,6 +7,7 @@ use healthmesh_types::consent::{
     ConsentRecord, ConsentStatus, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg,
     MAX_ATTRIBUTE_LEN, MAX_NOTE_LEN, MAX_PURPOSE_LEN, MAX_SCOPE,
 };
+use healthmesh_types::events;
 use healthmesh_types::validate;
 
 use crate::access::evaluate;
@@ -147,7 +148,7 @@ fn execute_grant(
     consents().save(deps.storage, id, &record)?;
 
     let token_id = id.to_string();
-    let event = consent_event("consent_granted", &token_id, &record)
+    let event = consent_event(events::CONSENT_GRANTED, &token_id, &record)
         .add_attribute("scope", record.scope.join(","))
         .add_attribute("expires", record.expires.to_string());
     // cw721 indexers recognise a mint by these attributes.
@@ -189,7 +190,7 @@ fn execute_revoke(
     };
     consents().save(deps.storage, id, &record)?;
 
-    let event = consent_event("consent_revoked", &token_id, &record)
+    let event = consent_event(events::CONSENT_REVOKED, &token_id, &record)
         .add_attribute("revoked_by", &info.sender)
         .add_attribute("reason", reason.unwrap_or_default());
     Ok(Response::new()
@@ -209,7 +210,7 @@ fn execute_designate(
 ) -> Result<Response, ContractError> {
     validate::commitment("dataset", &dataset)?;
     let key = (&info.sender, dataset.as_slice());
-    let event = Event::new("custodian_designated")
+    let event = Event::new(events::CUSTODIAN_DESIGNATED)
         .add_attribute("patient", &info.sender)
         .add_attribute("dataset", dataset.to_hex());
     let event = match custodian {
@@ -263,7 +264,7 @@ fn execute_record_access(
     record.last_used_at = Some(env.block.time);
     consents().save(deps.storage, id, &record)?;
 
-    let event = consent_event("consent_used", &token_id, &record)
+    let event = consent_event(events::CONSENT_USED, &token_id, &record)
         .add_attribute("attribute", attribute)
         .add_attribute("reference", reference.unwrap_or_default())
         .add_attribute("use_count", record.uses.to_string());

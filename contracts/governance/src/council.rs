@@ -8,6 +8,7 @@
 use cosmwasm_std::{
     to_json_binary, Addr, Api, DepsMut, Env, Event, MessageInfo, Response, WasmMsg,
 };
+use healthmesh_types::events;
 use healthmesh_types::governance::{
     CouncilAction, CouncilActionInfo, Proposal, Status, COUNCIL_ACTION_TTL,
 };
@@ -76,7 +77,7 @@ pub fn propose(
     let response = Response::new()
         .add_attribute("action", "council_propose")
         .add_event(
-            Event::new("council_action_proposed")
+            Event::new(events::COUNCIL_ACTION_PROPOSED)
                 .add_attribute("action_id", id.to_string())
                 .add_attribute("by", &info.sender),
         );
@@ -117,7 +118,7 @@ pub fn approve(
     let response = Response::new()
         .add_attribute("action", "council_approve")
         .add_event(
-            Event::new("council_action_approved")
+            Event::new(events::COUNCIL_ACTION_APPROVED)
                 .add_attribute("action_id", id.to_string())
                 .add_attribute("by", &info.sender)
                 .add_attribute("approvals", record.approvals.len().to_string()),
@@ -139,8 +140,8 @@ fn finish(
     }
     record.executed = true;
     COUNCIL_ACTIONS.save(deps.storage, record.id, &record)?;
-    let event =
-        Event::new("council_action_executed").add_attribute("action_id", record.id.to_string());
+    let event = Event::new(events::COUNCIL_ACTION_EXECUTED)
+        .add_attribute("action_id", record.id.to_string());
     let pausable = |contract: &String, msg: PauseMsg| -> Result<WasmMsg, ContractError> {
         Ok(WasmMsg::Execute {
             contract_addr: contract.clone(),

@@ -5,6 +5,7 @@ use cosmwasm_std::{
     to_json_binary, Addr, BankMsg, BlockInfo, CosmosMsg, Deps, DepsMut, Env, Event, MessageInfo,
     Response, Storage, SubMsg, Uint128, WasmMsg,
 };
+use healthmesh_types::events;
 use healthmesh_types::governance::{
     ExecuteMsg, Proposal, RefundPolicy, Status, Tally, Vote, VoteInfo, MAX_DESCRIPTION_LEN,
     MAX_PROPOSAL_MSGS, MAX_TITLE_LEN,
@@ -139,7 +140,7 @@ pub fn propose(
     Ok(Response::new()
         .add_attribute("action", "propose")
         .add_event(
-            Event::new("proposal_created")
+            Event::new(events::PROPOSAL_CREATED)
                 .add_attribute("proposal_id", id.to_string())
                 .add_attribute("proposer", info.sender)
                 .add_attribute("title", &proposal.title)
@@ -324,7 +325,7 @@ pub fn mark_failed(deps: DepsMut, id: u64, error: String) -> Result<Response, Co
     proposal.status = Status::ExecutionFailed;
     PROPOSALS.save(deps.storage, id, &proposal)?;
     Ok(Response::new().add_event(
-        Event::new("proposal_execution_failed")
+        Event::new(events::PROPOSAL_EXECUTION_FAILED)
             .add_attribute("proposal_id", id.to_string())
             .add_attribute("error", error),
     ))

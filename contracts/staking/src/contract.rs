@@ -4,6 +4,7 @@ use cosmwasm_std::{
     Addr, BankMsg, Binary, Coin, Decimal, Deps, DepsMut, Env, Event, MessageInfo, Reply, Response,
     StdError, Storage, Uint128,
 };
+use healthmesh_types::events;
 use healthmesh_types::staking::{
     Claim, Config, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SlashDestination, SlashRecord,
     StoredSlashDestination, MAX_CLAIMS_CAP, MAX_HOOKS,
@@ -186,7 +187,13 @@ fn execute_bond(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, 
     set_bond(deps.storage, env.block.height, &info.sender, old, new)?;
     Ok(Response::new()
         .add_attribute("action", "bond")
-        .add_event(stake_event("bonded", &info.sender, amount, new, &config))
+        .add_event(stake_event(
+            events::BONDED,
+            &info.sender,
+            amount,
+            new,
+            &config,
+        ))
         .add_submessages(hooks::notify(deps.storage, &info.sender, new, "bond")?))
 }
 
@@ -378,7 +385,7 @@ fn execute_slash(
         ),
         StoredSlashDestination::Burn {} => (BankMsg::Burn { amount: funds }, "burn".to_string()),
     };
-    let event = stake_event("attester_slashed", &attester, total, new, &config)
+    let event = stake_event(events::ATTESTER_SLASHED, &attester, total, new, &config)
         .add_attribute("slash_id", id.to_string())
         .add_attribute("ratio", ratio.to_string())
         .add_attribute("from_bond", from_bond)

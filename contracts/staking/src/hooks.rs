@@ -5,6 +5,7 @@
 use cosmwasm_std::{
     to_json_binary, Addr, Reply, Response, StdResult, Storage, SubMsg, Uint128, WasmMsg,
 };
+use healthmesh_types::events;
 use healthmesh_types::staking::{StakeChange, StakeChangedHookMsg, HOOK_GAS_LIMIT};
 
 use crate::state::HOOKS;
@@ -40,5 +41,6 @@ pub fn notify(
 /// The error of a failed hook, swallowed into an event.
 pub fn on_failure(reply: Reply) -> Response {
     let error = reply.result.into_result().err().unwrap_or_default();
-    Response::new().add_event(cosmwasm_std::Event::new("hook_failed").add_attribute("error", error))
+    Response::new()
+        .add_event(cosmwasm_std::Event::new(events::HOOK_FAILED).add_attribute("error", error))
 }

@@ -80,7 +80,18 @@ impl ClientError {
     pub(crate) fn decode(what: &str, reason: impl ToString) -> Self {
         ClientError::Decode {
             what: what.to_string(),
-            reason: reason.to_string(),
+            reason: words(reason),
         }
     }
+}
+
+/// An error's message without the trace tendermint-rpc's errors carry when RUST_BACKTRACE
+/// is set.
+pub(crate) fn words(e: impl ToString) -> String {
+    let text = e.to_string();
+    text.split("\nLocation:")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }

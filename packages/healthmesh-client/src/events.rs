@@ -1,22 +1,22 @@
 //! What a transaction did: hash, height, gas and its events, in a form tools print as text or
 //! JSON.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Event {
     #[serde(rename = "type")]
     pub kind: String,
     pub attributes: Vec<Attribute>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Attribute {
     pub key: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TxOutcome {
     pub hash: String,
     pub height: u64,

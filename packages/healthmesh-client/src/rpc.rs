@@ -85,13 +85,7 @@ impl ChainClient {
         ClientError::Unreachable {
             url: self.url.clone(),
             // tendermint-rpc's errors carry a trace when RUST_BACKTRACE is set: keep the words.
-            reason: e
-                .to_string()
-                .split("\n\nLocation:")
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_string(),
+            reason: crate::error::words(e),
         }
     }
 
@@ -297,15 +291,14 @@ impl ChainClient {
         self.wait_for(&hash, options.timeout).await
     }
 
-    /// Committed transactions matching an event query, e.g.
-    /// `wasm-attestation_received.consent_id='3'`, oldest first (first 100).
-    pub async fn search_txs(&self, query: &str) -> Result<Vec<TxOutcome>> {
-        let parsed: tendermint_rpc::query::Query = query
-            .parse()
-            .map_err(|e| ClientError::decode("event query", e))?;
+    /// Committed transactions with an event attribute `key` = `value`, e.g.
+    /// (`wasm-attestation_received.consent_id`, `3`), oldest first (first 100).
+    pub async fn search_txs(&self, key: &str, value: &str) -> Result<Vec<TxOutcome>> {
+        // Built, not parsed: the query grammar of tendermint-rpc has no `-` in event types.
+        let query = tendermint_rpc::query::Query::eq(key, value);
         let res = self
             .http
-            .tx_search(parsed, false, 1, 100, tendermint_rpc::Order::Ascending)
+            .tx_search(query, false, 1, 100, tendermint_rpc::Order::Ascending)
             .await
             .map_err(|e| self.unreachable(e))?;
         Ok(res

@@ -129,6 +129,15 @@ pub fn store_code(sender: &AccountId, wasm: Vec<u8>) -> Result<Any> {
     })
 }
 
+/// A bank `MsgSend` (e.g. funding a fresh account so it exists on chain).
+pub fn bank_send(from: &AccountId, to: &AccountId, amount: Vec<Coin>) -> Result<Any> {
+    to_any(cosmrs::bank::MsgSend {
+        from_address: from.clone(),
+        to_address: to.clone(),
+        amount,
+    })
+}
+
 /// What every instantiation names besides its message.
 pub struct Instantiation<'a> {
     pub code_id: u64,

@@ -4,6 +4,7 @@
 
 pub mod attestation;
 pub mod consent;
+pub mod events;
 pub mod governance;
 pub mod migrate;
 pub mod pagination;

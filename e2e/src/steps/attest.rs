@@ -1,0 +1,251 @@
+//! Steps 1–2: on genomics-1 the patient designates the custodian and grants consent (hmesh),
+//! the custodian anchors a commitment, the researcher submits a Groth16 proof of
+//! `hba1c < 7.0` and sends the attestation over IBC; Hermes relays it and trials-1 re-verifies
+//! and records it. Also the attestation primitives the burst step reuses.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use cosmwasm_std::{Binary, HexBinary};
+use healthmesh_client::deployment::contract;
+use healthmesh_client::TxOutcome;
+use healthmesh_proofs::keys::ProvingKey;
+use healthmesh_proofs::prover::{prove, Opening};
+use healthmesh_proofs::statement::{
+    commit, salt_from_wide_bytes, subject_key, AttributeCode, Context as ProofContext, Operator,
+    Predicate, Statement,
+};
+use healthmesh_types::attestation::{
+    AttestationsResponse, ExecuteMsg, Origin, PredicateMsg, QueryMsg,
+};
+use healthmesh_types::events;
+
+use super::{PURPOSE, REMOTE, SOURCE};
+use crate::evidence::Evidence;
+use crate::net::{wait_for, Net};
+
+/// Synthetic HbA1c values in ten-thousandths of a percent (6.4137 % …): distinctive numbers, so
+/// finding one on chain would mean the value leaked.
+const BASE_VALUE: u64 = 64_137;
+const THRESHOLD: u64 = 70_000;
+
+/// The localnet's proving key and the circuit id the chains trust.
+pub struct Prover {
+    pk: ProvingKey,
+    circuit_id: String,
+}
+
+impl Prover {
+    pub fn load(net: &Net) -> Result<Self> {
+        let path = net.root.join(".localnet/proof-keys/predicate.pk");
+        let pk = ProvingKey::from_bytes(
+            &std::fs::read(&path).with_context(|| format!("{}", path.display()))?,
+        )?;
+        let circuit_id = net
+            .deployment
+            .circuit_id
+            .clone()
+            .context("the deployment names no circuit_id")?;
+        Ok(Prover { pk, circuit_id })
+    }
+}
+
+/// What one granted consent covers.
+pub struct Grant {
+    pub dataset: String,
+    pub token: String,
+}
+
+pub fn random_hex() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// Through hmesh: the patient names the custodian holding a fresh dataset, then grants the
+/// researcher consent to it.
+pub fn grant(net: &Net, ev: &mut Evidence) -> Result<Grant> {
+    let dataset = random_hex();
+    let designate = [
+        "consent",
+        "designate-custodian",
+        "--dataset",
+        &dataset,
+        "--custodian",
+        "custodian",
+    ];
+    ev.measure(
+        "designate_custodian (hmesh)",
+        &net.hmesh_tx(SOURCE, &net.patient, &designate)?,
+    );
+    let grant = [
+        "consent",
+        "grant",
+        "--grantee",
+        "researcher",
+        "--dataset",
+        &dataset,
+        "--purpose",
+        PURPOSE,
+        "--scope",
+        "hba1c",
+    ];
+    let tx = net.hmesh_tx(SOURCE, &net.patient, &grant)?;
+    ev.measure("grant_consent (hmesh)", &tx);
+    let token = tx
+        .attr(events::tx::CONSENT_GRANTED, events::attr::TOKEN_ID)
+        .context("token id")?;
+    Ok(Grant { dataset, token })
+}
+
+fn gas_label(ev: &mut Evidence, label: Option<&str>, tx: &TxOutcome) {
+    match label {
+        Some(label) => ev.measure(label, tx),
+        None => ev.see_tx(tx),
+    }
+}
+
+/// Anchors a fresh commitment to value `BASE_VALUE + i` and submits a proof of
+/// `hba1c < 7.0`; returns the attestation id. `measured` counts the gas of both txs.
+pub fn attest(
+    net: &Net,
+    prover: &Prover,
+    ev: &mut Evidence,
+    grant: &Grant,
+    i: u64,
+    measured: bool,
+) -> Result<u64> {
+    let patient = net.account(SOURCE, &net.patient)?;
+    let value = BASE_VALUE + i;
+    let mut wide = [0u8; 64];
+    rand::Rng::fill_bytes(&mut rand::rng(), &mut wide);
+    let opening = Opening {
+        value,
+        salt: salt_from_wide_bytes(&wide),
+        subject: subject_key(&patient),
+    };
+    ev.secrets.push(value.to_string());
+    ev.secrets.push(hex::encode(opening.salt.to_bytes()));
+    let attribute = AttributeCode::new("hba1c")?;
+    let commitment = commit(&attribute, value, &opening.salt, &opening.subject);
+    let anchor = ExecuteMsg::Anchor {
+        commitment: HexBinary::from(commitment.to_vec()),
+        attribute: "hba1c".into(),
+        dataset: HexBinary::from_hex(&grant.dataset)?,
+        patient,
+    };
+    let tx = net.execute(SOURCE, "custodian", contract::ATTESTATION, &anchor)?;
+    gas_label(ev, measured.then_some("anchor"), &tx);
+    let statement = Statement {
+        attribute,
+        predicate: Predicate::new(Operator::Lt, vec![THRESHOLD])?,
+        commitment,
+        context: ProofContext {
+            chain_id: SOURCE.into(),
+            consent_contract: net.contract(SOURCE, contract::CONSENT)?,
+            consent_id: grant.token.clone(),
+            grantee: net.account(SOURCE, "researcher")?,
+        },
+    };
+    let proof = prove(&prover.pk, &statement, &opening, &mut rand::rng())?;
+    let submit = ExecuteMsg::SubmitAttestation {
+        circuit_id: prover.circuit_id.clone(),
+        attribute: "hba1c".into(),
+        predicate: PredicateMsg {
+            op: "lt".into(),
+            values: vec![THRESHOLD],
+        },
+        commitment: HexBinary::from(commitment.to_vec()),
+        consent_token_id: grant.token.clone(),
+        proof: Binary::from(proof.to_vec()),
+        expires_at: None,
+    };
+    ev.see(&submit);
+    let tx = net.execute(SOURCE, "researcher", contract::ATTESTATION, &submit)?;
+    let label = if measured {
+        "submit_attestation (verify on chain)"
+    } else {
+        "submit_attestation (burst)"
+    };
+    ev.measure(label, &tx);
+    let id = tx
+        .attr(
+            events::tx::ATTESTATION_RECORDED,
+            events::attr::ATTESTATION_ID,
+        )
+        .context("attestation id")?;
+    Ok(id.parse()?)
+}
+
+/// Sends an attestation over IBC; returns the height its send committed at.
+pub fn send(net: &Net, ev: &mut Evidence, id: u64, measured: bool) -> Result<u64> {
+    let msg = ExecuteMsg::SendAttestation {
+        attestation_id: id,
+        channel_id: net.channel(SOURCE, REMOTE)?,
+        timeout_seconds: Some(600),
+    };
+    let tx = net.execute(SOURCE, "researcher", contract::ATTESTATION, &msg)?;
+    gas_label(ev, measured.then_some("send_attestation"), &tx);
+    Ok(tx.height)
+}
+
+/// The attestations under `token` that the remote chain holds, as (source id, height received).
+pub fn remote_records(net: &Net, token: &str) -> Result<Vec<(u64, u64)>> {
+    let mut records = vec![];
+    let mut start_after = None;
+    loop {
+        let q = QueryMsg::AttestationsByConsent {
+            source_chain: SOURCE.into(),
+            consent_id: token.into(),
+            start_after,
+            limit: Some(30),
+        };
+        let page: AttestationsResponse = net.query(REMOTE, contract::ATTESTATION, &q)?;
+        let Some(last) = page.attestations.last() else {
+            return Ok(records);
+        };
+        start_after = Some(last.id);
+        records.extend(page.attestations.iter().filter_map(|a| match &a.origin {
+            Origin::Remote { source_id, .. } => Some((*source_id, a.height)),
+            Origin::Local { .. } => None,
+        }));
+    }
+}
+
+/// Waits until every sent attestation is recorded remotely; returns each one's latency in
+/// seconds from its send's block to its receive's block (both chains' block times).
+pub fn wait_remote(net: &Net, token: &str, sent: &[(u64, u64)]) -> Result<Vec<f64>> {
+    let received = wait_for(
+        "the attestations on the remote chain",
+        Duration::from_secs(300),
+        || {
+            let have = remote_records(net, token)?;
+            Ok(sent
+                .iter()
+                .all(|(id, _)| have.iter().any(|(r, _)| r == id))
+                .then_some(have))
+        },
+    )?;
+    sent.iter()
+        .map(|(id, send_height)| {
+            let (_, recv_height) = received.iter().find(|(r, _)| r == id).expect("waited for");
+            Ok(net.block_time(REMOTE, *recv_height)? - net.block_time(SOURCE, *send_height)?)
+        })
+        .collect()
+}
+
+pub fn run(net: &Net, prover: &Prover, ev: &mut Evidence) -> Result<Grant> {
+    println!("== 1-2. attest on {SOURCE}, relay to {REMOTE}");
+    let grant = grant(net, ev)?;
+    let id = attest(net, prover, ev, &grant, 0, true)?;
+    let height = send(net, ev, id, true)?;
+    let latency = wait_remote(net, &grant.token, &[(id, height)])?[0];
+    let key = format!(
+        "{}.{}",
+        events::tx::ATTESTATION_RECEIVED,
+        events::attr::CONSENT_ID
+    );
+    let receives = net.search_txs(REMOTE, &key, &grant.token)?;
+    let receive = receives.last().context("the relayed receive tx")?;
+    ev.measure("remote receive + re-verify (Hermes tx)", receive);
+    println!("   attestation {id} verified on {SOURCE}, re-verified and recorded on {REMOTE} {latency:.1} s (block time) after its send");
+    Ok(grant)
+}

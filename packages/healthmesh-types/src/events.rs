@@ -1,0 +1,58 @@
+//! The contracts' event types and attribute keys that other crates read (the gateway's
+//! indexer, the CLI, the e2e, the cross-contract tests): one definition, so a renamed event
+//! breaks `cargo build` instead of an indexer silently missing it.
+
+macro_rules! events {
+    ($($(#[$doc:meta])* $name:ident = $value:literal;)*) => {
+        $($(#[$doc])* pub const $name: &str = $value;)*
+
+        /// The same events as a transaction's result carries them: wasmd prefixes a
+        /// contract's event types with `wasm-`.
+        pub mod tx {
+            $(pub const $name: &str = concat!("wasm-", $value);)*
+        }
+    };
+}
+
+events! {
+    CONSENT_GRANTED = "consent_granted";
+    CONSENT_REVOKED = "consent_revoked";
+    CONSENT_USED = "consent_used";
+    CUSTODIAN_DESIGNATED = "custodian_designated";
+    ANCHOR_CONFLICT = "anchor_conflict";
+    ATTESTATION_RECORDED = "attestation_recorded";
+    ATTESTATION_RECEIVED = "attestation_received";
+    /// A consent revoked on its source chain: every attestation under it is invalid here.
+    CONSENT_TOMBSTONED = "consent_tombstoned";
+    /// An attester slashed on its chain: every attestation it anchored is invalid here.
+    ATTESTER_TOMBSTONED = "attester_tombstoned";
+    ATTESTER_SLASHED = "attester_slashed";
+    NOTICE_DEFERRED = "notice_deferred";
+    BONDED = "bonded";
+    HOOK_FAILED = "hook_failed";
+    PROPOSAL_CREATED = "proposal_created";
+    PROPOSAL_EXECUTION_FAILED = "proposal_execution_failed";
+    COUNCIL_ACTION_PROPOSED = "council_action_proposed";
+    COUNCIL_ACTION_APPROVED = "council_action_approved";
+    COUNCIL_ACTION_EXECUTED = "council_action_executed";
+}
+
+/// Attribute keys read outside the contract that writes them.
+pub mod attr {
+    pub const TOKEN_ID: &str = "token_id";
+    pub const ATTESTATION_ID: &str = "attestation_id";
+    pub const CONSENT_ID: &str = "consent_id";
+    pub const SOURCE_CHAIN: &str = "source_chain";
+    pub const ATTESTER: &str = "attester";
+    pub const PROPOSAL_ID: &str = "proposal_id";
+    pub const ACTION_ID: &str = "action_id";
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn transaction_names_carry_the_wasm_prefix() {
+        assert_eq!(super::tx::CONSENT_GRANTED, "wasm-consent_granted");
+        assert_eq!(super::ATTESTATION_RECEIVED, "attestation_received");
+    }
+}
