@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
 
-use crate::store::{AttestationRow, Change, ConsentRow, Expiry};
+use crate::rows::{AttestationRow, Change, ConsentRow, Expiry};
 
 /// Cohorts kept in the cache unless configured otherwise.
 pub const DEFAULT_COHORT_CACHE: usize = 4096;

@@ -2,8 +2,10 @@
 //! consent, from an index the gateway keeps of the HealthMesh chains. It never sees raw
 //! records: the chains hold none.
 
+pub mod admission;
 pub mod index;
 pub mod indexer;
+pub mod rows;
 pub mod server;
 pub mod service;
 pub mod store;

@@ -6,12 +6,12 @@
 //! k (so chain subsets cannot be differenced), and per-attestation rows neither carry nor filter
 //! by the statement and are shown only from cohorts whose every region holds at least k.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::num::NonZeroUsize;
+use std::collections::{BTreeMap, HashMap};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use healthmesh_client::ChainClient;
+use healthmesh_controllers::validate;
 use healthmesh_proofs::statement::{AttributeCode, Context, Operator, Predicate, Statement};
 use healthmesh_proofs::verifier::PreparedVerifyingKey;
 use healthmesh_research::auth::{self, Caller, Freshness};
@@ -20,11 +20,10 @@ use healthmesh_research::pb::research_service_server::ResearchService;
 use healthmesh_types::consent::{
     CheckAccessResponse, DenialReason, QueryMsg as ConsentQuery, MAX_ATTRIBUTE_LEN, MAX_PURPOSE_LEN,
 };
-use healthmesh_types::validate;
-use lru::LruCache;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+use crate::admission::{Admission, Limits};
 use crate::index::{chain_bit, CohortKey};
 use crate::indexer::HealthMap;
 use crate::store::{AttestationRow, ConsentRow, Query, Store, Validity};
@@ -36,10 +35,6 @@ const DEFAULT_PAGE: u32 = 100;
 const MAX_CHAIN_ID_LEN: usize = 50;
 /// Most chains one request may name.
 const MAX_CHAINS: usize = 64;
-/// Nonces remembered at most, over all keys (each key is also rate limited).
-const MAX_NONCES: usize = 1 << 20;
-/// Keys whose rate-limit state is kept (least recently seen forgotten first).
-const RATE_KEYS: usize = 1 << 16;
 
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -82,56 +77,6 @@ pub struct LiveChain {
     pub consent: String,
 }
 
-/// Nonces seen within the freshness window. A request is accepted only from `max_skew`
-/// before to `max_future` after its timestamp, so remembering each nonce for the sum of the
-/// two after arrival catches every replay; arrival order makes pruning a pop from the front
-/// (no scan per request).
-#[derive(Default)]
-struct NonceCache {
-    seen: HashSet<String>,
-    order: VecDeque<(u64, String)>,
-}
-
-impl NonceCache {
-    fn prune(&mut self, now_ms: u64, window_ms: u64) {
-        while let Some((arrived, _)) = self.order.front() {
-            if now_ms.saturating_sub(*arrived) <= window_ms {
-                break;
-            }
-            if let Some((_, old)) = self.order.pop_front() {
-                self.seen.remove(&old);
-            }
-        }
-    }
-
-    fn contains(&self, nonce: &str) -> bool {
-        self.seen.contains(nonce)
-    }
-
-    fn insert(&mut self, nonce: String, now_ms: u64) {
-        if self.seen.insert(nonce.clone()) {
-            self.order.push_back((now_ms, nonce));
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.seen.len()
-    }
-}
-
-/// A token bucket: `burst` requests at once, refilled at `rate` per second.
-#[derive(Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at_ms: u64,
-}
-
-/// What admitting a request changes: its nonce is remembered and its key's bucket drained.
-struct Admission {
-    nonces: NonceCache,
-    buckets: LruCache<String, Bucket>,
-}
-
 pub struct Gateway {
     pub store: Arc<Store>,
     pub health: HealthMap,
@@ -159,10 +104,7 @@ impl Gateway {
             keys,
             live,
             started_ms: auth::now_ms(),
-            admission: Mutex::new(Admission {
-                nonces: NonceCache::default(),
-                buckets: LruCache::new(NonZeroUsize::new(RATE_KEYS).expect("non-zero")),
-            }),
+            admission: Mutex::new(Admission::new()),
         }
     }
 
@@ -174,7 +116,10 @@ impl Gateway {
 
     /// Nonces remembered now (for tests and monitoring).
     pub fn nonces_remembered(&self) -> usize {
-        self.admission.lock().expect("admission lock").nonces.len()
+        self.admission
+            .lock()
+            .expect("admission lock")
+            .nonces_remembered()
     }
 
     fn k(&self) -> u64 {
@@ -217,56 +162,15 @@ impl Gateway {
     /// Replay and rate checks for a well-formed request of a known key; only if both pass are
     /// the nonce remembered and a token taken, so a refused request changes nothing.
     fn admit(&self, caller: &Caller) -> Result<(), Status> {
-        let now = auth::now_ms();
-        let window = self.config.max_skew_ms + self.config.max_future_ms;
-        let mut admission = self.admission.lock().expect("admission lock");
-        admission.nonces.prune(now, window);
-        let nonce = format!("{}/{}", caller.address, caller.nonce);
-        if admission.nonces.contains(&nonce) {
-            return Err(Status::unauthenticated(
-                "replayed request: this nonce was already used; sign each request with a fresh nonce",
-            ));
-        }
-        if admission.nonces.len() >= MAX_NONCES {
-            return Err(Status::resource_exhausted(
-                "the gateway is at its limit of requests in flight; retry in a few seconds",
-            ));
-        }
-        let (rate, burst) = (
-            f64::from(self.config.rate_per_sec),
-            f64::from(self.config.burst.max(1)),
-        );
-        let bucket = if rate > 0.0 {
-            let bucket = admission
-                .buckets
-                .get(&caller.address)
-                .copied()
-                .unwrap_or(Bucket {
-                    tokens: burst,
-                    at_ms: now,
-                });
-            let elapsed = now.saturating_sub(bucket.at_ms) as f64 / 1000.0;
-            let tokens = (bucket.tokens + elapsed * rate).min(burst);
-            if tokens < 1.0 {
-                let wait_ms = ((1.0 - tokens) / rate * 1000.0).ceil() as u64;
-                return Err(Status::resource_exhausted(format!(
-                    "rate limit: at most {} requests per second per key (bursts of {}); retry in {wait_ms} ms",
-                    self.config.rate_per_sec,
-                    self.config.burst.max(1)
-                )));
-            }
-            Some(Bucket {
-                tokens: tokens - 1.0,
-                at_ms: now,
-            })
-        } else {
-            None
+        let limits = Limits {
+            window_ms: self.config.max_skew_ms + self.config.max_future_ms,
+            rate_per_sec: self.config.rate_per_sec,
+            burst: self.config.burst,
         };
-        admission.nonces.insert(nonce, now);
-        if let Some(bucket) = bucket {
-            admission.buckets.put(caller.address.clone(), bucket);
-        }
-        Ok(())
+        self.admission
+            .lock()
+            .expect("admission lock")
+            .admit(caller, auth::now_ms(), &limits)
     }
 
     /// The chains the gateway serves (in a fixed order: the bits of cohort regions) and the
@@ -666,28 +570,5 @@ impl ResearchService for Gateway {
             reason: reason.unwrap_or_default().into(),
             height,
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::NonceCache;
-
-    #[test]
-    fn nonces_are_refused_within_the_window_and_forgotten_after() {
-        let mut cache = NonceCache::default();
-        let fresh = |cache: &mut NonceCache, nonce: &str, now: u64| {
-            cache.prune(now, 60_000);
-            let fresh = !cache.contains(nonce);
-            cache.insert(nonce.into(), now);
-            fresh
-        };
-        assert!(fresh(&mut cache, "a", 1_000));
-        assert!(!fresh(&mut cache, "a", 30_000), "replay inside the window");
-        assert!(fresh(&mut cache, "b", 50_000));
-        // 'a' arrived at 1 000: forgotten once 61 001 is reached; 'b' is still remembered.
-        assert!(fresh(&mut cache, "a", 61_001));
-        assert!(!fresh(&mut cache, "b", 61_001));
-        assert_eq!(cache.seen.len(), cache.order.len());
     }
 }

@@ -4,12 +4,12 @@
 use cosmwasm_std::{coins, Addr, AnyMsg, Binary, CosmosMsg, Decimal, Uint128};
 use cw_multi_test::Executor;
 use healthmesh_governance::ContractError;
-use healthmesh_integration_tests::consent::{dataset, event_attr};
-use healthmesh_integration_tests::dao::{
+use healthmesh_testing::consent::{dataset, event_attr};
+use healthmesh_testing::dao::{
     governance_code, governance_instantiate_msg, staking_code, staking_instantiate_msg, DaoSuite,
     DAY, DENOM, DEPOSIT, SLASHING_WINDOW, TIMELOCK, VOTING_PERIOD,
 };
-use healthmesh_integration_tests::{contract_error, storage_snapshot};
+use healthmesh_testing::{contract_error, storage_snapshot};
 use healthmesh_types::consent;
 use healthmesh_types::governance::{self as gov, CouncilAction, Status, Vote};
 use healthmesh_types::staking::{self, VotingPowerResponse};
@@ -223,7 +223,7 @@ fn the_council_pauses_consent_and_unpauses_it() {
     assert!(matches!(
         contract_error::<healthmesh_consent::ContractError>(err),
         healthmesh_consent::ContractError::Pause(
-            healthmesh_types::pause::PauseError::Paused { .. }
+            healthmesh_controllers::pause::PauseError::Paused { .. }
         )
     ));
     suite

@@ -8,13 +8,13 @@ use cosmwasm_std::{from_json, Binary, HexBinary, StdAck};
 use cw_multi_test::Executor;
 use cw_utils::Expiration;
 use healthmesh_attestation::ContractError;
-use healthmesh_integration_tests::contract_error;
-use healthmesh_integration_tests::ibc_harness::{connect, relay, Chain, Link, Relayed};
 use healthmesh_proofs::keys::{setup_from_seed, ProvingKey};
 use healthmesh_proofs::prover::{prove, Opening};
 use healthmesh_proofs::statement::{
     commit, subject_key, AttributeCode, Context, Operator, Predicate, Statement,
 };
+use healthmesh_testing::contract_error;
+use healthmesh_testing::ibc_harness::{connect, relay, Chain, Link, Relayed};
 use healthmesh_types::attestation::{
     self as att, Attestation, AttestationStatus, AttestationsResponse, DeliveriesResponse,
     DeliveryStatus, IsAttestedResponse, Origin, PredicateMsg, ReceiveAck,
@@ -97,7 +97,7 @@ fn attest(chain: &mut Chain) -> Attested {
         .app
         .execute_contract(patient, consent_addr, &grant, &[])
         .unwrap();
-    let token_id = healthmesh_integration_tests::consent::token_id_of_generic(&res.events);
+    let token_id = healthmesh_testing::consent::token_id_of_generic(&res.events);
     let statement = Statement {
         attribute,
         predicate: Predicate::new(Operator::Lt, vec![70]).unwrap(),
@@ -448,7 +448,7 @@ fn submission_requires_anchor_consent_and_the_right_context() {
         .app
         .execute_contract(patient.clone(), consent_addr.clone(), &grant, &[])
         .unwrap();
-    let other_token = healthmesh_integration_tests::consent::token_id_of_generic(&res.events);
+    let other_token = healthmesh_testing::consent::token_id_of_generic(&res.events);
     let err = w
         .genomics
         .execute(

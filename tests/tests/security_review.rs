@@ -9,15 +9,15 @@ use cw_multi_test::{AppResponse, Executor};
 use cw_utils::Expiration;
 use healthmesh_attestation::ibc as entry;
 use healthmesh_attestation::ContractError;
-use healthmesh_integration_tests::consent::token_id_of_generic;
-use healthmesh_integration_tests::contract_error;
-use healthmesh_integration_tests::dao::DENOM;
-use healthmesh_integration_tests::ibc_harness::{connect, relay, Chain, Link, Relayed};
 use healthmesh_proofs::keys::{setup_from_seed, ProvingKey};
 use healthmesh_proofs::prover::{prove, Opening};
 use healthmesh_proofs::statement::{
     commit, subject_key, AttributeCode, Context, Operator, Predicate, Statement,
 };
+use healthmesh_testing::consent::token_id_of_generic;
+use healthmesh_testing::contract_error;
+use healthmesh_testing::dao::DENOM;
+use healthmesh_testing::ibc_harness::{connect, relay, Chain, Link, Relayed};
 use healthmesh_types::attestation::{
     self as att, Attestation, AttestationStatus, AttestationsResponse, DeliveryStatus,
     IsAttestedResponse, NoticeDelivery, NoticeKind, PredicateMsg, PredicatePolicy,

@@ -4,11 +4,11 @@
 //! replaces this one; governance can remove a wrong anchor.
 
 use cosmwasm_std::{Addr, Deps, DepsMut, Env, Event, HexBinary, MessageInfo, Order, Response};
+use healthmesh_controllers::validate;
 use healthmesh_types::attestation::{Anchor, AnchorConflict};
 use healthmesh_types::consent::{CustodianResponse, QueryMsg as ConsentQuery, MAX_ATTRIBUTE_LEN};
 use healthmesh_types::events;
 use healthmesh_types::staking::{IsActiveAttesterResponse, QueryMsg as StakingQuery};
-use healthmesh_types::validate;
 
 use crate::state::{ANCHORS, ANCHOR_CONFLICTS, CONFIG, CONFLICT_COUNT, PAUSE, SLASHED_ATTESTERS};
 use crate::ContractError;

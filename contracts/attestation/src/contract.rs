@@ -3,6 +3,7 @@ use cosmwasm_std::entry_point;
 use cosmwasm_std::{
     Binary, Deps, DepsMut, Env, Event, IbcMsg, IbcTimeout, MessageInfo, Order, Response, Storage,
 };
+use healthmesh_controllers::validate;
 use healthmesh_proofs::verifier::VerifyingKey;
 use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
@@ -11,7 +12,6 @@ use healthmesh_types::attestation::{
     MAX_TIMEOUT_SECONDS,
 };
 use healthmesh_types::consent::MAX_ATTRIBUTE_LEN;
-use healthmesh_types::validate;
 
 use crate::ibc::open_trusted_channel;
 use crate::packet::{attestation_packet, encode};
@@ -34,7 +34,7 @@ pub fn instantiate(
 ) -> Result<Response, ContractError> {
     nonpayable(&info)?;
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    healthmesh_types::migrate::set_state_layout(deps.storage, STATE_LAYOUT)?;
+    healthmesh_controllers::migrate::set_state_layout(deps.storage, STATE_LAYOUT)?;
     let config = ConfigResponse {
         consent: deps.api.addr_validate(&msg.consent)?,
         staking: deps.api.addr_validate(&msg.staking)?,
@@ -333,8 +333,8 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let response =
-        healthmesh_types::migrate::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+        healthmesh_controllers::migrate::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     // Any failure reverts the whole migration, the cw2 update included.
-    healthmesh_types::migrate::require_state_layout(deps.storage, STATE_LAYOUT)?;
+    healthmesh_controllers::migrate::require_state_layout(deps.storage, STATE_LAYOUT)?;
     Ok(response)
 }

@@ -26,6 +26,7 @@ use healthmesh_types::attestation::{
 };
 use healthmesh_types::events;
 
+use crate::event::attestation_event;
 use crate::packet::{decode, received};
 use crate::revocation::receive_tombstone;
 use crate::state::{
@@ -33,7 +34,6 @@ use crate::state::{
     HANDSHAKES, PAUSE, REMOTE_IDS, REVOCATION_NOTICES, REVOKED_CONSENTS, SLASHED_ATTESTERS,
     SLASH_NOTICES,
 };
-use crate::submit::attestation_event;
 use crate::{policy, verify, ContractError};
 
 /// The trusted connection of a channel being opened, or why it is not acceptable.

@@ -8,6 +8,7 @@ pub mod msg;
 pub mod state;
 
 mod anchor;
+mod event;
 mod packet;
 mod policy;
 mod queries;

@@ -1,11 +1,11 @@
 use cosmwasm_std::{to_json_binary, Binary, Deps, Env, Order, StdResult};
 use cw_storage_plus::{Bound, IndexPrefix};
+use healthmesh_controllers::pagination::clamp_limit;
+use healthmesh_controllers::validate;
 use healthmesh_types::attestation::{
     Attestation, AttestationsResponse, ChannelsResponse, DeliveriesResponse, IsAttestedResponse,
     NoticeDelivery, NoticeKind, QueryMsg,
 };
-use healthmesh_types::pagination::clamp_limit;
-use healthmesh_types::validate;
 
 use crate::state::{
     attestations, claim_key, ADMIN, ALLOWED_CONNECTIONS, ANCHORS, ANCHOR_CONFLICTS, CHANNELS,

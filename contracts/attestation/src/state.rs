@@ -1,11 +1,11 @@
 use cosmwasm_std::{Binary, Timestamp};
 use cw_ownable::OwnershipStore;
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+use healthmesh_controllers::pause::Pausable;
 use healthmesh_types::attestation::{
     AllowedConnection, Anchor, AnchorConflict, Attestation, ChannelInfo, ConfigResponse, Delivery,
     NoticeDelivery, PredicateMsg, PredicatePolicy,
 };
-use healthmesh_types::pause::Pausable;
 
 pub const CONTRACT_NAME: &str = "crates.io:healthmesh-attestation";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");

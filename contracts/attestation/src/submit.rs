@@ -4,8 +4,9 @@
 //! consent contract, this consent and its grantee; one record per statement.
 
 use cosmwasm_std::Timestamp;
-use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Env, Event, HexBinary, MessageInfo, Response};
+use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Env, HexBinary, MessageInfo, Response};
 use cw_utils::Expiration;
+use healthmesh_controllers::validate;
 use healthmesh_types::attestation::{
     Attestation, AttestationStatus, Origin, PredicateMsg, ProofContext,
 };
@@ -15,10 +16,10 @@ use healthmesh_types::consent::{
 };
 use healthmesh_types::events;
 use healthmesh_types::pause::PauseStatusResponse;
-use healthmesh_types::validate;
 use sha2::{Digest, Sha256};
 
 use crate::anchor::assert_attester_in_standing;
+use crate::event::attestation_event;
 use crate::state::{attestations, next_attestation_id, ANCHORS, CONFIG, PAUSE, STATEMENTS};
 use crate::{policy, verify, ContractError};
 
@@ -245,28 +246,4 @@ fn statement_digest(
         hasher.update(part);
     }
     hasher.finalize().to_vec()
-}
-
-/// The attributes every attestation event carries (stable names, see README). No patient:
-/// a predicate is never published next to a patient address.
-pub fn attestation_event(kind: &str, a: &Attestation) -> Event {
-    Event::new(kind)
-        .add_attribute("attestation_id", a.id.to_string())
-        .add_attribute("source_chain", &a.context.chain_id)
-        .add_attribute("consent_id", &a.context.consent_id)
-        .add_attribute("grantee", &a.context.grantee)
-        .add_attribute("commitment", a.commitment.to_hex())
-        .add_attribute("attribute", &a.attribute)
-        .add_attribute("op", &a.predicate.op)
-        .add_attribute(
-            "values",
-            a.predicate
-                .values
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
-        )
-        .add_attribute("attester", &a.attester)
-        .add_attribute("circuit_id", &a.circuit_id)
 }

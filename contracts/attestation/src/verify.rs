@@ -39,7 +39,7 @@ pub fn statement(
     context: &ProofContext,
 ) -> Result<Statement, ContractError> {
     let commitment: [u8; 32] = commitment.as_slice().try_into().map_err(|_| {
-        healthmesh_types::validate::ValidationError::CommitmentLength {
+        healthmesh_controllers::validate::ValidationError::CommitmentLength {
             field: "commitment",
             len: commitment.len(),
         }

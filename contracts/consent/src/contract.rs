@@ -3,12 +3,12 @@ use cosmwasm_std::entry_point;
 use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Env, Event, HexBinary, MessageInfo, Response};
 use cw721::state::CollectionInfo;
 use cw_utils::Expiration;
+use healthmesh_controllers::validate;
 use healthmesh_types::consent::{
     ConsentRecord, ConsentStatus, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg,
     MAX_ATTRIBUTE_LEN, MAX_NOTE_LEN, MAX_PURPOSE_LEN, MAX_SCOPE,
 };
 use healthmesh_types::events;
-use healthmesh_types::validate;
 
 use crate::access::evaluate;
 use crate::state::{
@@ -28,7 +28,7 @@ pub fn instantiate(
 ) -> Result<Response, ContractError> {
     cw_utils::nonpayable(&info).map_err(|_| ContractError::FundsNotAccepted)?;
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    healthmesh_types::migrate::set_state_layout(deps.storage, STATE_LAYOUT)?;
+    healthmesh_controllers::migrate::set_state_layout(deps.storage, STATE_LAYOUT)?;
     for (field, text) in [("name", &msg.name), ("symbol", &msg.symbol)] {
         validate::bounded_text(field, text, MAX_COLLECTION_TEXT)?;
     }
@@ -296,8 +296,8 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let response =
-        healthmesh_types::migrate::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+        healthmesh_controllers::migrate::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     // Any failure reverts the whole migration, the cw2 update included.
-    healthmesh_types::migrate::require_state_layout(deps.storage, STATE_LAYOUT)?;
+    healthmesh_controllers::migrate::require_state_layout(deps.storage, STATE_LAYOUT)?;
     Ok(response)
 }

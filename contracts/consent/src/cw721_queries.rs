@@ -7,11 +7,10 @@ use cw721::msg::{
     NftInfoResponse, NumTokensResponse, OperatorsResponse, OwnerOfResponse, TokensResponse,
 };
 use cw_ownable::Ownership;
+use healthmesh_controllers::pagination::clamp_limit;
 use healthmesh_types::consent::{CollectionExtension, ConsentRecord, QueryMsg};
-use healthmesh_types::pagination::clamp_limit;
 
-use crate::queries::start_bound;
-use crate::state::{consents, load_consent, ADMIN, COLLECTION, TOKEN_COUNT};
+use crate::state::{consents, load_consent, start_bound, ADMIN, COLLECTION, TOKEN_COUNT};
 use crate::ContractError;
 
 pub fn dispatch(deps: Deps, msg: QueryMsg) -> Result<Binary, ContractError> {

@@ -1,8 +1,8 @@
 use cosmwasm_std::{Addr, StdError};
 use cw_ownable::OwnershipError;
-use healthmesh_types::migrate::MigrateError;
-use healthmesh_types::pause::PauseError;
-use healthmesh_types::validate::ValidationError;
+use healthmesh_controllers::migrate::MigrateError;
+use healthmesh_controllers::pause::PauseError;
+use healthmesh_controllers::validate::ValidationError;
 use thiserror::Error;
 
 #[derive(Error, Debug, PartialEq)]

@@ -1,16 +1,16 @@
 //! Consent queries: access checks, single records and the paginated index listings.
 
 use cosmwasm_std::{to_json_binary, Binary, BlockInfo, Deps, Env, Order, StdResult, Storage};
-use cw_storage_plus::{Bound, IndexPrefix};
+use cw_storage_plus::IndexPrefix;
+use healthmesh_controllers::pagination::clamp_limit;
+use healthmesh_controllers::validate;
 use healthmesh_types::consent::{
     ConsentRecord, ConsentResponse, ConsentsResponse, CustodianResponse, QueryMsg,
     MAX_ATTRIBUTE_LEN, MAX_PURPOSE_LEN,
 };
-use healthmesh_types::pagination::clamp_limit;
-use healthmesh_types::validate;
 
 use crate::access::{check_recent_grants, check_token, effective_status, AccessQuery};
-use crate::state::{consents, load_consent, parse_token_id, CUSTODIANS, PAUSE};
+use crate::state::{consents, load_consent, start_bound, CUSTODIANS, PAUSE};
 use crate::{cw721_queries, ContractError};
 
 pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
@@ -99,16 +99,6 @@ pub fn consent_response(
         effective_status: effective_status(&record, block),
         record,
     }
-}
-
-/// The exclusive lower bound of a page, from the caller's `start_after` token id.
-pub fn start_bound(
-    start_after: Option<String>,
-) -> Result<Option<Bound<'static, u64>>, ContractError> {
-    Ok(start_after
-        .map(|id| parse_token_id(&id))
-        .transpose()?
-        .map(Bound::exclusive))
 }
 
 fn list(

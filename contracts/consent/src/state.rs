@@ -1,9 +1,9 @@
 use cosmwasm_std::{Addr, StdResult, Storage};
 use cw721::state::CollectionInfo;
 use cw_ownable::OwnershipStore;
-use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+use cw_storage_plus::{Bound, Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+use healthmesh_controllers::pause::Pausable;
 use healthmesh_types::consent::ConsentRecord;
-use healthmesh_types::pause::Pausable;
 
 use crate::ContractError;
 
@@ -90,6 +90,16 @@ pub fn next_token_id(storage: &mut dyn Storage) -> StdResult<u64> {
     let id = TOKEN_COUNT.may_load(storage)?.unwrap_or_default() + 1;
     TOKEN_COUNT.save(storage, &id)?;
     Ok(id)
+}
+
+/// The exclusive lower bound of a page, from the caller's `start_after` token id.
+pub fn start_bound(
+    start_after: Option<String>,
+) -> Result<Option<Bound<'static, u64>>, ContractError> {
+    Ok(start_after
+        .map(|id| parse_token_id(&id))
+        .transpose()?
+        .map(Bound::exclusive))
 }
 
 #[cfg(test)]

@@ -252,7 +252,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    Ok(healthmesh_types::migrate::migrate(
+    Ok(healthmesh_controllers::migrate::migrate(
         deps.storage,
         CONTRACT_NAME,
         CONTRACT_VERSION,

@@ -47,10 +47,10 @@ pub fn propose(
     match &action {
         CouncilAction::Pause { contract, reason } => {
             deps.api.addr_validate(contract)?;
-            healthmesh_types::validate::bounded_text(
+            healthmesh_controllers::validate::bounded_text(
                 "reason",
                 reason,
-                healthmesh_types::pause::MAX_REASON_LEN,
+                healthmesh_controllers::pause::MAX_REASON_LEN,
             )?;
         }
         CouncilAction::Unpause { contract } => {

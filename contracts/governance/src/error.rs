@@ -1,8 +1,8 @@
 use cosmwasm_std::{Coin, StdError, Timestamp};
 use cw_utils::PaymentError;
+use healthmesh_controllers::migrate::MigrateError;
+use healthmesh_controllers::validate::ValidationError;
 use healthmesh_types::governance::Status;
-use healthmesh_types::migrate::MigrateError;
-use healthmesh_types::validate::ValidationError;
 use thiserror::Error;
 
 #[derive(Error, Debug, PartialEq)]

@@ -5,12 +5,12 @@ use cosmwasm_std::{
     to_json_binary, Addr, BankMsg, BlockInfo, CosmosMsg, Deps, DepsMut, Env, Event, MessageInfo,
     Response, Storage, SubMsg, Uint128, WasmMsg,
 };
+use healthmesh_controllers::validate;
 use healthmesh_types::events;
 use healthmesh_types::governance::{
     ExecuteMsg, Proposal, RefundPolicy, Status, Tally, Vote, VoteInfo, MAX_DESCRIPTION_LEN,
     MAX_PROPOSAL_MSGS, MAX_TITLE_LEN,
 };
-use healthmesh_types::validate;
 
 use crate::inspect::{check_msgs, slash_targets};
 use crate::slashing::CHECK_REPLY_ID;

@@ -1,10 +1,10 @@
 use cosmwasm_std::{to_json_binary, Binary, Deps, Env, Order, StdResult};
 use cw_storage_plus::Bound;
+use healthmesh_controllers::pagination::clamp_limit;
 use healthmesh_types::governance::{
     CouncilActionResponse, CouncilResponse, ProposalResponse, ProposalsResponse, QueryMsg,
     VoteResponse, VotesResponse,
 };
-use healthmesh_types::pagination::clamp_limit;
 use healthmesh_types::staking::VotingPowerResponse;
 
 use crate::proposal::{load_current, refresh};

@@ -4,12 +4,12 @@ use cosmwasm_std::{
     Addr, BankMsg, Binary, Coin, Decimal, Deps, DepsMut, Env, Event, MessageInfo, Reply, Response,
     StdError, Storage, Uint128,
 };
+use healthmesh_controllers::validate;
 use healthmesh_types::events;
 use healthmesh_types::staking::{
     Claim, Config, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SlashDestination, SlashRecord,
     StoredSlashDestination, MAX_CLAIMS_CAP, MAX_HOOKS,
 };
-use healthmesh_types::validate;
 
 use crate::state::{
     ADMIN, BONDS, CLAIMS, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, HOOKS, PAUSE, SLASHES,
@@ -442,7 +442,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    Ok(healthmesh_types::migrate::migrate(
+    Ok(healthmesh_controllers::migrate::migrate(
         deps.storage,
         CONTRACT_NAME,
         CONTRACT_VERSION,

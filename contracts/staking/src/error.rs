@@ -1,9 +1,9 @@
 use cosmwasm_std::{Decimal, StdError, Uint128};
 use cw_ownable::OwnershipError;
 use cw_utils::PaymentError;
-use healthmesh_types::migrate::MigrateError;
-use healthmesh_types::pause::PauseError;
-use healthmesh_types::validate::ValidationError;
+use healthmesh_controllers::migrate::MigrateError;
+use healthmesh_controllers::pause::PauseError;
+use healthmesh_controllers::validate::ValidationError;
 use thiserror::Error;
 
 #[derive(Error, Debug, PartialEq)]

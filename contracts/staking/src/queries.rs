@@ -1,6 +1,6 @@
 use cosmwasm_std::{to_json_binary, Binary, Deps, Env, Order, StdResult};
 use cw_storage_plus::Bound;
-use healthmesh_types::pagination::clamp_limit;
+use healthmesh_controllers::pagination::clamp_limit;
 use healthmesh_types::staking::{
     ClaimsResponse, HooksResponse, IsActiveAttesterResponse, QueryMsg, SlashesResponse,
     StakeResponse, StakerInfo, StakersResponse, VotingPowerResponse,

@@ -1,7 +1,7 @@
 use cosmwasm_std::{Addr, Decimal256, Uint128};
 use cw_ownable::OwnershipStore;
 use cw_storage_plus::{Item, Map, SnapshotItem, SnapshotMap, Strategy};
-use healthmesh_types::pause::Pausable;
+use healthmesh_controllers::pause::Pausable;
 use healthmesh_types::staking::{Claim, Config, SlashRecord};
 
 pub const CONTRACT_NAME: &str = "crates.io:healthmesh-staking";

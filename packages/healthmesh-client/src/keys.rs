@@ -16,7 +16,7 @@ use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::crypto::PublicKey;
-use rand_core::{OsRng, RngCore};
+use rand_core_06::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClientError, Result};

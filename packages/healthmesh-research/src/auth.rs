@@ -23,7 +23,7 @@
 
 use base64::prelude::{Engine, BASE64_STANDARD};
 use cosmrs::crypto::secp256k1::SigningKey;
-use rand_core::{OsRng, RngCore};
+use rand_core_06::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 use tonic::metadata::{MetadataMap, MetadataValue};

@@ -1,13 +1,11 @@
-//! Types shared by the HealthMesh contracts, the CLI and the gateway: every contract's
-//! messages (so no caller re-declares them), input validation, pagination rules and the
-//! pausable mechanism that governance and its security council drive.
+//! The HealthMesh contracts' interface: every contract's messages and responses (so no caller
+//! re-declares them), the pausable interface, and the event names other crates read. The
+//! shared behaviour (pausable mechanism, validation, pagination, migration rule) lives in
+//! `healthmesh-controllers`.
 
 pub mod attestation;
 pub mod consent;
 pub mod events;
 pub mod governance;
-pub mod migrate;
-pub mod pagination;
 pub mod pause;
 pub mod staking;
-pub mod validate;

@@ -3,13 +3,12 @@
 
 use cosmwasm_std::{coins, Addr, Decimal, Empty, Response, StdError, StdResult, Uint128};
 use cw_multi_test::{ContractWrapper, Executor};
-use healthmesh_integration_tests::consent::event_attr;
-use healthmesh_integration_tests::dao::{
-    DaoSuite, DAY, DENOM, MAX_CLAIMS, SLASHING_WINDOW, UNBONDING,
-};
-use healthmesh_integration_tests::{contract_error, storage_snapshot};
+use healthmesh_controllers::pause::PauseError;
 use healthmesh_staking::ContractError;
-use healthmesh_types::pause::{PauseError, PauseMsg};
+use healthmesh_testing::consent::event_attr;
+use healthmesh_testing::dao::{DaoSuite, DAY, DENOM, MAX_CLAIMS, SLASHING_WINDOW, UNBONDING};
+use healthmesh_testing::{contract_error, storage_snapshot};
+use healthmesh_types::pause::PauseMsg;
 use healthmesh_types::staking::{self, ExecuteMsg, QueryMsg};
 
 fn unbond(amount: u128) -> ExecuteMsg {

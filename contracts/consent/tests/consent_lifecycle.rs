@@ -5,14 +5,15 @@ use cosmwasm_std::{Addr, Binary, Empty, Response, StdResult};
 use cw2::ContractVersion;
 use cw_multi_test::{ContractWrapper, Executor};
 use healthmesh_consent::ContractError;
-use healthmesh_integration_tests::consent::{dataset, event_attr, ConsentSuite};
-use healthmesh_integration_tests::{contract_error, storage_snapshot};
+use healthmesh_controllers::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use healthmesh_controllers::pause::PauseError;
+use healthmesh_testing::consent::{dataset, event_attr, ConsentSuite};
+use healthmesh_testing::{contract_error, storage_snapshot};
 use healthmesh_types::consent::{
     CheckAccessResponse, ConsentResponse, ConsentStatus, ConsentsResponse, DenialReason,
     EffectiveStatus, ExecuteMsg, MigrateMsg, QueryMsg, MAX_ACCESS_SCAN,
 };
-use healthmesh_types::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
-use healthmesh_types::pause::{PauseError, PauseMsg, PauseStatusResponse};
+use healthmesh_types::pause::{PauseMsg, PauseStatusResponse};
 
 fn denial(res: &CheckAccessResponse) -> Option<DenialReason> {
     assert_eq!(
@@ -420,7 +421,10 @@ fn a_pause_nobody_lifts_lapses_after_max_pause() {
     suite.execute(&council, &pause).unwrap();
     let status: PauseStatusResponse = suite.query(&QueryMsg::PauseStatus {}).unwrap();
     let max = status.max_pause_seconds;
-    assert_eq!(max, healthmesh_types::pause::DEFAULT_MAX_PAUSE_SECONDS);
+    assert_eq!(
+        max,
+        healthmesh_controllers::pause::DEFAULT_MAX_PAUSE_SECONDS
+    );
     let patient = suite.patient.clone();
     assert!(suite.execute(&patient, &suite.grant_msg()).is_err());
     suite

@@ -8,8 +8,8 @@ use cw721::msg::{
 };
 use cw_ownable::Ownership;
 use healthmesh_consent::ContractError;
-use healthmesh_integration_tests::consent::{dataset, ConsentSuite};
-use healthmesh_integration_tests::{contract_error, storage_snapshot};
+use healthmesh_testing::consent::{dataset, ConsentSuite};
+use healthmesh_testing::{contract_error, storage_snapshot};
 use healthmesh_types::consent::{ConsentRecord, ConsentStatus};
 
 type Cw721Query = Cw721QueryMsg<ConsentRecord, Option<Empty>, Empty>;

@@ -4,12 +4,12 @@ use cosmwasm_std::{coins, Binary, CosmosMsg, HexBinary, WasmMsg};
 use cw_multi_test::Executor;
 use cw_utils::Expiration;
 use healthmesh_consent::ContractError;
-use healthmesh_integration_tests::consent::{dataset, ConsentSuite};
-use healthmesh_integration_tests::{contract_error, storage_snapshot};
+use healthmesh_controllers::validate::ValidationError;
+use healthmesh_testing::consent::{dataset, ConsentSuite};
+use healthmesh_testing::{contract_error, storage_snapshot};
 use healthmesh_types::consent::{
     CheckAccessResponse, ConsentResponse, ExecuteMsg, QueryMsg, MAX_NOTE_LEN, MAX_SCOPE,
 };
-use healthmesh_types::validate::ValidationError;
 
 /// Runs `msg` from `sender`, expects it to fail, and checks the contract's storage is unchanged.
 fn refused(
