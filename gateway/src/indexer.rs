@@ -223,7 +223,7 @@ pub fn attestation_row(
         relayer,
         circuit_id: a.circuit_id,
         attribute: a.attribute,
-        op: a.predicate.op,
+        op: a.predicate.op.name().to_string(),
         values: a.predicate.values,
         commitment: a.commitment.to_hex(),
         attester: a.attester,

@@ -9,6 +9,9 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+// What the JsonSchema derive expands to expects the std prelude; this crate is no_std.
+#[cfg(feature = "schema")]
+use alloc::{borrow::ToOwned, boxed::Box, vec};
 use bls12_381::Scalar;
 use ff::Field;
 use serde::{Deserialize, Serialize};
@@ -25,6 +28,8 @@ pub const MAX_ATTRIBUTE_LEN: usize = 31;
 /// The predicate operators of Polygon ID's query circuits, plus NONBETWEEN. The numbers are
 /// part of the public statement and never change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(cosmwasm_schema::schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(crate = "cosmwasm_schema::schemars"))]
 #[serde(rename_all = "lowercase")]
 #[repr(u8)]
 pub enum Operator {
@@ -88,8 +93,14 @@ impl Operator {
     }
 }
 
-/// An operator with its public operands: one bound, a `[lo, hi]` range, or a set.
+/// An operator with its public operands: one bound, a `[lo, hi]` range, or a set. The one
+/// shape of a predicate everywhere: in proofs, in the contracts' messages and records (as
+/// `{"op": "lt", "values": [70]}`), in the CLI and the gateway. Deserializing does not check
+/// the operand shape: call [`Predicate::validate`] (or build with [`Predicate::new`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(cosmwasm_schema::schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(crate = "cosmwasm_schema::schemars"))]
+#[serde(deny_unknown_fields)]
 pub struct Predicate {
     pub op: Operator,
     pub values: Vec<u64>,

@@ -17,7 +17,7 @@ use healthmesh_testing::contract_error;
 use healthmesh_testing::ibc_harness::{connect, relay, Chain, Link, Relayed};
 use healthmesh_types::attestation::{
     self as att, Attestation, AttestationStatus, AttestationsResponse, DeliveriesResponse,
-    DeliveryStatus, IsAttestedResponse, Origin, PredicateMsg, ReceiveAck,
+    DeliveryStatus, IsAttestedResponse, Origin, ReceiveAck,
 };
 use healthmesh_types::consent;
 
@@ -134,8 +134,8 @@ fn submit_msg(token_id: &str, commitment: &[u8; 32], proof: &[u8]) -> att::Execu
     att::ExecuteMsg::SubmitAttestation {
         circuit_id: circuit_id(),
         attribute: "hba1c".into(),
-        predicate: PredicateMsg {
-            op: "lt".into(),
+        predicate: Predicate {
+            op: Operator::Lt,
             values: vec![70],
         },
         commitment: HexBinary::from(commitment.to_vec()),
@@ -198,8 +198,8 @@ fn is_attested(chain: &Chain, commitment: &HexBinary) -> bool {
     let res: IsAttestedResponse = chain.query(&att::QueryMsg::IsAttested {
         commitment: commitment.clone(),
         attribute: "hba1c".into(),
-        predicate: PredicateMsg {
-            op: "lt".into(),
+        predicate: Predicate {
+            op: Operator::Lt,
             values: vec![70],
         },
         at: None,

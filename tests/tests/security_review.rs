@@ -20,7 +20,7 @@ use healthmesh_testing::dao::DENOM;
 use healthmesh_testing::ibc_harness::{connect, relay, Chain, Link, Relayed};
 use healthmesh_types::attestation::{
     self as att, Attestation, AttestationStatus, AttestationsResponse, DeliveryStatus,
-    IsAttestedResponse, NoticeDelivery, NoticeKind, PredicateMsg, PredicatePolicy,
+    IsAttestedResponse, NoticeDelivery, NoticeKind, PredicatePolicy,
 };
 use healthmesh_types::consent::{self, CheckAccessResponse};
 use healthmesh_types::pause::PauseMsg;
@@ -162,8 +162,8 @@ fn submit_msg(
     att::ExecuteMsg::SubmitAttestation {
         circuit_id: circuit_id(),
         attribute: "hba1c".into(),
-        predicate: PredicateMsg {
-            op: op.name().into(),
+        predicate: Predicate {
+            op,
             values: values.to_vec(),
         },
         commitment: HexBinary::from(r.commitment),
@@ -204,8 +204,8 @@ fn is_attested(chain: &Chain, r: &Record, op: Operator, values: &[u64]) -> bool 
     let res: IsAttestedResponse = chain.query(&att::QueryMsg::IsAttested {
         commitment: HexBinary::from(r.commitment),
         attribute: "hba1c".into(),
-        predicate: PredicateMsg {
-            op: op.name().into(),
+        predicate: Predicate {
+            op,
             values: values.to_vec(),
         },
         at: None,

@@ -7,9 +7,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Subcommand;
 use cosmwasm_std::{Binary, HexBinary, Timestamp};
 use healthmesh_proofs::cli::{ClaimArgs, CommitArgs, ProofFile, ProofsCommand};
-use healthmesh_types::attestation::{
-    Attestation, AttestationsResponse, ExecuteMsg, PredicateMsg, QueryMsg,
-};
+use healthmesh_types::attestation::{Attestation, AttestationsResponse, ExecuteMsg, QueryMsg};
 
 use super::{parse_hex, read_file};
 use crate::context::{Ctx, GlobalArgs};
@@ -169,10 +167,7 @@ async fn run_on_chain(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
             ExecuteMsg::SubmitAttestation {
                 circuit_id: file.vk_id.clone(),
                 attribute: file.statement.attribute.as_str().to_string(),
-                predicate: PredicateMsg {
-                    op: file.statement.predicate.op.name().to_string(),
-                    values: file.statement.predicate.values.clone(),
-                },
+                predicate: file.statement.predicate.clone(),
                 commitment: HexBinary::from(file.statement.commitment.as_slice()),
                 consent_token_id: context.consent_id.clone(),
                 proof: Binary::new(

@@ -14,7 +14,7 @@ pub fn attestation_event(kind: &str, a: &Attestation) -> Event {
         .add_attribute("grantee", &a.context.grantee)
         .add_attribute("commitment", a.commitment.to_hex())
         .add_attribute("attribute", &a.attribute)
-        .add_attribute("op", &a.predicate.op)
+        .add_attribute("op", a.predicate.op.name())
         .add_attribute(
             "values",
             a.predicate

@@ -18,7 +18,7 @@ use healthmesh_proofs::statement::{
 use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
     AttestationStatus, AttestationsResponse, ChannelsResponse, DeliveryStatus, ExecuteMsg,
-    InstantiateMsg, IsAttestedResponse, PredicateMsg, QueryMsg, ReceiveAck, CHANNEL_VERSION,
+    InstantiateMsg, IsAttestedResponse, QueryMsg, ReceiveAck, CHANNEL_VERSION,
 };
 
 use crate::contract::{execute, instantiate, query};
@@ -462,8 +462,8 @@ fn is_attested(deps: &Deps, env: &Env, commitment: &[u8]) -> bool {
             QueryMsg::IsAttested {
                 commitment: commitment.into(),
                 attribute: "hba1c".into(),
-                predicate: PredicateMsg {
-                    op: "lt".into(),
+                predicate: Predicate {
+                    op: Operator::Lt,
                     values: vec![70],
                 },
                 at: None,

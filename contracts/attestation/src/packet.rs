@@ -3,7 +3,7 @@
 use cosmwasm_std::{Binary, HexBinary, Timestamp};
 use healthmesh_proofs::statement::Operator;
 use healthmesh_proto::attest::v2 as pb;
-use healthmesh_types::attestation::{Attestation, PredicateMsg, ProofContext};
+use healthmesh_types::attestation::{Attestation, Predicate, ProofContext};
 use prost::Message;
 
 use crate::ContractError;
@@ -22,14 +22,13 @@ pub fn decode(data: &[u8]) -> Result<pb::packet::Body, ContractError> {
 }
 
 pub fn attestation_packet(a: &Attestation) -> Result<pb::AttestationPacket, ContractError> {
-    let op = Operator::from_name(&a.predicate.op)?;
     Ok(pb::AttestationPacket {
         attestation_id: a.id,
         source_chain: a.context.chain_id.clone(),
         circuit_id: a.circuit_id.clone(),
         attribute: a.attribute.clone(),
         predicate: Some(pb::Predicate {
-            op: op.code() as u32,
+            op: a.predicate.op.code() as u32,
             values: a.predicate.values.clone(),
         }),
         commitment: a.commitment.to_vec(),
@@ -47,7 +46,7 @@ pub fn attestation_packet(a: &Attestation) -> Result<pb::AttestationPacket, Cont
 
 /// The fields of a received attestation, checked for presence and shape.
 pub struct Received {
-    pub predicate: PredicateMsg,
+    pub predicate: Predicate,
     pub context: ProofContext,
     pub commitment: HexBinary,
     pub expires_at: Option<Timestamp>,
@@ -66,8 +65,8 @@ pub fn received(p: &pb::AttestationPacket) -> Result<Received, ContractError> {
         )));
     }
     Ok(Received {
-        predicate: PredicateMsg {
-            op: Operator::from_code(op)?.name().into(),
+        predicate: Predicate {
+            op: Operator::from_code(op)?,
             values: predicate.values.clone(),
         },
         context: ProofContext {

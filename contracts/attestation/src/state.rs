@@ -4,7 +4,7 @@ use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 use healthmesh_controllers::pause::Pausable;
 use healthmesh_types::attestation::{
     AllowedConnection, Anchor, AnchorConflict, Attestation, ChannelInfo, ConfigResponse, Delivery,
-    NoticeDelivery, PredicateMsg, PredicatePolicy,
+    NoticeDelivery, Predicate, PredicatePolicy,
 };
 
 pub const CONTRACT_NAME: &str = "crates.io:healthmesh-attestation";
@@ -45,13 +45,13 @@ impl IndexList<Attestation> for AttestationIndexes<'_> {
 pub fn claim_key(
     commitment: &[u8],
     attribute: &str,
-    predicate: &PredicateMsg,
+    predicate: &Predicate,
 ) -> (Vec<u8>, String, String) {
     let values: Vec<String> = predicate.values.iter().map(u64::to_string).collect();
     (
         commitment.to_vec(),
         attribute.into(),
-        format!("{}:{}", predicate.op, values.join(",")),
+        format!("{}:{}", predicate.op.name(), values.join(",")),
     )
 }
 

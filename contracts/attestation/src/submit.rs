@@ -8,7 +8,7 @@ use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Env, HexBinary, MessageInfo, Res
 use cw_utils::Expiration;
 use healthmesh_controllers::validate;
 use healthmesh_types::attestation::{
-    Attestation, AttestationStatus, Origin, PredicateMsg, ProofContext,
+    Attestation, AttestationStatus, Origin, Predicate, ProofContext,
 };
 use healthmesh_types::consent::{
     CheckAccessResponse, ConsentRecord, ConsentResponse, CustodianResponse, DenialReason,
@@ -26,7 +26,7 @@ use crate::{policy, verify, ContractError};
 pub struct Submission {
     pub circuit_id: String,
     pub attribute: String,
-    pub predicate: PredicateMsg,
+    pub predicate: Predicate,
     pub commitment: HexBinary,
     pub consent_token_id: String,
     pub proof: Binary,
@@ -222,7 +222,7 @@ pub fn assert_exportable(expires: &Expiration) -> Result<(), ContractError> {
 /// includes its consent), so a public proof cannot be replayed into many records.
 fn statement_digest(
     attribute: &str,
-    predicate: &PredicateMsg,
+    predicate: &Predicate,
     commitment: &HexBinary,
     context: &ProofContext,
 ) -> Vec<u8> {
@@ -234,7 +234,7 @@ fn statement_digest(
     let mut hasher = Sha256::new();
     for part in [
         attribute.as_bytes(),
-        predicate.op.as_bytes(),
+        predicate.op.name().as_bytes(),
         &values,
         commitment.as_slice(),
         context.chain_id.as_bytes(),

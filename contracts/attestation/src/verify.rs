@@ -2,9 +2,9 @@
 //! pairing-equality host function as its back-end.
 
 use cosmwasm_std::{Api, Deps, HexBinary, VerificationError};
-use healthmesh_proofs::statement::{AttributeCode, Context, Operator, Predicate, Statement};
+use healthmesh_proofs::statement::{AttributeCode, Context, Statement};
 use healthmesh_proofs::verifier::{verify_statement, PairingBackend, VerifyingKey};
-use healthmesh_types::attestation::{PredicateMsg, ProofContext};
+use healthmesh_types::attestation::{Predicate, ProofContext};
 
 use crate::state::VERIFYING_KEYS;
 use crate::ContractError;
@@ -25,16 +25,15 @@ impl PairingBackend for HostPairing<'_> {
     }
 }
 
-pub fn predicate(msg: &PredicateMsg) -> Result<Predicate, ContractError> {
-    Ok(Predicate::new(
-        Operator::from_name(&msg.op)?,
-        msg.values.clone(),
-    )?)
+/// The predicate, its operand shape checked (deserializing does not check it).
+pub fn predicate(msg: &Predicate) -> Result<Predicate, ContractError> {
+    msg.validate()?;
+    Ok(msg.clone())
 }
 
 pub fn statement(
     attribute: &str,
-    predicate_msg: &PredicateMsg,
+    predicate_msg: &Predicate,
     commitment: &HexBinary,
     context: &ProofContext,
 ) -> Result<Statement, ContractError> {

@@ -15,9 +15,7 @@ use healthmesh_proofs::statement::{
     commit, salt_from_wide_bytes, subject_key, AttributeCode, Context as ProofContext, Operator,
     Predicate, Statement,
 };
-use healthmesh_types::attestation::{
-    AttestationsResponse, ExecuteMsg, Origin, PredicateMsg, QueryMsg,
-};
+use healthmesh_types::attestation::{AttestationsResponse, ExecuteMsg, Origin, QueryMsg};
 use healthmesh_types::events;
 
 use super::{PURPOSE, REMOTE, SOURCE};
@@ -149,10 +147,7 @@ pub fn attest(
     let submit = ExecuteMsg::SubmitAttestation {
         circuit_id: prover.circuit_id.clone(),
         attribute: "hba1c".into(),
-        predicate: PredicateMsg {
-            op: "lt".into(),
-            values: vec![THRESHOLD],
-        },
+        predicate: statement.predicate.clone(),
         commitment: HexBinary::from(commitment.to_vec()),
         consent_token_id: grant.token.clone(),
         proof: Binary::from(proof.to_vec()),

@@ -14,7 +14,7 @@ use healthmesh_proofs::verifier::PreparedVerifyingKey;
 use healthmesh_research::auth::RequestSigner;
 use healthmesh_research::pb::research_service_client::ResearchServiceClient;
 use healthmesh_types::attestation::{
-    Attestation, AttestationStatus, Origin, PredicateMsg, ProofContext,
+    Attestation, AttestationStatus, Operator, Origin, Predicate, ProofContext,
 };
 use healthmesh_types::consent::{ConsentRecord, ConsentResponse, ConsentStatus, EffectiveStatus};
 use hmesh_gateway::indexer::{ChainHealth, ChainSource, HealthMap, TxEvents};
@@ -283,8 +283,8 @@ impl FakeChain {
             },
             circuit_id: "c".into(),
             attribute: "hba1c".into(),
-            predicate: PredicateMsg {
-                op: "lt".into(),
+            predicate: Predicate {
+                op: Operator::Lt,
                 values: vec![70_000],
             },
             commitment: HexBinary::from_hex(&commitment(subject)).unwrap(),

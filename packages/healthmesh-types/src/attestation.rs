@@ -43,14 +43,10 @@ pub struct InstantiateMsg {
     pub max_pause_seconds: Option<u64>,
 }
 
-/// A predicate as messages carry it: `op` is one of `eq ne lt lte gt gte between nonbetween
-/// in nin`.
-#[cw_serde]
-#[serde(deny_unknown_fields)]
-pub struct PredicateMsg {
-    pub op: String,
-    pub values: Vec<u64>,
-}
+/// A predicate as messages carry it — the proofs crate's own type, so a predicate has one
+/// shape everywhere: `{"op": "lt", "values": [70]}`, `op` one of `eq ne lt lte gt gte between
+/// nonbetween in nin`.
+pub use healthmesh_proofs::statement::{Operator, Predicate};
 
 #[cw_serde]
 #[serde(deny_unknown_fields)]
@@ -71,7 +67,7 @@ pub enum ExecuteMsg {
     SubmitAttestation {
         circuit_id: String,
         attribute: String,
-        predicate: PredicateMsg,
+        predicate: Predicate,
         commitment: HexBinary,
         consent_token_id: String,
         /// 192-byte Groth16 proof.
@@ -164,7 +160,7 @@ pub enum QueryMsg {
     IsAttested {
         commitment: HexBinary,
         attribute: String,
-        predicate: PredicateMsg,
+        predicate: Predicate,
         at: Option<Timestamp>,
         start_before: Option<u64>,
     },
@@ -334,7 +330,7 @@ pub struct Attestation {
     pub origin: Origin,
     pub circuit_id: String,
     pub attribute: String,
-    pub predicate: PredicateMsg,
+    pub predicate: Predicate,
     pub commitment: HexBinary,
     pub proof: Binary,
     pub context: ProofContext,
