@@ -12,7 +12,10 @@ export PATH="$TOOLS_BIN:$PATH"
 CAPABILITIES="iterator,staking,stargate,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1,cosmwasm_2_2"
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 OUT=artifacts
-mkdir -p "$OUT"
+# wasm-opt output and passed cosmwasm-checks, keyed by content: `make test` and `make localnet`
+# both run this script, and an unchanged contract need not be optimised or checked twice.
+CACHE="$TARGET_DIR/wasm-artifact-cache"
+mkdir -p "$OUT" "$CACHE"
 rm -f "$OUT"/*.wasm "$OUT/checksums.txt"
 
 for manifest in contracts/*/Cargo.toml; do
@@ -23,12 +26,27 @@ for manifest in contracts/*/Cargo.toml; do
   # contract pulled in with `library` would lose its entry points.
   RUSTFLAGS="-C link-arg=-s" cargo build --profile wasm --lib --locked \
     --target wasm32-unknown-unknown -p "$crate"
-  wasm-opt -Oz --enable-bulk-memory --llvm-memory-copy-fill-lowering \
-    "$TARGET_DIR/wasm32-unknown-unknown/wasm/$lib.wasm" -o "$OUT/$lib.wasm"
+  input="$TARGET_DIR/wasm32-unknown-unknown/wasm/$lib.wasm"
+  optimised="$CACHE/$(sha256sum "$input" | cut -c1-64).wasm"
+  if [ -f "$optimised" ]; then
+    echo "    wasm-opt: input unchanged, reusing $optimised"
+  else
+    wasm-opt -Oz --enable-bulk-memory --llvm-memory-copy-fill-lowering "$input" -o "$optimised.tmp"
+    mv "$optimised.tmp" "$optimised"
+  fi
+  cp "$optimised" "$OUT/$lib.wasm"
 done
 
 (cd "$OUT" && sha256sum -- *.wasm > checksums.txt)
 echo "==> cosmwasm-check ($(cosmwasm-check --version 2>/dev/null || echo '?'))"
-cosmwasm-check --available-capabilities "$CAPABILITIES" "$OUT"/*.wasm
+unchecked=()
+for f in "$OUT"/*.wasm; do
+  [ -f "$CACHE/checked-$(sha256sum "$f" | cut -c1-64)-$CAPABILITIES" ] || unchecked+=("$f")
+done
+if [ ${#unchecked[@]} -gt 0 ]; then
+  cosmwasm-check --available-capabilities "$CAPABILITIES" "${unchecked[@]}"
+  for f in "${unchecked[@]}"; do touch "$CACHE/checked-$(sha256sum "$f" | cut -c1-64)-$CAPABILITIES"; done
+fi
+echo "    $(( $(ls "$OUT"/*.wasm | wc -l) - ${#unchecked[@]} )) artifact(s) already passed cosmwasm-check with these capabilities"
 echo "==> artifacts"
 for f in "$OUT"/*.wasm; do printf '%-40s %8d bytes\n' "$(basename "$f")" "$(stat -c %s "$f")"; done
