@@ -57,8 +57,11 @@ fn describe(cmd: &Command) -> String {
         .join(" ")
 }
 
+/// The pid a pid file names; never 0 or 1 (signalling `-0`/`-1` would reach our own group
+/// or every process), whatever the file holds.
 fn pid(pidfile: &Path) -> Option<i32> {
-    std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()
+    let pid: i32 = std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()?;
+    (pid > 1).then_some(pid)
 }
 
 /// Is the process of this pid file running?
@@ -117,4 +120,24 @@ fn reap(pid: i32) {
     let mut status = 0;
     // SAFETY: non-blocking wait on one pid; harmless if it is not our child.
     unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pid_files_naming_no_real_daemon_are_ignored() {
+        let dir = std::env::temp_dir().join(format!("hm-localnet-pid-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("x.pid");
+        for bad in ["", "0", "1", "-1", "-4242", "abc", "99999999999"] {
+            std::fs::write(&file, bad).unwrap();
+            assert_eq!(pid(&file), None, "{bad:?}");
+            assert_eq!(stop(&file), None, "{bad:?}");
+        }
+        std::fs::write(&file, std::process::id().to_string()).unwrap();
+        assert_eq!(alive(&file), Some(std::process::id() as i32));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
