@@ -27,7 +27,7 @@ for manifest in contracts/*/Cargo.toml; do
   RUSTFLAGS="-C link-arg=-s" cargo build --profile wasm --lib --locked \
     --target wasm32-unknown-unknown -p "$crate"
   input="$TARGET_DIR/wasm32-unknown-unknown/wasm/$lib.wasm"
-  optimised="$CACHE/$(sha256sum "$input" | cut -c1-64).wasm"
+  optimised="$CACHE/$(sha256sum "$input" | cut -c1-64)-$(wasm-opt --version | tr -c 'A-Za-z0-9.\n' _).wasm"
   if [ -f "$optimised" ]; then
     echo "    wasm-opt: input unchanged, reusing $optimised"
   else
@@ -39,13 +39,14 @@ done
 
 (cd "$OUT" && sha256sum -- *.wasm > checksums.txt)
 echo "==> cosmwasm-check ($(cosmwasm-check --version 2>/dev/null || echo '?'))"
+CHECKER=$(cosmwasm-check --version 2>/dev/null | tr -c 'A-Za-z0-9.\n' _)
 unchecked=()
 for f in "$OUT"/*.wasm; do
-  [ -f "$CACHE/checked-$(sha256sum "$f" | cut -c1-64)-$CAPABILITIES" ] || unchecked+=("$f")
+  [ -f "$CACHE/checked-$(sha256sum "$f" | cut -c1-64)-$CHECKER-$CAPABILITIES" ] || unchecked+=("$f")
 done
 if [ ${#unchecked[@]} -gt 0 ]; then
   cosmwasm-check --available-capabilities "$CAPABILITIES" "${unchecked[@]}"
-  for f in "${unchecked[@]}"; do touch "$CACHE/checked-$(sha256sum "$f" | cut -c1-64)-$CAPABILITIES"; done
+  for f in "${unchecked[@]}"; do touch "$CACHE/checked-$(sha256sum "$f" | cut -c1-64)-$CHECKER-$CAPABILITIES"; done
 fi
 echo "    $(( $(ls "$OUT"/*.wasm | wc -l) - ${#unchecked[@]} )) artifact(s) already passed cosmwasm-check with these capabilities"
 echo "==> artifacts"

@@ -95,7 +95,10 @@ pub fn init_chain(w: &Wasmd, layout: &Layout, chain: &str) -> Result<()> {
             "json",
         ],
     )?;
-    std::fs::write(home.join("keys").join("validator.json"), validator)?;
+    crate::process::write_private(
+        &home.join("keys").join("validator.json"),
+        validator.as_bytes(),
+    )?;
     w.run(
         &home,
         &[

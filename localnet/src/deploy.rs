@@ -107,23 +107,25 @@ pub async fn deploy_all(layout: &Layout, d: &mut Deployment, artifacts: &Artifac
     for chain in CHAINS.iter().filter(|c| !pending.contains(c)) {
         log(format!("{chain}: contracts already deployed"));
     }
-    let deployments = pending
+    use futures::stream::{FuturesUnordered, StreamExt};
+    d.circuit_id = Some(hex::encode(Sha256::digest(&artifacts.verifying_key)));
+    let connections = d.clone();
+    let mut deployments: FuturesUnordered<_> = pending
         .iter()
-        .map(|chain| deploy_chain(layout, d, artifacts, chain, &predicted));
-    let results = futures::future::join_all(deployments).await;
-    // Record every chain that succeeded before reporting a failure: a rerun must not deploy
-    // them again (their attestation address is taken).
+        .map(|chain| deploy_chain(layout, &connections, artifacts, chain, &predicted))
+        .collect();
+    // Each chain is recorded the moment it is done, before any other finishes or fails: a
+    // rerun must not deploy it again (its attestation address is taken).
     let mut failure = None;
-    for result in results {
+    while let Some(result) = deployments.next().await {
         match result {
             Ok(info) => {
                 d.chains.insert(info.chain_id.clone(), info);
+                d.save(&layout.deployment())?;
             }
             Err(e) => failure = failure.or(Some(e)),
         }
     }
-    d.circuit_id = Some(hex::encode(Sha256::digest(&artifacts.verifying_key)));
-    d.save(&layout.deployment())?;
     failure.map_or(Ok(()), Err)
 }
 
@@ -136,6 +138,17 @@ async fn deploy_chain(
 ) -> Result<ChainInfo> {
     let mut info = chain_info(layout, chain);
     let client = client(chain)?;
+    // An earlier run that died after instantiating this chain's attestation contract left it
+    // at the predicted address, which no second instantiate2 can take: say so plainly.
+    let leftover: Result<attestation::ConfigResponse, _> = client
+        .smart(&predicted[chain], &attestation::QueryMsg::Config {})
+        .await;
+    ensure!(
+        leftover.is_err(),
+        "{chain}: an interrupted earlier deployment already instantiated the attestation contract at {}; \
+         run `make localnet-reset` and `make localnet` again",
+        predicted[chain]
+    );
     let keys = info.clone();
     let wallet = |role: &str| -> Result<Wallet<'_>> {
         Ok(Wallet::new(

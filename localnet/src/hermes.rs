@@ -89,6 +89,21 @@ fn substitute(template: &str, values: &[(&str, String)]) -> Result<String> {
     Ok(text)
 }
 
+/// The `result` of a Hermes command run with `--json`, or its failure.
+fn result_of(cmd: &mut Command, what: &str) -> Result<Value> {
+    let out = run(cmd)?;
+    for line in out.lines().rev() {
+        let Ok(msg) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if let Some(result) = msg.get("result") {
+            ensure!(msg["status"] == "success", "hermes {what}: {result}");
+            return Ok(result.clone());
+        }
+    }
+    bail!("hermes {what} printed no result")
+}
+
 /// The HealthMesh rules for a Hermes config: every chain present; the pull event source
 /// (push misses contract packets); the packet filter relays exactly the chain's attestation
 /// port (nothing else, e.g. not `transfer`); and a full batch stays under `max_gas`
@@ -96,11 +111,27 @@ fn substitute(template: &str, values: &[(&str, String)]) -> Result<String> {
 /// retry and the channel stalls).
 pub fn check(config: &str, ports_by_chain: &Ports) -> Result<()> {
     let config: toml::Value = toml::from_str(config).context("the rendered config is not TOML")?;
-    let chains = config["chains"].as_array().context("no [[chains]]")?;
+    let chains = config
+        .get("chains")
+        .and_then(|c| c.as_array())
+        .context("no [[chains]]")?;
+    let id = |c: &toml::Value| {
+        c.get("id")
+            .and_then(|i| i.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    if let Some(extra) = chains
+        .iter()
+        .map(id)
+        .find(|i| !CHAINS.contains(&i.as_str()))
+    {
+        bail!("chain '{extra}' is not a localnet chain");
+    }
     for chain in CHAINS {
         let c = chains
             .iter()
-            .find(|c| c["id"].as_str() == Some(chain))
+            .find(|c| id(c) == chain)
             .with_context(|| format!("chain {chain} is not configured"))?;
         let mode = c
             .get("event_source")
@@ -117,16 +148,14 @@ pub fn check(config: &str, ports_by_chain: &Ports) -> Result<()> {
             filter.get("policy").and_then(|p| p.as_str()) == Some("allow"),
             "{chain}: the packet filter must be an allow list"
         );
-        let listed: Vec<(String, String)> = filter["list"]
-            .as_array()
+        let entry =
+            |e: &toml::Value, i: usize| e.get(i).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let listed: Vec<(String, String)> = filter
+            .get("list")
+            .and_then(|l| l.as_array())
             .with_context(|| format!("{chain}: packet_filter.list"))?
             .iter()
-            .map(|e| {
-                (
-                    e[0].as_str().unwrap_or("").to_string(),
-                    e[1].as_str().unwrap_or("").to_string(),
-                )
-            })
+            .map(|e| (entry(e, 0), entry(e, 1)))
             .collect();
         let expected: Vec<(String, String)> = ports_by_chain
             .iter()
@@ -137,12 +166,18 @@ pub fn check(config: &str, ports_by_chain: &Ports) -> Result<()> {
             listed == expected,
             "{chain}: the packet filter relays {listed:?}, expected only the attestation port {expected:?}"
         );
-        let int = |key: &str| c.get(key).and_then(|v| v.as_integer()).map(|v| v as u64);
-        let (max_msg, max_gas) = (int("max_msg_num"), int("max_gas"));
-        let (Some(max_msg), Some(max_gas)) = (max_msg, max_gas) else {
-            bail!("{chain}: max_msg_num and max_gas must be set");
+        let int = |key: &str| {
+            c.get(key)
+                .and_then(|v| v.as_integer())
+                .and_then(|v| u64::try_from(v).ok())
         };
-        let batch = max_msg * RECEIVE_GAS_BOUND + CLIENT_UPDATE_GAS_BOUND;
+        let (Some(max_msg), Some(max_gas)) = (int("max_msg_num"), int("max_gas")) else {
+            bail!("{chain}: max_msg_num and max_gas must be set (non-negative)");
+        };
+        let batch = max_msg
+            .checked_mul(RECEIVE_GAS_BOUND)
+            .and_then(|g| g.checked_add(CLIENT_UPDATE_GAS_BOUND))
+            .unwrap_or(u64::MAX);
         ensure!(
             batch <= max_gas,
             "{chain}: a batch of {max_msg} receives needs up to {batch} gas, over max_gas {max_gas}: lower max_msg_num"
@@ -167,23 +202,9 @@ impl Hermes {
 
     /// Runs a Hermes command and returns its `result` (Hermes prints JSON log lines first).
     fn result(&self, args: &[&str]) -> Result<Value> {
-        let out = run(self.command().args(args))?;
-        for line in out.lines().rev() {
-            let Ok(msg) = serde_json::from_str::<Value>(line) else {
-                continue;
-            };
-            if let Some(result) = msg.get("result") {
-                ensure!(
-                    msg["status"] == "success",
-                    "hermes {}: {result}",
-                    args[..args.len().min(3)].join(" ")
-                );
-                return Ok(result.clone());
-            }
-        }
-        bail!(
-            "hermes {} printed no result",
-            args[..args.len().min(3)].join(" ")
+        result_of(
+            self.command().args(args),
+            &args[..args.len().min(3)].join(" "),
         )
     }
 
@@ -192,8 +213,17 @@ impl Hermes {
         let text = render(layout, ports_by_chain)?;
         check(&text, ports_by_chain)?;
         std::fs::create_dir_all(layout.hermes_dir())?;
-        std::fs::write(&self.config, text)?;
-        let verdict = self.result(&["config", "validate"])?;
+        // Checked as a candidate first: a config Hermes refuses never replaces the last good one.
+        let candidate = self.config.with_extension("toml.candidate");
+        std::fs::write(&candidate, text)?;
+        let mut validate = Command::new(&self.bin);
+        validate.arg("--config").arg(&candidate).arg("--json");
+        let verdict = result_of(validate.args(["config", "validate"]), "config validate");
+        if verdict.is_err() {
+            let _ = std::fs::remove_file(&candidate);
+        }
+        let verdict = verdict?;
+        std::fs::rename(&candidate, &self.config)?;
         log(format!(
             "relayer config {}: {verdict}, pull mode, {} attestation port(s) relayed, batches within max_gas",
             self.config.display(),
@@ -218,9 +248,9 @@ impl Hermes {
                 .test_mnemonic("relayer")?;
             let mnemonic_file = layout.hermes_dir().join(format!("{chain}.mnemonic"));
             std::fs::create_dir_all(layout.hermes_dir())?;
-            std::fs::write(&mnemonic_file, phrase)?;
+            crate::process::write_private(&mnemonic_file, phrase.as_bytes())?;
             let file = mnemonic_file.display().to_string();
-            self.result(&[
+            let added = self.result(&[
                 "keys",
                 "add",
                 "--chain",
@@ -230,8 +260,10 @@ impl Hermes {
                 "--mnemonic-file",
                 &file,
                 "--overwrite",
-            ])?;
+            ]);
+            // The phrase leaves the disk whether or not Hermes took it.
             std::fs::remove_file(&mnemonic_file)?;
+            added?;
         }
         Ok(())
     }
@@ -396,6 +428,20 @@ mod tests {
             .contains("over max_gas"));
         let other_port = vec![(p[0].0.clone(), "wasm.other".to_string())];
         assert!(check(&text, &other_port).is_err());
+        let extra = format!("{text}\n[[chains]]\nid = 'rogue-1'\n");
+        assert!(check(&extra, &p)
+            .unwrap_err()
+            .to_string()
+            .contains("rogue-1"));
+        assert!(
+            check("[global]\nlog_level = 'info'\n", &p).is_err(),
+            "no chains: an error, not a panic"
+        );
+        let huge = text.replacen("max_msg_num = 10", "max_msg_num = 9223372036854775807", 1);
+        assert!(check(&huge, &p)
+            .unwrap_err()
+            .to_string()
+            .contains("over max_gas"));
     }
 
     #[test]

@@ -123,10 +123,9 @@ async fn up(layout: &Layout) -> Result<()> {
         Deployment::default()
     };
     let step = Step::start("IBC connections (Hermes)");
-    if !layout.hermes_config().exists() {
-        // Until the attestation contracts exist, the packet filter relays nothing.
-        hermes.write_config(layout, &vec![])?;
-    }
+    // Rendered, checked and validated on every run (until the attestation contracts exist,
+    // the packet filter relays nothing).
+    hermes.write_config(layout, &hermes::attestation_ports(&d))?;
     hermes.add_keys(layout)?;
     hermes.connect(layout, &mut d)?;
     step.done();

@@ -38,6 +38,21 @@ pub fn run(cmd: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Writes a file only its owner may read (key material: mnemonics).
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(bytes)?;
+    Ok(())
+}
+
 /// Runs with output shown live (long builds that print their own progress).
 pub fn run_visible(cmd: &mut Command) -> Result<()> {
     let status = cmd
@@ -65,10 +80,22 @@ fn pid(pidfile: &Path) -> Option<i32> {
 }
 
 /// Is the process of this pid file running?
+///
+/// Only a process whose command line names the pid file's directory counts (every daemon is
+/// started with its home or config there): after a reboot the pid may belong to anything,
+/// and `down` must never signal an unrelated process group.
 pub fn alive(pidfile: &Path) -> Option<i32> {
     let pid = pid(pidfile)?;
-    // SAFETY: kill with signal 0 only checks that the process exists.
-    (unsafe { libc::kill(pid, 0) } == 0).then_some(pid)
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let dir = pidfile.parent()?.to_string_lossy().into_owned();
+    let ours = String::from_utf8_lossy(&cmdline).contains(&dir);
+    // A zombie (exited, not yet reaped) is not running.
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let zombie = state
+        .rsplit(')')
+        .next()
+        .is_some_and(|rest| rest.trim_start().starts_with('Z'));
+    (ours && !zombie).then_some(pid)
 }
 
 /// Starts `cmd` in its own process group (so `down` stops it and its children, and a
@@ -136,8 +163,25 @@ mod tests {
             assert_eq!(pid(&file), None, "{bad:?}");
             assert_eq!(stop(&file), None, "{bad:?}");
         }
+        // This test process exists but does not name the pid file's directory: not ours.
         std::fs::write(&file, std::process::id().to_string()).unwrap();
-        assert_eq!(alive(&file), Some(std::process::id() as i32));
+        assert_eq!(alive(&file), None);
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sleep 30; true"])
+            .arg(&dir)
+            .spawn();
+        if let Ok(child) = child.as_mut() {
+            std::fs::write(&file, child.id().to_string()).unwrap();
+            // Until the child has exec'd, /proc shows the test binary's command line.
+            let start = Instant::now();
+            while alive(&file).is_none() && start.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            assert_eq!(alive(&file), Some(child.id() as i32));
+            child.kill().unwrap();
+            child.wait().unwrap();
+            assert_eq!(alive(&file), None, "a reaped process is gone");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

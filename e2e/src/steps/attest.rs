@@ -130,6 +130,7 @@ pub fn attest(
         dataset: HexBinary::from_hex(&grant.dataset)?,
         patient,
     };
+    ev.see(&anchor);
     let tx = net.execute(SOURCE, "custodian", contract::ATTESTATION, &anchor)?;
     gas_label(ev, measured.then_some("anchor"), &tx);
     let statement = Statement {
@@ -177,6 +178,7 @@ pub fn send(net: &Net, ev: &mut Evidence, id: u64, measured: bool) -> Result<u64
         channel_id: net.channel(SOURCE, REMOTE)?,
         timeout_seconds: Some(600),
     };
+    ev.see(&msg);
     let tx = net.execute(SOURCE, "researcher", contract::ATTESTATION, &msg)?;
     gas_label(ev, measured.then_some("send_attestation"), &tx);
     Ok(tx.height)

@@ -12,15 +12,23 @@ use crate::net::Net;
 
 pub fn run(net: &Net, ev: &mut Evidence, token: &str) -> Result<()> {
     println!("== 7. no synthetic record value or salt on chain or from the gateway");
+    // Every record under the burst's consent, on both chains, page by page.
     for chain in [SOURCE, REMOTE] {
-        let q = QueryMsg::AttestationsByConsent {
-            source_chain: SOURCE.into(),
-            consent_id: token.into(),
-            start_after: None,
-            limit: Some(30),
-        };
-        let page: AttestationsResponse = net.query(chain, contract::ATTESTATION, &q)?;
-        ev.see(&page);
+        let mut start_after = None;
+        loop {
+            let q = QueryMsg::AttestationsByConsent {
+                source_chain: SOURCE.into(),
+                consent_id: token.into(),
+                start_after,
+                limit: Some(30),
+            };
+            let page: AttestationsResponse = net.query(chain, contract::ATTESTATION, &q)?;
+            let Some(last) = page.attestations.last() else {
+                break;
+            };
+            start_after = Some(last.id);
+            ev.see(&page);
+        }
     }
     let checked = no_patient_next_to_predicate(&net.account(SOURCE, &net.patient)?, ev)?;
     for secret in &ev.secrets {

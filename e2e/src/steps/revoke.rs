@@ -20,6 +20,7 @@ pub fn run(net: &Net, ev: &mut Evidence, token: &str) -> Result<()> {
         token_id: token.into(),
         reason: None,
     };
+    ev.see(&revoke);
     ev.measure(
         "revoke_consent",
         &net.execute(SOURCE, &net.patient, contract::CONSENT, &revoke)?,
@@ -27,6 +28,7 @@ pub fn run(net: &Net, ev: &mut Evidence, token: &str) -> Result<()> {
     let propagate = AttestationMsg::PropagateRevocation {
         consent_token_id: token.into(),
     };
+    ev.see(&propagate);
     ev.measure(
         "propagate_revocation",
         &net.execute(SOURCE, "researcher", contract::ATTESTATION, &propagate)?,

@@ -123,9 +123,18 @@ impl Deployment {
     }
 
     pub fn parse(text: &str, what: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|source| ClientError::Json {
-            what: what.to_string(),
-            source,
+        serde_json::from_str(text).map_err(|source| {
+            // localnet.py (before hm-localnet) wrote connections as a map.
+            let legacy = serde_json::from_str::<serde_json::Value>(text)
+                .is_ok_and(|v| v["connections"].is_object());
+            ClientError::Json {
+                what: if legacy {
+                    format!("{what} (written by the retired localnet.py: run `make localnet-reset`, then `make localnet`)")
+                } else {
+                    what.to_string()
+                },
+                source,
+            }
         })
     }
 
@@ -247,6 +256,13 @@ mod tests {
             err.contains("unknown chain 'billing'") && err.contains("genomics-1"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_file_of_the_retired_python_localnet_says_to_reset() {
+        let old = r#"{"chains": {}, "connections": {"genomics-1/trials-1": {"genomics-1": "connection-0"}}}"#;
+        let err = Deployment::parse(old, "d.json").unwrap_err().to_string();
+        assert!(err.contains("make localnet-reset"), "{err}");
     }
 
     #[test]
