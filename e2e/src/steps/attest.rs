@@ -15,7 +15,9 @@ use healthmesh_proofs::statement::{
     commit, salt_from_wide_bytes, subject_key, AttributeCode, Context as ProofContext, Operator,
     Predicate, Statement,
 };
-use healthmesh_types::attestation::{AttestationsResponse, ExecuteMsg, Origin, QueryMsg};
+use healthmesh_types::attestation::{
+    Attestation, AttestationsResponse, ExecuteMsg, Origin, QueryMsg,
+};
 use healthmesh_types::events;
 
 use super::{PURPOSE, REMOTE, SOURCE};
@@ -184,27 +186,33 @@ pub fn send(net: &Net, ev: &mut Evidence, id: u64, measured: bool) -> Result<u64
     Ok(tx.height)
 }
 
-/// The attestations under `token` that the remote chain holds, as (source id, height received).
-pub fn remote_records(net: &Net, token: &str) -> Result<Vec<(u64, u64)>> {
-    let mut records = vec![];
-    let mut start_after = None;
+/// Every attestation `chain` holds under the source chain's consent `token`, page by page.
+pub fn attestations_under(net: &Net, chain: &str, token: &str) -> Result<Vec<Attestation>> {
+    let mut all: Vec<Attestation> = vec![];
     loop {
         let q = QueryMsg::AttestationsByConsent {
             source_chain: SOURCE.into(),
             consent_id: token.into(),
-            start_after,
+            start_after: all.last().map(|a| a.id),
             limit: Some(30),
         };
-        let page: AttestationsResponse = net.query(REMOTE, contract::ATTESTATION, &q)?;
-        let Some(last) = page.attestations.last() else {
-            return Ok(records);
-        };
-        start_after = Some(last.id);
-        records.extend(page.attestations.iter().filter_map(|a| match &a.origin {
+        let page: AttestationsResponse = net.query(chain, contract::ATTESTATION, &q)?;
+        if page.attestations.is_empty() {
+            return Ok(all);
+        }
+        all.extend(page.attestations);
+    }
+}
+
+/// The attestations under `token` that the remote chain holds, as (source id, height received).
+pub fn remote_records(net: &Net, token: &str) -> Result<Vec<(u64, u64)>> {
+    Ok(attestations_under(net, REMOTE, token)?
+        .iter()
+        .filter_map(|a| match &a.origin {
             Origin::Remote { source_id, .. } => Some((*source_id, a.height)),
             Origin::Local { .. } => None,
-        }));
-    }
+        })
+        .collect())
 }
 
 /// Waits until every sent attestation is recorded remotely; returns each one's latency in

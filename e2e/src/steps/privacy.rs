@@ -2,33 +2,18 @@
 //! gateway answer of the run, and no patient address next to a predicate.
 
 use anyhow::{ensure, Result};
-use healthmesh_client::deployment::contract;
-use healthmesh_types::attestation::{AttestationsResponse, QueryMsg};
 use serde_json::{Map, Value};
 
+use super::attest::attestations_under;
 use super::{REMOTE, SOURCE};
 use crate::evidence::Evidence;
 use crate::net::Net;
 
 pub fn run(net: &Net, ev: &mut Evidence, token: &str) -> Result<()> {
     println!("== 7. no synthetic record value or salt on chain or from the gateway");
-    // Every record under the burst's consent, on both chains, page by page.
+    // Every record under the burst's consent, on both chains.
     for chain in [SOURCE, REMOTE] {
-        let mut start_after = None;
-        loop {
-            let q = QueryMsg::AttestationsByConsent {
-                source_chain: SOURCE.into(),
-                consent_id: token.into(),
-                start_after,
-                limit: Some(30),
-            };
-            let page: AttestationsResponse = net.query(chain, contract::ATTESTATION, &q)?;
-            let Some(last) = page.attestations.last() else {
-                break;
-            };
-            start_after = Some(last.id);
-            ev.see(&page);
-        }
+        ev.see(&attestations_under(net, chain, token)?);
     }
     let checked = no_patient_next_to_predicate(&net.account(SOURCE, &net.patient)?, ev)?;
     for secret in &ev.secrets {
