@@ -11,6 +11,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+pub mod batch;
 pub mod poseidon;
 pub mod statement;
 pub mod verifier;
@@ -70,6 +71,10 @@ pub enum Error {
     InvalidAttribute(String),
     #[error("pairing back-end error: {0}")]
     Backend(String),
+    #[error("an empty batch has nothing to verify")]
+    EmptyBatch,
+    #[error("a batch holds at most {max} proofs, got {got}")]
+    BatchTooLarge { max: usize, got: usize },
     #[error("the proof does not verify for this statement and key")]
     InvalidProof,
     #[error("the witness value does not satisfy the predicate")]

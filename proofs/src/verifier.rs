@@ -236,29 +236,6 @@ impl Proof {
     }
 }
 
-/// Verify `proof` for `public_inputs` under `vk` with one pairing-equality call.
-pub fn verify<B: PairingBackend>(
-    backend: &B,
-    vk: &VerifyingKey,
-    proof: &Proof,
-    public_inputs: &[Scalar],
-) -> Result<(), Error> {
-    let l = public_input_point(&vk.ic, public_inputs)?;
-    let equal = backend
-        .pairing_equality_points(
-            &[proof.a, l, proof.c],
-            &[proof.b, -vk.gamma_g2, -vk.delta_g2],
-            &vk.alpha_g1,
-            &vk.beta_g2,
-        )
-        .map_err(|e| Error::Backend(e.to_string()))?;
-    if equal {
-        Ok(())
-    } else {
-        Err(Error::InvalidProof)
-    }
-}
-
 /// A verifying key prepared once for repeated native verification (the gateway, the CLI):
 /// `e(α,β)` precomputed and `−γ`, `−δ` prepared for the Miller loop.
 pub struct PreparedVerifyingKey {
@@ -312,17 +289,140 @@ fn public_input_point(ic: &[G1Affine], public_inputs: &[Scalar]) -> Result<G1Aff
     Ok(public_inputs
         .iter()
         .zip(&ic[1..])
-        .fold(G1Projective::from(ic[0]), |acc, (x, p)| acc + p * x)
+        .fold(G1Projective::from(ic[0]), |acc, (x, p)| {
+            acc + crate::batch::mul_vartime(p, &x.to_bytes())
+        })
         .to_affine())
 }
 
-/// Verify a proof (192 bytes) of `statement` under `vk`.
+/// Verify a proof (192 bytes) of `statement` under `vk`: a batch of one (see
+/// [`crate::batch::verify_batch`]), one pairing-equality call with four pairs.
 pub fn verify_statement<B: PairingBackend>(
     backend: &B,
     vk: &VerifyingKey,
     proof: &[u8],
     statement: &Statement,
 ) -> Result<(), Error> {
-    let proof = Proof::from_bytes(proof)?;
-    verify(backend, vk, &proof, &[statement.public_input()?])
+    let inputs = [statement.public_input()?];
+    crate::batch::verify_batch(
+        backend,
+        &PairingKey::new(vk),
+        &[crate::batch::BatchItem {
+            proof,
+            public_inputs: &inputs,
+        }],
+    )
+}
+
+const PAIRING_KEY_MAGIC: &[u8; 4] = b"HMPA";
+const PAIRING_KEY_VERSION: u8 = 1;
+const G1_UNCOMPRESSED_LEN: usize = 2 * G1_LEN;
+
+/// A verifying key in the form on-chain verification uses it, prepared once when the key is
+/// registered: what only the pairing host call reads (β, −γ, −δ) stays compressed, so wasm
+/// never decompresses a G2 point; the G1 points wasm multiplies (α, IC) are uncompressed, so
+/// loading them costs no square root or subgroup check. Build it from a checked
+/// [`VerifyingKey`]; [`from_trusted_bytes`](Self::from_trusted_bytes) trusts its input and is
+/// for the contract's own storage only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PairingKey {
+    /// [`VerifyingKey::id`] of the key it was prepared from.
+    pub id: [u8; 32],
+    pub alpha: G1Affine,
+    pub beta: [u8; G2_LEN],
+    pub neg_gamma: [u8; G2_LEN],
+    pub neg_delta: [u8; G2_LEN],
+    pub ic: Vec<G1Affine>,
+}
+
+impl PairingKey {
+    pub fn new(vk: &VerifyingKey) -> Self {
+        PairingKey {
+            id: vk.id(),
+            alpha: vk.alpha_g1,
+            beta: vk.beta_g2.to_compressed(),
+            neg_gamma: (-vk.gamma_g2).to_compressed(),
+            neg_delta: (-vk.delta_g2).to_compressed(),
+            ic: vk.ic.clone(),
+        }
+    }
+
+    /// `"HMPA" | version u8 | ic count u8 | id | α (uncompressed) | β, −γ, −δ (compressed) |
+    /// IC… (uncompressed)`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            VK_HEADER + 32 + G1_UNCOMPRESSED_LEN * (1 + self.ic.len()) + 3 * G2_LEN,
+        );
+        out.extend_from_slice(PAIRING_KEY_MAGIC);
+        out.push(PAIRING_KEY_VERSION);
+        out.push(self.ic.len() as u8);
+        out.extend_from_slice(&self.id);
+        out.extend_from_slice(&self.alpha.to_uncompressed());
+        for g in [&self.beta, &self.neg_gamma, &self.neg_delta] {
+            out.extend_from_slice(g);
+        }
+        for p in &self.ic {
+            out.extend_from_slice(&p.to_uncompressed());
+        }
+        out
+    }
+
+    /// Reads [`to_bytes`](Self::to_bytes) output *without* checking the points: only for
+    /// bytes this code wrote from a checked key.
+    pub fn from_trusted_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let malformed = |reason: &str| Error::Malformed {
+            what: "pairing key",
+            reason: reason.to_string(),
+        };
+        if bytes.len() < VK_HEADER || &bytes[..4] != PAIRING_KEY_MAGIC {
+            return Err(malformed("bad header"));
+        }
+        if bytes[4] != PAIRING_KEY_VERSION {
+            return Err(Error::UnsupportedVersion {
+                what: "pairing key",
+                got: bytes[4],
+                supported: PAIRING_KEY_VERSION,
+            });
+        }
+        let ic_count = bytes[5] as usize;
+        let expected = VK_HEADER + 32 + G1_UNCOMPRESSED_LEN * (1 + ic_count) + 3 * G2_LEN;
+        if bytes.len() != expected || ic_count == 0 {
+            return Err(Error::Length {
+                field: "pairing key",
+                expected,
+                got: bytes.len(),
+            });
+        }
+        let mut at = VK_HEADER;
+        let mut take = |n: usize| {
+            let part = &bytes[at..at + n];
+            at += n;
+            part
+        };
+        let g1 = |b: &[u8]| -> Result<G1Affine, Error> {
+            let arr: &[u8; G1_UNCOMPRESSED_LEN] =
+                b.try_into().map_err(|_| malformed("G1 length"))?;
+            Option::from(G1Affine::from_uncompressed_unchecked(arr))
+                .ok_or_else(|| malformed("G1 point"))
+        };
+        let g2 = |b: &[u8]| -> Result<[u8; G2_LEN], Error> {
+            b.try_into().map_err(|_| malformed("G2 length"))
+        };
+        let id: [u8; 32] = take(32).try_into().map_err(|_| malformed("id length"))?;
+        let alpha = g1(take(G1_UNCOMPRESSED_LEN))?;
+        let beta = g2(take(G2_LEN))?;
+        let neg_gamma = g2(take(G2_LEN))?;
+        let neg_delta = g2(take(G2_LEN))?;
+        let ic = (0..ic_count)
+            .map(|_| g1(take(G1_UNCOMPRESSED_LEN)))
+            .collect::<Result<_, _>>()?;
+        Ok(PairingKey {
+            id,
+            alpha,
+            beta,
+            neg_gamma,
+            neg_delta,
+            ic,
+        })
+    }
 }

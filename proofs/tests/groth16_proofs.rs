@@ -34,7 +34,11 @@ fn verdict(vk: &VerifyingKey, proof: &[u8], statement: &Statement) -> Result<(),
     let native = verify_statement(&NativePairing, vk, proof, statement);
     let host = verify_statement(&HostPairing(MockApi::default()), vk, proof, statement);
     let prepared = PreparedVerifyingKey::new(vk).verify_statement(proof, statement);
-    assert_eq!(prepared, native, "prepared-key verification disagrees");
+    assert_eq!(
+        prepared.as_ref().map_err(core::mem::discriminant),
+        native.as_ref().map_err(core::mem::discriminant),
+        "prepared-key verification disagrees"
+    );
     match (&native, &host) {
         (Ok(()), Ok(())) | (Err(Error::InvalidProof), Err(Error::InvalidProof)) => {}
         (Err(a), Err(b)) if core::mem::discriminant(a) == core::mem::discriminant(b) => {}
