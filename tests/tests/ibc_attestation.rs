@@ -511,3 +511,266 @@ fn submission_requires_anchor_consent_and_the_right_context() {
         }
     );
 }
+
+/// A `submit_attestations` entry proving `hba1c <op> <values>` under the consent of `a`.
+fn proven_submission(
+    chain: &Chain,
+    a: &Attested,
+    op: Operator,
+    values: Vec<u64>,
+) -> att::AttestationSubmission {
+    let opening = Opening {
+        value: HBA1C,
+        salt: bls12_381::Scalar::from(987_654_321u64),
+        subject: subject_key(chain.patient.as_str()),
+    };
+    let statement = Statement {
+        attribute: AttributeCode::new("hba1c").unwrap(),
+        predicate: Predicate::new(op, values).unwrap(),
+        commitment: a.commitment.to_vec().try_into().unwrap(),
+        context: Context {
+            chain_id: chain.chain_id.clone(),
+            consent_contract: chain.consent.to_string(),
+            consent_id: a.token_id.clone(),
+            grantee: chain.researcher.to_string(),
+        },
+    };
+    let proof = prove(keys(), &statement, &opening, &mut rand::rng()).unwrap();
+    att::AttestationSubmission {
+        attribute: "hba1c".into(),
+        predicate: statement.predicate,
+        commitment: a.commitment.clone(),
+        consent_token_id: a.token_id.clone(),
+        proof: Binary::from(proof),
+        expires_at: None,
+    }
+}
+
+fn submit_batch(
+    chain: &mut Chain,
+    batch: Vec<att::AttestationSubmission>,
+) -> anyhow::Result<Vec<u64>> {
+    let researcher = chain.researcher.clone();
+    let res = chain.execute(
+        &researcher,
+        &att::ExecuteMsg::SubmitAttestations {
+            circuit_id: circuit_id(),
+            attestations: batch,
+        },
+    )?;
+    Ok(res
+        .events
+        .iter()
+        .filter(|e| e.ty == "wasm-attestation_recorded")
+        .filter_map(|e| e.attributes.iter().find(|a| a.key == "attestation_id"))
+        .map(|a| a.value.parse().unwrap())
+        .collect())
+}
+
+/// On genomics: anchor one commitment, grant one consent, and submit a proof of each
+/// predicate in one `submit_attestations` batch. Returns the consent and the new ids.
+fn attest_batch(chain: &mut Chain, predicates: &[(Operator, Vec<u64>)]) -> (String, Vec<u64>) {
+    let a = attest(chain);
+    let batch = predicates
+        .iter()
+        .map(|(op, values)| proven_submission(chain, &a, *op, values.clone()))
+        .collect();
+    (a.token_id, submit_batch(chain, batch).unwrap())
+}
+
+const BATCH: [(Operator, u64); 4] = [
+    (Operator::Gt, 10),
+    (Operator::Gte, 20),
+    (Operator::Lte, 80),
+    (Operator::Ne, 90),
+];
+
+fn batch_predicates() -> Vec<(Operator, Vec<u64>)> {
+    BATCH.iter().map(|(op, v)| (*op, vec![*v])).collect()
+}
+
+/// Relayer fees held by the contract; must equal its balance (the escrow invariant).
+fn open_fees(chain: &Chain) -> u128 {
+    let res: att::RelayerFeesResponse = chain.query(&att::QueryMsg::RelayerFees {
+        start_after: None,
+        limit: None,
+    });
+    res.fees.iter().map(|f| f.amount.amount.u128()).sum()
+}
+
+fn assert_escrow_invariant(chain: &Chain) {
+    assert_eq!(chain.balance(&chain.attestation), open_fees(chain));
+}
+
+fn send_paid(
+    chain: &mut Chain,
+    ids: Vec<u64>,
+    channel: &str,
+    timeout: Option<u64>,
+    fee: u128,
+) -> anyhow::Result<cw_multi_test::AppResponse> {
+    let (researcher, contract) = (chain.researcher.clone(), chain.attestation.clone());
+    chain.app.execute_contract(
+        researcher,
+        contract,
+        &att::ExecuteMsg::SendAttestations {
+            attestation_ids: ids,
+            channel_id: channel.into(),
+            timeout_seconds: timeout,
+        },
+        &cosmwasm_std::coins(fee, healthmesh_testing::dao::DENOM),
+    )
+}
+
+#[test]
+fn a_batch_travels_in_one_packet_and_its_relayer_is_paid() {
+    let mut w = world();
+    let (token_id, ids) = attest_batch(&mut w.genomics, &batch_predicates());
+    assert_eq!(ids.len(), BATCH.len());
+    let relayer = w.genomics.app.api().addr_make("relayer");
+    let researcher = w.genomics.researcher.clone();
+    let before = w.genomics.balance(&researcher);
+
+    send_paid(
+        &mut w.genomics,
+        ids.clone(),
+        &w.to_trials.a_channel,
+        None,
+        7,
+    )
+    .unwrap();
+    assert_eq!(w.genomics.balance(&researcher), before - 7);
+    assert_eq!(open_fees(&w.genomics), 7);
+    assert_escrow_invariant(&w.genomics);
+    assert_eq!(w.genomics.recorder.sent.borrow().len(), 1, "one packet");
+
+    let relayed = relay(
+        &mut w.genomics,
+        &mut w.trials,
+        &w.to_trials.a_channel,
+        &w.to_trials.b_channel,
+    );
+    let StdAck::Success(data) = ack(&relayed[0]) else {
+        panic!("error ack: {relayed:?}")
+    };
+    let ack: ReceiveAck = from_json(&data).unwrap();
+    assert_eq!(ack.ids.len(), BATCH.len());
+    assert_eq!(ack.relayer.as_deref(), Some(relayer.as_str()));
+    let received = remote(&w.trials, &token_id);
+    assert_eq!(
+        received.iter().map(|a| a.id).collect::<Vec<_>>(),
+        ack.ids,
+        "all recorded, in packet order"
+    );
+    for (id, remote_id) in ids.iter().zip(&ack.ids) {
+        assert_eq!(
+            deliveries(&w.genomics, *id),
+            vec![DeliveryStatus::Delivered {
+                remote_id: *remote_id
+            }]
+        );
+    }
+    assert_eq!(
+        w.genomics.balance(&relayer),
+        7,
+        "the relayer earned the fee"
+    );
+    assert_eq!(open_fees(&w.genomics), 0);
+    assert_escrow_invariant(&w.genomics);
+}
+
+#[test]
+fn a_batch_with_one_bad_proof_is_refused_whole() {
+    let mut w = world();
+    let a = attest(&mut w.genomics);
+    // A valid proof, and the proof of the first statement (hba1c < 70) offered for another.
+    let original: Attestation = w.genomics.query(&att::QueryMsg::Attestation { id: a.id });
+    let mut forged = proven_submission(&w.genomics, &a, Operator::Lte, vec![80]);
+    forged.proof = original.proof;
+    let valid = proven_submission(&w.genomics, &a, Operator::Gt, vec![10]);
+    let count = |c: &Chain| remote_local(c, &a.token_id);
+    let before = count(&w.genomics);
+    let err = submit_batch(&mut w.genomics, vec![valid.clone(), forged]).unwrap_err();
+    let error = contract_error(err);
+    assert!(matches!(error, ContractError::Proof(_)), "{error:?}");
+    assert_eq!(count(&w.genomics), before, "nothing recorded");
+    assert_eq!(submit_batch(&mut w.genomics, vec![valid]).unwrap().len(), 1);
+}
+
+fn remote_local(chain: &Chain, token_id: &str) -> usize {
+    let res: AttestationsResponse = chain.query(&att::QueryMsg::AttestationsByConsent {
+        source_chain: chain.chain_id.clone(),
+        consent_id: token_id.into(),
+        start_after: None,
+        limit: None,
+    });
+    res.attestations.len()
+}
+
+#[test]
+fn relayer_fees_are_refunded_on_timeout_and_on_error_acks() {
+    let mut w = world();
+    let (_, ids) = attest_batch(&mut w.genomics, &batch_predicates());
+    let researcher = w.genomics.researcher.clone();
+    let start = w.genomics.balance(&researcher);
+
+    // Timeout: the relayer never delivered in time.
+    send_paid(
+        &mut w.genomics,
+        ids.clone(),
+        &w.to_trials.a_channel,
+        Some(60),
+        5,
+    )
+    .unwrap();
+    assert_escrow_invariant(&w.genomics);
+    w.trials.advance(120);
+    let relayed = relay(
+        &mut w.genomics,
+        &mut w.trials,
+        &w.to_trials.a_channel,
+        &w.to_trials.b_channel,
+    );
+    assert!(matches!(relayed[0], Relayed::TimedOut));
+    assert_eq!(w.genomics.balance(&researcher), start, "refunded");
+    assert_eq!(
+        deliveries(&w.genomics, ids[0]),
+        vec![DeliveryStatus::TimedOut]
+    );
+    assert_escrow_invariant(&w.genomics);
+
+    // Error ack: billing-1 does not know the key.
+    let admin = w.billing.admin.clone();
+    w.billing
+        .execute(
+            &admin,
+            &att::ExecuteMsg::RemoveVerifyingKey {
+                circuit_id: circuit_id(),
+            },
+        )
+        .unwrap();
+    send_paid(
+        &mut w.genomics,
+        ids.clone(),
+        &w.to_billing.a_channel,
+        None,
+        9,
+    )
+    .unwrap();
+    assert_eq!(w.genomics.balance(&researcher), start - 9);
+    let relayed = relay(
+        &mut w.genomics,
+        &mut w.billing,
+        &w.to_billing.a_channel,
+        &w.to_billing.b_channel,
+    );
+    assert!(matches!(ack(&relayed[0]), StdAck::Error(_)));
+    assert_eq!(w.genomics.balance(&researcher), start, "refunded");
+    let relayer = w.genomics.app.api().addr_make("relayer");
+    assert_eq!(
+        w.genomics.balance(&relayer),
+        0,
+        "no fee for a failed delivery"
+    );
+    assert_escrow_invariant(&w.genomics);
+}

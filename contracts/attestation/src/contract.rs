@@ -1,28 +1,20 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{
-    Binary, Deps, DepsMut, Env, Event, IbcMsg, IbcTimeout, MessageInfo, Order, Response, Storage,
-};
+use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Order, Response, Storage};
 use healthmesh_controllers::validate;
-use healthmesh_proofs::verifier::VerifyingKey;
-use healthmesh_proto::attest::v2 as pb;
+use healthmesh_proofs::verifier::{PairingKey, VerifyingKey};
 use healthmesh_types::attestation::{
-    AllowedConnection, ConfigResponse, Delivery, DeliveryStatus, ExecuteMsg, InstantiateMsg,
-    MigrateMsg, Origin, PredicatePolicy, QueryMsg, DEFAULT_TIMEOUT_SECONDS, MAX_COUNTERPARTIES,
-    MAX_TIMEOUT_SECONDS,
+    AllowedConnection, ConfigResponse, ExecuteMsg, InstantiateMsg, MigrateMsg, PredicatePolicy,
+    QueryMsg, MAX_COUNTERPARTIES,
 };
 use healthmesh_types::consent::MAX_ATTRIBUTE_LEN;
 
-use crate::ibc::open_trusted_channel;
-use crate::packet::{attestation_packet, encode};
+use crate::send::{self, Outgoing};
 use crate::state::{
-    attestations, ADMIN, ALLOWED_CONNECTIONS, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, DELIVERIES,
-    HANDSHAKES, PAUSE, POLICIES, SENT_UNDER_CONSENT, STATE_LAYOUT, VERIFYING_KEYS,
+    ADMIN, ALLOWED_CONNECTIONS, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, HANDSHAKES, PAIRING_KEYS,
+    PAUSE, POLICIES, STATE_LAYOUT, VERIFYING_KEYS,
 };
-use crate::submit::{
-    assert_consent_not_paused, assert_exportable, load_consent, submit, Submission,
-};
-use crate::validity::{valid_at, Validity};
+use crate::submit::{submit, submit_batch, Submission};
 use crate::{anchor, policy, queries, revocation, ContractError};
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -59,10 +51,13 @@ fn nonpayable(info: &MessageInfo) -> Result<(), ContractError> {
     cw_utils::nonpayable(info).map_err(|_| ContractError::FundsNotAccepted)
 }
 
-/// Store a verifying key under its id (hex SHA-256 of the encoding), after decoding it.
+/// Store a verifying key under its id (hex SHA-256 of the encoding), after decoding (and so
+/// checking) it, with its prepared form for verification.
 fn add_verifying_key(storage: &mut dyn Storage, vk: &Binary) -> Result<String, ContractError> {
-    let id = hex::encode(VerifyingKey::from_bytes(vk)?.id());
+    let key = VerifyingKey::from_bytes(vk)?;
+    let id = hex::encode(key.id());
     VERIFYING_KEYS.save(storage, &id, vk)?;
+    PAIRING_KEYS.save(storage, &id, &PairingKey::new(&key).to_bytes().into())?;
     Ok(id)
 }
 
@@ -120,7 +115,36 @@ pub fn execute(
     info: MessageInfo,
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
+    // Sends carry the packet's relayer fee; nothing else takes funds.
+    match msg {
+        ExecuteMsg::SendAttestation {
+            attestation_id,
+            channel_id,
+            timeout_seconds,
+        } => {
+            let packet = Outgoing {
+                ids: vec![attestation_id],
+                channel_id,
+                timeout_seconds,
+                batch: false,
+            };
+            return send::send(deps, env, info, packet);
+        }
+        ExecuteMsg::SendAttestations {
+            attestation_ids,
+            channel_id,
+            timeout_seconds,
+        } => {
+            let packet = Outgoing {
+                ids: attestation_ids,
+                channel_id,
+                timeout_seconds,
+                batch: true,
+            };
+            return send::send(deps, env, info, packet);
+        }
+        _ => nonpayable(&info)?,
+    }
     match msg {
         ExecuteMsg::Anchor {
             commitment,
@@ -148,11 +172,10 @@ pub fn execute(
             };
             submit(deps, env, info, submission)
         }
-        ExecuteMsg::SendAttestation {
-            attestation_id,
-            channel_id,
-            timeout_seconds,
-        } => send(deps, env, attestation_id, channel_id, timeout_seconds),
+        ExecuteMsg::SubmitAttestations {
+            circuit_id,
+            attestations,
+        } => submit_batch(deps, env, info, circuit_id, attestations),
         ExecuteMsg::PropagateRevocation { consent_token_id } => {
             revocation::propagate(deps, env, consent_token_id)
         }
@@ -195,6 +218,7 @@ fn admin_execute(
                 return Err(ContractError::UnknownCircuit(circuit_id));
             }
             VERIFYING_KEYS.remove(deps.storage, &circuit_id);
+            PAIRING_KEYS.remove(deps.storage, &circuit_id);
             Response::new()
                 .add_attribute("action", "remove_verifying_key")
                 .add_attribute("circuit_id", circuit_id)
@@ -242,87 +266,6 @@ fn admin_execute(
         }
     };
     Ok(response)
-}
-
-/// Forward a local, currently valid attestation; allowed again after a failure or timeout.
-fn send(
-    deps: DepsMut,
-    env: Env,
-    id: u64,
-    channel_id: String,
-    timeout_seconds: Option<u64>,
-) -> Result<Response, ContractError> {
-    PAUSE.assert_not_paused(deps.storage, &env.block)?;
-    let timeout = timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS);
-    if timeout == 0 || timeout > MAX_TIMEOUT_SECONDS {
-        return Err(ContractError::InvalidTimeout {
-            max: MAX_TIMEOUT_SECONDS,
-            got: timeout,
-        });
-    }
-    let attestation = attestations()
-        .may_load(deps.storage, id)?
-        .ok_or(ContractError::AttestationNotFound(id))?;
-    if !matches!(attestation.origin, Origin::Local { .. }) {
-        return Err(ContractError::NotLocal);
-    }
-    // M-2: the consent is read again now: revoked, expired or height-bound ones stay home.
-    let consent_contract = CONFIG.load(deps.storage)?.consent;
-    assert_consent_not_paused(deps.as_ref(), &consent_contract)?;
-    let record = load_consent(
-        deps.as_ref(),
-        &consent_contract,
-        &attestation.context.consent_id,
-    )?;
-    assert_exportable(&record.expires)?;
-    let status = Validity::new(deps.as_ref(), &env.block).status(&attestation)?;
-    if !valid_at(&attestation, &status, env.block.time) {
-        return Err(ContractError::AttestationNotValid(id));
-    }
-    let channel = open_trusted_channel(deps.storage, &channel_id)?;
-    let previous = DELIVERIES.may_load(deps.storage, (id, &channel_id))?;
-    if let Some(d) = previous.as_ref().filter(|d| {
-        matches!(
-            d.status,
-            DeliveryStatus::Pending | DeliveryStatus::Delivered { .. }
-        )
-    }) {
-        return Err(ContractError::AlreadySent {
-            id,
-            channel: channel_id,
-            state: format!("{:?}", d.status),
-        });
-    }
-    let delivery = Delivery {
-        channel_id: channel_id.clone(),
-        status: DeliveryStatus::Pending,
-        attempts: previous.map_or(1, |d| d.attempts + 1),
-        updated_at: env.block.time,
-    };
-    DELIVERIES.save(deps.storage, (id, &channel_id), &delivery)?;
-    // Revocation news goes to every chain that was sent something under the consent.
-    SENT_UNDER_CONSENT.save(
-        deps.storage,
-        (&attestation.context.consent_id, &channel.counterparty_chain),
-        &(),
-    )?;
-    let data = encode(pb::packet::Body::Attestation(attestation_packet(
-        &attestation,
-    )?));
-    Ok(Response::new()
-        .add_attribute("action", "send_attestation")
-        .add_message(IbcMsg::SendPacket {
-            channel_id: channel_id.clone(),
-            data,
-            timeout: IbcTimeout::with_timestamp(env.block.time.plus_seconds(timeout)),
-        })
-        .add_event(
-            Event::new("attestation_sent")
-                .add_attribute("attestation_id", id.to_string())
-                .add_attribute("channel_id", channel_id)
-                .add_attribute("counterparty_chain", channel.counterparty_chain)
-                .add_attribute("attempt", delivery.attempts.to_string()),
-        ))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]

@@ -25,6 +25,14 @@ pub enum ContractError {
     #[error("proof: {0}")]
     Proof(#[from] healthmesh_proofs::Error),
 
+    #[error("a batch holds 1 to {max} attestations, got {got}")]
+    BatchSize { max: usize, got: usize },
+    #[error("the batch holds the same statement twice")]
+    DuplicateInBatch,
+    #[error("a batch packet mixes circuits ({first} and {other}): one batch, one verifying key")]
+    MixedCircuits { first: String, other: String },
+    #[error("the relayer fee is one coin of a positive amount; got {0}")]
+    InvalidRelayerFee(String),
     #[error("funds are not accepted")]
     FundsNotAccepted,
 

@@ -14,23 +14,26 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    from_json, to_json_binary, Deps, DepsMut, Env, Event, Ibc3ChannelOpenResponse,
+    from_json, to_json_binary, Addr, Deps, DepsMut, Env, Event, Ibc3ChannelOpenResponse,
     IbcBasicResponse, IbcChannel, IbcChannelCloseMsg, IbcChannelConnectMsg, IbcChannelOpenMsg,
     IbcChannelOpenResponse, IbcOrder, IbcPacket, IbcPacketAckMsg, IbcPacketReceiveMsg,
     IbcPacketTimeoutMsg, IbcReceiveResponse, Never, StdAck, Storage,
 };
+use healthmesh_proofs::statement::Statement;
 use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
     AllowedConnection, Attestation, AttestationStatus, ChannelInfo, ChannelState, DeliveryStatus,
-    NoticeDelivery, Origin, ReceiveAck, CHANNEL_VERSION,
+    NoticeDelivery, Origin, ReceiveAck, CHANNEL_VERSION, MAX_BATCH,
 };
 use healthmesh_types::events;
+use std::collections::BTreeSet;
 
 use crate::event::attestation_event;
-use crate::packet::{decode, received};
+use crate::fees::{self, Payee};
+use crate::packet::{decode, fee_id, received, Received};
 use crate::revocation::receive_tombstone;
 use crate::state::{
-    attestations, next_attestation_id, ALLOWED_CONNECTIONS, CHAIN_CHANNELS, CHANNELS, DELIVERIES,
+    attestations, next_attestation_ids, ALLOWED_CONNECTIONS, CHAIN_CHANNELS, CHANNELS, DELIVERIES,
     HANDSHAKES, PAUSE, REMOTE_IDS, REVOCATION_NOTICES, REVOKED_CONSENTS, SLASHED_ATTESTERS,
     SLASH_NOTICES,
 };
@@ -204,10 +207,13 @@ pub fn ibc_packet_receive(
     msg: IbcPacketReceiveMsg,
 ) -> Result<IbcReceiveResponse, Never> {
     let response = match receive(deps, &env, &msg) {
-        Ok((ack, event)) => match to_json_binary(&ack).map(StdAck::success) {
-            Ok(ack) => IbcReceiveResponse::new(ack).add_event(event),
-            Err(e) => IbcReceiveResponse::new(StdAck::error(e.to_string())),
-        },
+        Ok((mut ack, events)) => {
+            ack.relayer = Some(msg.relayer.to_string());
+            match to_json_binary(&ack).map(StdAck::success) {
+                Ok(ack) => IbcReceiveResponse::new(ack).add_events(events),
+                Err(e) => IbcReceiveResponse::new(StdAck::error(e.to_string())),
+            }
+        }
         Err(error) => IbcReceiveResponse::new(StdAck::error(error.to_string())).add_event(
             Event::new("attestation_packet_rejected")
                 .add_attribute("channel_id", &msg.packet.dest.channel_id)
@@ -222,7 +228,7 @@ fn receive(
     deps: DepsMut,
     env: &Env,
     msg: &IbcPacketReceiveMsg,
-) -> Result<(ReceiveAck, Event), ContractError> {
+) -> Result<(ReceiveAck, Vec<Event>), ContractError> {
     let packet = &msg.packet;
     let channel = open_trusted_channel(deps.storage, &packet.dest.channel_id)?;
     if packet.src.port_id != channel.counterparty_port {
@@ -247,8 +253,17 @@ fn receive(
         pb::packet::Body::Attestation(p) => {
             // A pause stops new facts; it never stops the news that withdraws them.
             PAUSE.assert_not_paused(deps.storage, &env.block)?;
-            source_chain(&p.source_chain)?;
-            receive_attestation(deps, env, msg, &channel, p)
+            receive_attestations(deps, env, msg, &channel, vec![p])
+        }
+        pb::packet::Body::AttestationBatch(batch) => {
+            PAUSE.assert_not_paused(deps.storage, &env.block)?;
+            if batch.attestations.is_empty() || batch.attestations.len() > MAX_BATCH {
+                return Err(ContractError::BatchSize {
+                    max: MAX_BATCH,
+                    got: batch.attestations.len(),
+                });
+            }
+            receive_attestations(deps, env, msg, &channel, batch.attestations)
         }
         pb::packet::Body::Revocation(p) => {
             source_chain(&p.source_chain)?;
@@ -257,7 +272,7 @@ fn receive(
                 .add_attribute("source_chain", chain)
                 .add_attribute("consent_id", &p.consent_id)
                 .add_attribute("new", (ack.value == 1).to_string());
-            Ok((ack, event))
+            Ok((ack, vec![event]))
         }
         pb::packet::Body::AttesterSlashed(p) => {
             source_chain(&p.source_chain)?;
@@ -266,19 +281,120 @@ fn receive(
                 .add_attribute("source_chain", chain)
                 .add_attribute("attester", &p.attester)
                 .add_attribute("new", (ack.value == 1).to_string());
-            Ok((ack, event))
+            Ok((ack, vec![event]))
         }
     }
 }
 
-fn receive_attestation(
+/// A received attestation that passed every check but its proof.
+struct Arrived {
+    packet: pb::AttestationPacket,
+    fields: Received,
+    statement: Statement,
+}
+
+/// Attestations of one packet (one, or a batch of one circuit): every check and the batched
+/// re-verification run before anything is written, and they are recorded all or none.
+fn receive_attestations(
     deps: DepsMut,
     env: &Env,
     msg: &IbcPacketReceiveMsg,
     channel: &ChannelInfo,
-    p: pb::AttestationPacket,
-) -> Result<(ReceiveAck, Event), ContractError> {
+    packets: Vec<pb::AttestationPacket>,
+) -> Result<(ReceiveAck, Vec<Event>), ContractError> {
     let chain = channel.counterparty_chain.as_str();
+    let circuit_id = packets
+        .first()
+        .map(|p| p.circuit_id.clone())
+        .unwrap_or_default();
+    let mut source_ids = BTreeSet::new();
+    let mut arrived = Vec::with_capacity(packets.len());
+    for p in packets {
+        if p.circuit_id != circuit_id {
+            return Err(ContractError::MixedCircuits {
+                first: circuit_id,
+                other: p.circuit_id,
+            });
+        }
+        if !source_ids.insert(p.attestation_id) {
+            return Err(ContractError::DuplicateInBatch);
+        }
+        arrived.push(check_arrival(deps.as_ref(), env, channel, p)?);
+    }
+    // The light client and the port binding vouch for the sender; the proofs for the facts.
+    let proofs: Vec<(&[u8], &Statement)> = arrived
+        .iter()
+        .map(|a| (a.packet.proof.as_slice(), &a.statement))
+        .collect();
+    verify::verify_batch(deps.as_ref(), &circuit_id, &proofs)?;
+    for a in &arrived {
+        policy::admit(
+            deps.storage,
+            &a.fields.commitment,
+            &a.packet.attribute,
+            &a.statement.predicate,
+        )?;
+    }
+
+    let first = next_attestation_ids(deps.storage, arrived.len() as u64)?;
+    let mut ids = Vec::with_capacity(arrived.len());
+    let mut events = Vec::with_capacity(arrived.len());
+    for (a, id) in arrived.into_iter().zip(first..) {
+        let (p, fields) = (a.packet, a.fields);
+        let attestation = Attestation {
+            id,
+            origin: Origin::Remote {
+                source_chain: chain.into(),
+                source_id: p.attestation_id,
+                channel_id: channel.channel_id.clone(),
+                sequence: msg.packet.sequence,
+                relayer: msg.relayer.clone(),
+            },
+            circuit_id: p.circuit_id,
+            attribute: p.attribute,
+            predicate: fields.predicate,
+            commitment: fields.commitment,
+            proof: p.proof.into(),
+            context: fields.context,
+            attester: p.attester,
+            recorded_at: env.block.time,
+            height: env.block.height,
+            expires_at: fields.expires_at,
+            status: AttestationStatus::Valid,
+        };
+        REMOTE_IDS.save(deps.storage, (chain, p.attestation_id), &id)?;
+        attestations().save(deps.storage, id, &attestation)?;
+        events.push(
+            attestation_event(events::ATTESTATION_RECEIVED, &attestation)
+                .add_attribute("channel_id", &channel.channel_id)
+                .add_attribute("sequence", msg.packet.sequence.to_string())
+                .add_attribute("relayer", &msg.relayer),
+        );
+        ids.push(id);
+    }
+    let ack = ReceiveAck {
+        value: first,
+        ids,
+        relayer: None,
+    };
+    Ok((ack, events))
+}
+
+/// Every rule of a received attestation but its proof; reads only.
+fn check_arrival(
+    deps: Deps,
+    env: &Env,
+    channel: &ChannelInfo,
+    p: pb::AttestationPacket,
+) -> Result<Arrived, ContractError> {
+    let chain = channel.counterparty_chain.as_str();
+    if p.source_chain != chain {
+        return Err(ContractError::WrongSourceChain {
+            channel: channel.channel_id.clone(),
+            expected: chain.into(),
+            got: p.source_chain,
+        });
+    }
     if REMOTE_IDS.has(deps.storage, (chain, p.attestation_id)) {
         return Err(ContractError::DuplicatePacket {
             source_chain: chain.into(),
@@ -304,60 +420,58 @@ fn receive_attestation(
     if SLASHED_ATTESTERS.has(deps.storage, (chain, &p.attester)) {
         return Err(ContractError::AttesterSlashed(p.attester));
     }
-    // The light client and the port binding vouch for the sender; the proof for the fact.
     let statement = verify::statement(
         &p.attribute,
         &fields.predicate,
         &fields.commitment,
         &fields.context,
     )?;
-    verify::verify(deps.as_ref(), &p.circuit_id, &p.proof, &statement)?;
-    policy::admit(
-        deps.storage,
-        &fields.commitment,
-        &p.attribute,
-        &statement.predicate,
-    )?;
-
-    let id = next_attestation_id(deps.storage)?;
-    let attestation = Attestation {
-        id,
-        origin: Origin::Remote {
-            source_chain: chain.into(),
-            source_id: p.attestation_id,
-            channel_id: channel.channel_id.clone(),
-            sequence: msg.packet.sequence,
-            relayer: msg.relayer.clone(),
-        },
-        circuit_id: p.circuit_id,
-        attribute: p.attribute,
-        predicate: fields.predicate,
-        commitment: fields.commitment,
-        proof: p.proof.into(),
-        context: fields.context,
-        attester: p.attester,
-        recorded_at: env.block.time,
-        height: env.block.height,
-        expires_at: fields.expires_at,
-        status: AttestationStatus::Valid,
-    };
-    REMOTE_IDS.save(deps.storage, (chain, p.attestation_id), &id)?;
-    attestations().save(deps.storage, id, &attestation)?;
-    let event = attestation_event(events::ATTESTATION_RECEIVED, &attestation)
-        .add_attribute("channel_id", &channel.channel_id)
-        .add_attribute("sequence", msg.packet.sequence.to_string())
-        .add_attribute("relayer", &msg.relayer);
-    Ok((ReceiveAck { value: id }, event))
+    Ok(Arrived {
+        packet: p,
+        fields,
+        statement,
+    })
 }
 
-/// Record the outcome of a packet this contract sent.
+/// How a packet this contract sent came back.
+enum Returned {
+    Acked(ReceiveAck),
+    Failed(String),
+    TimedOut,
+}
+
+/// Record the outcome of a packet this contract sent, and release its relayer fee.
 fn settle(
     deps: DepsMut,
     env: &Env,
     packet: &IbcPacket,
-    outcome: DeliveryStatus,
+    returned: Returned,
+    ack_relayer: Option<Addr>,
 ) -> Result<IbcBasicResponse, ContractError> {
     let channel = packet.src.channel_id.as_str();
+    let (outcome, payee) = match &returned {
+        Returned::Acked(ack) => (
+            DeliveryStatus::Delivered {
+                remote_id: ack.value,
+            },
+            Payee::Relayer {
+                named: ack.relayer.clone(),
+                ack_relayer: ack_relayer.unwrap_or_else(|| Addr::unchecked("")),
+            },
+        ),
+        Returned::Failed(error) => (
+            DeliveryStatus::Failed {
+                error: error.clone(),
+            },
+            Payee::Refund {
+                reason: "error acknowledgement",
+            },
+        ),
+        Returned::TimedOut => (
+            DeliveryStatus::TimedOut,
+            Payee::Refund { reason: "timeout" },
+        ),
+    };
     // The chain a notice went to (read only for notices, not for every attestation ack).
     let chain_of = |storage: &dyn Storage| -> Result<String, ContractError> {
         Ok(CHANNELS
@@ -369,16 +483,41 @@ fn settle(
         .add_attribute("channel_id", channel)
         .add_attribute("sequence", packet.sequence.to_string())
         .add_attribute("status", format!("{outcome:?}"));
+    let deliver = |storage: &mut dyn Storage, id: u64, status: DeliveryStatus| {
+        if let Some(mut delivery) = DELIVERIES.may_load(storage, (id, channel))? {
+            delivery.status = status;
+            delivery.updated_at = env.block.time;
+            DELIVERIES.save(storage, (id, channel), &delivery)?;
+        }
+        Ok::<_, ContractError>(())
+    };
     match decode(&packet.data) {
         Ok(pb::packet::Body::Attestation(p)) => {
-            if let Some(mut delivery) =
-                DELIVERIES.may_load(deps.storage, (p.attestation_id, channel))?
-            {
-                delivery.status = outcome;
-                delivery.updated_at = env.block.time;
-                DELIVERIES.save(deps.storage, (p.attestation_id, channel), &delivery)?;
-            }
+            deliver(deps.storage, p.attestation_id, outcome)?;
             event = event.add_attribute("attestation_id", p.attestation_id.to_string());
+        }
+        Ok(pb::packet::Body::AttestationBatch(batch)) => {
+            let remote_ids = match &returned {
+                Returned::Acked(ack) => ack.ids.clone(),
+                _ => Vec::new(),
+            };
+            for (i, p) in batch.attestations.iter().enumerate() {
+                let status = match (&outcome, remote_ids.get(i)) {
+                    (DeliveryStatus::Delivered { .. }, Some(remote_id)) => {
+                        DeliveryStatus::Delivered {
+                            remote_id: *remote_id,
+                        }
+                    }
+                    _ => outcome.clone(),
+                };
+                deliver(deps.storage, p.attestation_id, status)?;
+            }
+            let ids: Vec<String> = batch
+                .attestations
+                .iter()
+                .map(|p| p.attestation_id.to_string())
+                .collect();
+            event = event.add_attribute("attestation_ids", ids.join(","));
         }
         Ok(pb::packet::Body::Revocation(p)) => {
             let chain = chain_of(deps.storage)?;
@@ -395,7 +534,13 @@ fn settle(
         // Only our own packets come back here; report rather than fail the relayer's tx.
         Err(e) => event = event.add_attribute("error", e.to_string()),
     }
-    Ok(IbcBasicResponse::new().add_event(event))
+    let mut response = IbcBasicResponse::new().add_event(event);
+    if let Some((payment, fee_event)) =
+        fees::release(deps.storage, deps.api, fee_id(&packet.data), payee)?
+    {
+        response = response.add_message(payment).add_event(fee_event);
+    }
+    Ok(response)
 }
 
 fn notice(chain: &str, channel: &str, status: DeliveryStatus) -> NoticeDelivery {
@@ -412,21 +557,21 @@ pub fn ibc_packet_ack(
     env: Env,
     msg: IbcPacketAckMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
-    let outcome = match from_json::<StdAck>(&msg.acknowledgement.data) {
+    let returned = match from_json::<StdAck>(&msg.acknowledgement.data) {
         Ok(StdAck::Success(data)) => match from_json::<ReceiveAck>(&data) {
-            Ok(ack) => DeliveryStatus::Delivered {
-                remote_id: ack.value,
-            },
-            Err(_) => DeliveryStatus::Failed {
-                error: "undecodable success acknowledgement".into(),
-            },
+            Ok(ack) => Returned::Acked(ack),
+            Err(_) => Returned::Failed("undecodable success acknowledgement".into()),
         },
-        Ok(StdAck::Error(error)) => DeliveryStatus::Failed { error },
-        Err(_) => DeliveryStatus::Failed {
-            error: "undecodable acknowledgement".into(),
-        },
+        Ok(StdAck::Error(error)) => Returned::Failed(error),
+        Err(_) => Returned::Failed("undecodable acknowledgement".into()),
     };
-    settle(deps, &env, &msg.original_packet, outcome)
+    settle(
+        deps,
+        &env,
+        &msg.original_packet,
+        returned,
+        Some(msg.relayer),
+    )
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -435,5 +580,5 @@ pub fn ibc_packet_timeout(
     env: Env,
     msg: IbcPacketTimeoutMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
-    settle(deps, &env, &msg.packet, DeliveryStatus::TimedOut)
+    settle(deps, &env, &msg.packet, Returned::TimedOut, None)
 }

@@ -18,7 +18,7 @@ use healthmesh_proofs::statement::{
 use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
     AttestationStatus, AttestationsResponse, ChannelsResponse, DeliveryStatus, ExecuteMsg,
-    InstantiateMsg, IsAttestedResponse, QueryMsg, ReceiveAck, CHANNEL_VERSION,
+    InstantiateMsg, IsAttestedResponse, QueryMsg, ReceiveAck, CHANNEL_VERSION, MAX_BATCH,
 };
 
 use crate::contract::{execute, instantiate, query};
@@ -97,6 +97,11 @@ fn setup() -> (Deps, Env) {
 
 /// A genomics-1 attestation packet carrying a real proof of "hba1c < 70".
 fn attestation_packet() -> pb::AttestationPacket {
+    packet_proving(12, Operator::Lt, vec![70])
+}
+
+/// Attestation `id` of genomics-1 with a real proof of `hba1c <op> <values>` (HbA1c 64).
+fn packet_proving(id: u64, op: Operator, values: Vec<u64>) -> pb::AttestationPacket {
     let attribute = AttributeCode::new("hba1c").unwrap();
     let opening = Opening {
         value: 64,
@@ -112,19 +117,19 @@ fn attestation_packet() -> pb::AttestationPacket {
     };
     let statement = Statement {
         attribute,
-        predicate: Predicate::new(Operator::Lt, vec![70]).unwrap(),
+        predicate: Predicate::new(op, values.clone()).unwrap(),
         commitment,
         context: context.clone(),
     };
     let proof = prove(keys(), &statement, &opening, &mut rand::rng()).unwrap();
     pb::AttestationPacket {
-        attestation_id: 12,
+        attestation_id: id,
         source_chain: "genomics-1".into(),
         circuit_id: circuit_id(),
         attribute: "hba1c".into(),
         predicate: Some(pb::Predicate {
-            op: Operator::Lt.code() as u32,
-            values: vec![70],
+            op: op.code() as u32,
+            values,
         }),
         commitment: commitment.to_vec(),
         proof: proof.to_vec(),
@@ -418,7 +423,7 @@ fn acks_and_timeouts_update_the_delivery() {
         }
     );
 
-    let ok_ack = StdAck::success(cosmwasm_std::to_json_binary(&ReceiveAck { value: 41 }).unwrap());
+    let ok_ack = StdAck::success(cosmwasm_std::to_json_binary(&ReceiveAck::new(41)).unwrap());
     let delivered =
         with_data(mock_ibc_packet_ack("channel-0", &"x", IbcAcknowledgement::new(ok_ack)).unwrap());
     ibc_packet_ack(deps.as_mut(), env.clone(), delivered).unwrap();
@@ -698,4 +703,77 @@ fn review_crossed_handshakes_cannot_leave_the_ends_on_different_channels() {
     let ack =
         cosmwasm_std::IbcChannelConnectMsg::new_ack(trusted_channel("channel-0"), CHANNEL_VERSION);
     ibc_channel_connect(deps.as_mut(), env.clone(), ack).unwrap();
+}
+
+/// Three true statements about one commitment, as attestations 21, 22, 23 of genomics-1.
+fn batch_of_three() -> Vec<pb::AttestationPacket> {
+    vec![
+        packet_proving(21, Operator::Lt, vec![70]),
+        packet_proving(22, Operator::Gt, vec![10]),
+        packet_proving(23, Operator::Between, vec![50, 90]),
+    ]
+}
+
+fn batch(attestations: Vec<pb::AttestationPacket>) -> Binary {
+    encode(pb::packet::Body::AttestationBatch(
+        pb::AttestationBatchPacket { attestations },
+    ))
+}
+
+#[test]
+fn a_batch_packet_is_verified_together_and_recorded_all_at_once() {
+    let (mut deps, env) = setup();
+    let StdAck::Success(ack) = receive(&mut deps, &env, "channel-0", batch(batch_of_three()))
+    else {
+        panic!("error ack")
+    };
+    let ack: ReceiveAck = from_json(&ack).unwrap();
+    assert_eq!((ack.value, ack.ids), (1, vec![1, 2, 3]));
+    assert_eq!(stored(&deps, &env), 3);
+    // Replaying any member replays the batch: refused whole.
+    let again = error_of(receive(
+        &mut deps,
+        &env,
+        "channel-0",
+        batch(batch_of_three()),
+    ));
+    assert!(again.contains("already received"), "{again}");
+    assert_eq!(stored(&deps, &env), 3);
+}
+
+#[test]
+fn hostile_batch_packets_get_error_acks_and_change_nothing() {
+    let (mut deps, env) = setup();
+    let good = batch_of_three();
+    let mut one_bad_proof = good.clone();
+    one_bad_proof[1].proof = good[2].proof.clone();
+    let mut mixed = good.clone();
+    mixed[2].circuit_id = "00".repeat(32);
+    let mut duplicate = good.clone();
+    duplicate[2].attestation_id = duplicate[0].attestation_id;
+    let oversized: Vec<_> = (0..MAX_BATCH as u64 + 1)
+        .map(|i| {
+            let mut p = good[0].clone();
+            p.attestation_id = 100 + i;
+            p
+        })
+        .collect();
+    let mut wrong_source = good.clone();
+    wrong_source[2].source_chain = "billing-1".into();
+    let cases: Vec<(Binary, &str)> = vec![
+        (batch(vec![]), "a batch holds 1 to 32 attestations, got 0"),
+        (batch(oversized), "got 33"),
+        (batch(one_bad_proof), "does not verify"),
+        (batch(mixed), "mixes circuits"),
+        (batch(duplicate), "same statement twice"),
+        (batch(wrong_source), "leads to genomics-1"),
+    ];
+    for (data, expected) in cases {
+        let error = error_of(receive(&mut deps, &env, "channel-0", data));
+        assert!(
+            error.contains(expected),
+            "expected {expected:?} in {error:?}"
+        );
+        assert_eq!(stored(&deps, &env), 0, "after {expected:?}");
+    }
 }

@@ -9,10 +9,12 @@ pub mod state;
 
 mod anchor;
 mod event;
+mod fees;
 mod packet;
 mod policy;
 mod queries;
 mod revocation;
+mod send;
 mod submit;
 mod validity;
 mod verify;

@@ -9,7 +9,23 @@ use prost::Message;
 use crate::ContractError;
 
 pub fn encode(body: pb::packet::Body) -> Binary {
-    Binary::new(pb::Packet { body: Some(body) }.encode_to_vec())
+    encode_with_fee(body, 0)
+}
+
+/// A packet whose relayer fee (escrowed here) has id `fee_id`.
+pub fn encode_with_fee(body: pb::packet::Body, fee_id: u64) -> Binary {
+    Binary::new(
+        pb::Packet {
+            body: Some(body),
+            fee_id,
+        }
+        .encode_to_vec(),
+    )
+}
+
+/// The relayer fee id of one of this contract's own packets (0: none or undecodable).
+pub fn fee_id(data: &[u8]) -> u64 {
+    pb::Packet::decode(data).map_or(0, |p| p.fee_id)
 }
 
 pub fn decode(data: &[u8]) -> Result<pb::packet::Body, ContractError> {

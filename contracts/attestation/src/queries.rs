@@ -4,13 +4,13 @@ use healthmesh_controllers::pagination::clamp_limit;
 use healthmesh_controllers::validate;
 use healthmesh_types::attestation::{
     Attestation, AttestationsResponse, ChannelsResponse, DeliveriesResponse, IsAttestedResponse,
-    NoticeDelivery, NoticeKind, QueryMsg,
+    NoticeDelivery, NoticeKind, QueryMsg, RelayerFeesResponse,
 };
 
 use crate::state::{
     attestations, claim_key, ADMIN, ALLOWED_CONNECTIONS, ANCHORS, ANCHOR_CONFLICTS, CHANNELS,
-    CONFIG, DELIVERIES, PAUSE, POLICIES, REVOCATION_NOTICES, REVOKED_CONSENTS, SLASHED_ATTESTERS,
-    SLASH_NOTICES, VERIFYING_KEYS,
+    CONFIG, DELIVERIES, PAUSE, POLICIES, RELAYER_FEES, REVOCATION_NOTICES, REVOKED_CONSENTS,
+    SLASHED_ATTESTERS, SLASH_NOTICES, VERIFYING_KEYS,
 };
 use crate::validity::{valid_at, Validity};
 use crate::{verify, ContractError};
@@ -226,6 +226,19 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
                 .take(clamp_limit(limit))
                 .collect::<StdResult<_>>()?;
             to_json_binary(&ids)?
+        }
+        QueryMsg::RelayerFees { start_after, limit } => {
+            let fees = RELAYER_FEES
+                .range(
+                    deps.storage,
+                    start_after.map(Bound::exclusive),
+                    None,
+                    Order::Ascending,
+                )
+                .take(clamp_limit(limit))
+                .map(|item| item.map(|(_, fee)| fee))
+                .collect::<StdResult<_>>()?;
+            to_json_binary(&RelayerFeesResponse { fees })?
         }
         QueryMsg::PauseStatus {} => to_json_binary(&PAUSE.status(deps.storage, &env.block)?)?,
         QueryMsg::Ownership {} => to_json_binary(&ADMIN.get_ownership(deps.storage)?)?,

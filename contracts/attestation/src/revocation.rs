@@ -209,8 +209,8 @@ pub fn receive_tombstone(
 ) -> StdResult<ReceiveAck> {
     let key = (source_chain, subject);
     if map.has(storage, key) {
-        return Ok(ReceiveAck { value: 0 });
+        return Ok(ReceiveAck::new(0));
     }
     map.save(storage, key, &at)?;
-    Ok(ReceiveAck { value: 1 })
+    Ok(ReceiveAck::new(1))
 }

@@ -4,7 +4,7 @@ use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 use healthmesh_controllers::pause::Pausable;
 use healthmesh_types::attestation::{
     AllowedConnection, Anchor, AnchorConflict, Attestation, ChannelInfo, ConfigResponse, Delivery,
-    NoticeDelivery, Predicate, PredicatePolicy,
+    NoticeDelivery, Predicate, PredicatePolicy, RelayerFee,
 };
 
 pub const CONTRACT_NAME: &str = "crates.io:healthmesh-attestation";
@@ -19,6 +19,12 @@ pub const PAUSE: Pausable = Pausable::new("pausers", "paused", "max_pause");
 
 /// Verifying keys by circuit id (hex SHA-256 of the key encoding).
 pub const VERIFYING_KEYS: Map<&str, Binary> = Map::new("verifying_keys");
+/// The same keys prepared for verification (`healthmesh_proofs::verifier::PairingKey`),
+/// written when a key is added, so no verification decodes a G2 point in wasm.
+pub const PAIRING_KEYS: Map<&str, Binary> = Map::new("pairing_keys");
+/// Relayer fees escrowed for packets in flight, by fee id.
+pub const RELAYER_FEES: Map<u64, RelayerFee> = Map::new("relayer_fees");
+pub const FEE_COUNT: Item<u64> = Item::new("fee_count");
 /// Anchors by (commitment, custodian): a custodian's anchor never blocks another's.
 pub const ANCHORS: Map<(&[u8], &str), Anchor> = Map::new("anchors");
 pub const ANCHOR_CONFLICTS: Map<(&[u8], u64), AnchorConflict> = Map::new("anchor_conflicts");
@@ -113,10 +119,12 @@ pub const POLICIES: Map<&str, PredicatePolicy> = Map::new("policies");
 /// The narrowest range the attestations of (commitment, attribute) prove together.
 pub const PROVEN_RANGES: Map<(&[u8], &str), (u64, u64)> = Map::new("proven_ranges");
 
-pub fn next_attestation_id(
+/// Reserve `count` consecutive attestation ids; returns the first.
+pub fn next_attestation_ids(
     storage: &mut dyn cosmwasm_std::Storage,
+    count: u64,
 ) -> cosmwasm_std::StdResult<u64> {
-    let id = ATTESTATION_COUNT.may_load(storage)?.unwrap_or_default() + 1;
-    ATTESTATION_COUNT.save(storage, &id)?;
-    Ok(id)
+    let last = ATTESTATION_COUNT.may_load(storage)?.unwrap_or_default();
+    ATTESTATION_COUNT.save(storage, &(last + count))?;
+    Ok(last + 1)
 }

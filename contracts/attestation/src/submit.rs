@@ -7,9 +7,11 @@ use cosmwasm_std::Timestamp;
 use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Env, HexBinary, MessageInfo, Response};
 use cw_utils::Expiration;
 use healthmesh_controllers::validate;
+use healthmesh_proofs::statement::Statement;
 use healthmesh_types::attestation::{
     Attestation, AttestationStatus, Origin, Predicate, ProofContext,
 };
+use healthmesh_types::attestation::{AttestationSubmission, MAX_BATCH};
 use healthmesh_types::consent::{
     CheckAccessResponse, ConsentRecord, ConsentResponse, CustodianResponse, DenialReason,
     QueryMsg as ConsentQuery, MAX_ATTRIBUTE_LEN,
@@ -17,10 +19,11 @@ use healthmesh_types::consent::{
 use healthmesh_types::events;
 use healthmesh_types::pause::PauseStatusResponse;
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::anchor::assert_attester_in_standing;
 use crate::event::attestation_event;
-use crate::state::{attestations, next_attestation_id, ANCHORS, CONFIG, PAUSE, STATEMENTS};
+use crate::state::{attestations, next_attestation_ids, ANCHORS, CONFIG, PAUSE, STATEMENTS};
 use crate::{policy, verify, ContractError};
 
 pub struct Submission {
@@ -33,30 +36,176 @@ pub struct Submission {
     pub expires_at: Option<Timestamp>,
 }
 
+/// A submission that passed every check but its proof.
+struct Checked {
+    submission: Submission,
+    statement: Statement,
+    digest: Vec<u8>,
+    context: ProofContext,
+    attester: Addr,
+    expires_at: Option<Timestamp>,
+}
+
+/// What one batch reads from other contracts, read once per consent and per attester.
+#[derive(Default)]
+struct Lookups {
+    consents: BTreeMap<String, (ConsentRecord, Addr)>,
+    attesters_in_standing: BTreeSet<Addr>,
+    digests: BTreeSet<Vec<u8>>,
+}
+
 pub fn submit(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
     s: Submission,
 ) -> Result<Response, ContractError> {
+    let circuit_id = s.circuit_id.clone();
+    Ok(record_batch(deps, env, info, &circuit_id, vec![s])?
+        .add_attribute("action", "submit_attestation"))
+}
+
+/// `submit_attestations`: up to `MAX_BATCH` submissions of one circuit, verified with one
+/// batched pairing check and recorded all or none.
+pub fn submit_batch(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    circuit_id: String,
+    batch: Vec<AttestationSubmission>,
+) -> Result<Response, ContractError> {
+    assert_batch_size(batch.len())?;
+    let submissions = batch
+        .into_iter()
+        .map(|a| Submission {
+            circuit_id: circuit_id.clone(),
+            attribute: a.attribute,
+            predicate: a.predicate,
+            commitment: a.commitment,
+            consent_token_id: a.consent_token_id,
+            proof: a.proof,
+            expires_at: a.expires_at,
+        })
+        .collect();
+    Ok(record_batch(deps, env, info, &circuit_id, submissions)?
+        .add_attribute("action", "submit_attestations"))
+}
+
+pub fn assert_batch_size(len: usize) -> Result<(), ContractError> {
+    if len == 0 || len > MAX_BATCH {
+        return Err(ContractError::BatchSize {
+            max: MAX_BATCH,
+            got: len,
+        });
+    }
+    Ok(())
+}
+
+fn record_batch(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    circuit_id: &str,
+    submissions: Vec<Submission>,
+) -> Result<Response, ContractError> {
     PAUSE.assert_not_paused(deps.storage, &env.block)?;
+    let consent_contract = CONFIG.load(deps.storage)?.consent;
+    assert_consent_not_paused(deps.as_ref(), &consent_contract)?;
+    let mut lookups = Lookups::default();
+    let mut batch = Vec::with_capacity(submissions.len());
+    for s in submissions {
+        batch.push(check(
+            deps.as_ref(),
+            &env,
+            &info,
+            &consent_contract,
+            s,
+            &mut lookups,
+        )?);
+    }
+    for c in &batch {
+        policy::admit(
+            deps.storage,
+            &c.submission.commitment,
+            &c.submission.attribute,
+            &c.statement.predicate,
+        )?;
+    }
+    let items: Vec<(&[u8], &Statement)> = batch
+        .iter()
+        .map(|c| (c.submission.proof.as_slice(), &c.statement))
+        .collect();
+    verify::verify_batch(deps.as_ref(), circuit_id, &items)?;
+
+    let first = next_attestation_ids(deps.storage, batch.len() as u64)?;
+    let mut response = Response::new();
+    for (c, id) in batch.into_iter().zip(first..) {
+        STATEMENTS.save(deps.storage, &c.digest, &id)?;
+        let s = c.submission;
+        let attestation = Attestation {
+            id,
+            origin: Origin::Local {
+                submitter: info.sender.clone(),
+            },
+            circuit_id: s.circuit_id,
+            attribute: s.attribute,
+            predicate: s.predicate,
+            commitment: s.commitment,
+            proof: s.proof,
+            context: c.context,
+            attester: c.attester.to_string(),
+            recorded_at: env.block.time,
+            height: env.block.height,
+            expires_at: c.expires_at,
+            status: AttestationStatus::Valid,
+        };
+        attestations().save(deps.storage, id, &attestation)?;
+        response = response.add_event(attestation_event(
+            events::ATTESTATION_RECORDED,
+            &attestation,
+        ));
+    }
+    Ok(response)
+}
+
+/// Every rule of a local attestation but the proof itself.
+fn check(
+    deps: Deps,
+    env: &Env,
+    info: &MessageInfo,
+    consent_contract: &Addr,
+    s: Submission,
+    lookups: &mut Lookups,
+) -> Result<Checked, ContractError> {
     validate::commitment("commitment", &s.commitment)?;
     validate::identifier("attribute", &s.attribute, MAX_ATTRIBUTE_LEN)?;
     if let Some(expires) = s.expires_at.filter(|t| *t <= env.block.time) {
         return Err(ContractError::AlreadyExpired(expires));
     }
-    let consent_contract = CONFIG.load(deps.storage)?.consent;
-    assert_consent_not_paused(deps.as_ref(), &consent_contract)?;
-    let record = load_consent(deps.as_ref(), &consent_contract, &s.consent_token_id)?;
-
-    let custodian = designated_custodian(deps.as_ref(), &consent_contract, &record)?;
+    let (record, custodian) = match lookups.consents.get(&s.consent_token_id) {
+        Some(known) => known.clone(),
+        None => {
+            let record = load_consent(deps, consent_contract, &s.consent_token_id)?;
+            let custodian = designated_custodian(deps, consent_contract, &record)?;
+            lookups.consents.insert(
+                s.consent_token_id.clone(),
+                (record.clone(), custodian.clone()),
+            );
+            (record, custodian)
+        }
+    };
     let anchor = ANCHORS
         .may_load(deps.storage, (&s.commitment, custodian.as_str()))?
         .ok_or_else(|| ContractError::NotAnchored {
             commitment: s.commitment.to_hex(),
             custodian: custodian.to_string(),
         })?;
-    assert_attester_in_standing(deps.as_ref(), &env.block.chain_id, &anchor.attester)?;
+    if !lookups.attesters_in_standing.contains(&anchor.attester) {
+        assert_attester_in_standing(deps, &env.block.chain_id, &anchor.attester)?;
+        lookups
+            .attesters_in_standing
+            .insert(anchor.attester.clone());
+    }
     if anchor.attribute != s.attribute
         || anchor.dataset != record.dataset
         || anchor.patient != record.patient
@@ -72,7 +221,7 @@ pub fn submit(
             sender: info.sender.to_string(),
         });
     }
-    assert_access(deps.as_ref(), &consent_contract, &s, &record)?;
+    assert_access(deps, consent_contract, &s, &record)?;
     let expires_at = bounded_expiry(s.expires_at, &record.expires)?;
 
     let context = ProofContext {
@@ -85,41 +234,18 @@ pub fn submit(
     if let Some(existing) = STATEMENTS.may_load(deps.storage, &digest)? {
         return Err(ContractError::DuplicateStatement(existing));
     }
+    if !lookups.digests.insert(digest.clone()) {
+        return Err(ContractError::DuplicateInBatch);
+    }
     let statement = verify::statement(&s.attribute, &s.predicate, &s.commitment, &context)?;
-    policy::admit(
-        deps.storage,
-        &s.commitment,
-        &s.attribute,
-        &statement.predicate,
-    )?;
-    verify::verify(deps.as_ref(), &s.circuit_id, &s.proof, &statement)?;
-
-    let id = next_attestation_id(deps.storage)?;
-    STATEMENTS.save(deps.storage, &digest, &id)?;
-    let attestation = Attestation {
-        id,
-        origin: Origin::Local {
-            submitter: info.sender,
-        },
-        circuit_id: s.circuit_id,
-        attribute: s.attribute,
-        predicate: s.predicate,
-        commitment: s.commitment,
-        proof: s.proof,
+    Ok(Checked {
+        submission: s,
+        statement,
+        digest,
         context,
-        attester: anchor.attester.to_string(),
-        recorded_at: env.block.time,
-        height: env.block.height,
+        attester: anchor.attester,
         expires_at,
-        status: AttestationStatus::Valid,
-    };
-    attestations().save(deps.storage, id, &attestation)?;
-    Ok(Response::new()
-        .add_attribute("action", "submit_attestation")
-        .add_event(attestation_event(
-            events::ATTESTATION_RECORDED,
-            &attestation,
-        )))
+    })
 }
 
 /// M-5: while the consent contract is paused nothing is attested under its consents

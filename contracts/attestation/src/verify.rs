@@ -2,11 +2,12 @@
 //! pairing-equality host function as its back-end.
 
 use cosmwasm_std::{Api, Deps, HexBinary, VerificationError};
+use healthmesh_proofs::batch::{verify_batch as verify_batch_with, BatchItem};
 use healthmesh_proofs::statement::{AttributeCode, Context, Statement};
-use healthmesh_proofs::verifier::{verify_statement, PairingBackend, VerifyingKey};
+use healthmesh_proofs::verifier::{PairingBackend, PairingKey, VerifyingKey};
 use healthmesh_types::attestation::{Predicate, ProofContext};
 
-use crate::state::VERIFYING_KEYS;
+use crate::state::{PAIRING_KEYS, VERIFYING_KEYS};
 use crate::ContractError;
 
 /// `e(p₁,q₁)…e(pₙ,qₙ) == e(r,s)` by the chain's host function (native speed, metered).
@@ -56,17 +57,38 @@ pub fn statement(
     })
 }
 
-/// Verify `proof` for `statement` under the stored key `circuit_id`.
-pub fn verify(
-    deps: Deps,
-    circuit_id: &str,
-    proof: &[u8],
-    statement: &Statement,
-) -> Result<(), ContractError> {
+/// The stored key `circuit_id`, prepared for verification (keys added before pairing keys
+/// were stored are prepared from their encoding).
+fn pairing_key(deps: Deps, circuit_id: &str) -> Result<PairingKey, ContractError> {
+    if let Some(bytes) = PAIRING_KEYS.may_load(deps.storage, circuit_id)? {
+        return Ok(PairingKey::from_trusted_bytes(&bytes)?);
+    }
     let vk_bytes = VERIFYING_KEYS
         .may_load(deps.storage, circuit_id)?
         .ok_or_else(|| ContractError::UnknownCircuit(circuit_id.into()))?;
-    let vk = VerifyingKey::from_bytes(&vk_bytes)?;
-    verify_statement(&HostPairing(deps.api), &vk, proof, statement)?;
+    Ok(PairingKey::new(&VerifyingKey::from_bytes(&vk_bytes)?))
+}
+
+/// Verify every (proof, statement) under the stored key `circuit_id` with one batched
+/// pairing check: any invalid proof fails the whole batch.
+pub fn verify_batch(
+    deps: Deps,
+    circuit_id: &str,
+    proofs: &[(&[u8], &Statement)],
+) -> Result<(), ContractError> {
+    let key = pairing_key(deps, circuit_id)?;
+    let inputs = proofs
+        .iter()
+        .map(|(_, statement)| statement.public_input().map(|x| [x]))
+        .collect::<Result<Vec<_>, _>>()?;
+    let items: Vec<BatchItem> = proofs
+        .iter()
+        .zip(&inputs)
+        .map(|((proof, _), inputs)| BatchItem {
+            proof,
+            public_inputs: inputs,
+        })
+        .collect();
+    verify_batch_with(&HostPairing(deps.api), &key, &items)?;
     Ok(())
 }

@@ -14,9 +14,10 @@ use anyhow::bail;
 use cosmwasm_std::testing::MockQuerier;
 use cosmwasm_std::{
     coins, Addr, Api, Binary, BlockInfo, ContractInfo, CustomMsg, CustomQuery, DepsMut, Empty, Env,
-    IbcAcknowledgement, IbcChannel, IbcChannelConnectMsg, IbcChannelOpenMsg, IbcEndpoint, IbcMsg,
-    IbcOrder, IbcPacket, IbcPacketAckMsg, IbcPacketReceiveMsg, IbcPacketTimeoutMsg, IbcQuery,
-    IbcTimeout, Querier, QuerierWrapper, Storage, Timestamp, Uint128,
+    IbcAcknowledgement, IbcBasicResponse, IbcChannel, IbcChannelConnectMsg, IbcChannelOpenMsg,
+    IbcEndpoint, IbcMsg, IbcOrder, IbcPacket, IbcPacketAckMsg, IbcPacketReceiveMsg,
+    IbcPacketTimeoutMsg, IbcQuery, IbcTimeout, Querier, QuerierWrapper, Storage, Timestamp,
+    Uint128,
 };
 use cw_multi_test::{
     App, AppBuilder, AppResponse, BankKeeper, ContractWrapper, CosmosRouter, DistributionKeeper,
@@ -161,10 +162,12 @@ impl Chain {
             addr(&app, "researcher"),
         );
         app.init_modules(|router, _, storage| {
-            router
-                .bank
-                .init_balance(storage, &custodian, coins(10_000, DENOM))
-                .unwrap();
+            for funded in [&custodian, &researcher] {
+                router
+                    .bank
+                    .init_balance(storage, funded, coins(10_000, DENOM))
+                    .unwrap();
+            }
         });
         let staking_id = app.store_code(staking_code());
         let consent_id = app.store_code(consent_code());
@@ -294,6 +297,25 @@ impl Chain {
             querier: QuerierWrapper::new(&querier),
         };
         f(deps, env)
+    }
+
+    /// Run the messages of an IBC entry point's response as the contract, as wasmd does
+    /// (relayer fees: payments and refunds).
+    pub fn dispatch(&mut self, response: IbcBasicResponse) {
+        let contract = self.attestation.clone();
+        for sub in response.messages {
+            self.app.execute(contract.clone(), sub.msg).unwrap();
+        }
+    }
+
+    /// `denom` balance of `address` on this chain.
+    pub fn balance(&self, address: &Addr) -> u128 {
+        self.app
+            .wrap()
+            .query_balance(address, DENOM)
+            .unwrap()
+            .amount
+            .u128()
     }
 
     pub fn advance(&mut self, seconds: u64) {
@@ -445,14 +467,16 @@ pub fn relay(
             .timestamp()
             .is_some_and(|t| to.app.block_info().time >= t);
         if timed_out {
-            from.ibc(|deps, env| {
-                entry::ibc_packet_timeout(
-                    deps,
-                    env,
-                    IbcPacketTimeoutMsg::new(packet, relayer.clone()),
-                )
-            })
-            .unwrap();
+            let response = from
+                .ibc(|deps, env| {
+                    entry::ibc_packet_timeout(
+                        deps,
+                        env,
+                        IbcPacketTimeoutMsg::new(packet, relayer.clone()),
+                    )
+                })
+                .unwrap();
+            from.dispatch(response);
             outcomes.push(Relayed::TimedOut);
             continue;
         }
@@ -468,18 +492,20 @@ pub fn relay(
         let ack = received
             .acknowledgement
             .expect("synchronous acknowledgement");
-        from.ibc(|deps, env| {
-            entry::ibc_packet_ack(
-                deps,
-                env,
-                IbcPacketAckMsg::new(
-                    IbcAcknowledgement::new(ack.clone()),
-                    packet,
-                    relayer.clone(),
-                ),
-            )
-        })
-        .unwrap();
+        let response = from
+            .ibc(|deps, env| {
+                entry::ibc_packet_ack(
+                    deps,
+                    env,
+                    IbcPacketAckMsg::new(
+                        IbcAcknowledgement::new(ack.clone()),
+                        packet,
+                        relayer.clone(),
+                    ),
+                )
+            })
+            .unwrap();
+        from.dispatch(response);
         outcomes.push(Relayed::Acknowledged(ack));
     }
     outcomes

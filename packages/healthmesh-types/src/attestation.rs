@@ -5,7 +5,7 @@
 #![cfg_attr(target_arch = "wasm32", allow(unused_imports))]
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Binary, HexBinary, Timestamp};
+use cosmwasm_std::{Addr, Binary, Coin, HexBinary, Timestamp};
 use cw_ownable::{Action, Ownership};
 
 use crate::pause::{PauseMsg, PauseStatusResponse};
@@ -16,6 +16,11 @@ pub const CHANNEL_VERSION: &str = "healthmesh-attest-2";
 /// Packet timeout when `send_attestation` names none, and the longest allowed.
 pub const DEFAULT_TIMEOUT_SECONDS: u64 = 600;
 pub const MAX_TIMEOUT_SECONDS: u64 = 7 * 24 * 3600;
+/// Most attestations one `submit_attestations` / `send_attestations` (hence one batch
+/// packet) may carry: with ≈ 100k gas each, a received batch stays far below a relayer's
+/// `max_gas`, and the batch verifier's own bound (`healthmesh_proofs::batch::MAX_BATCH`) is
+/// never reached.
+pub const MAX_BATCH: usize = 32;
 /// Most trusted connections (hence counterparty chains): bounds every loop over them.
 pub const MAX_COUNTERPARTIES: usize = 16;
 
@@ -74,10 +79,26 @@ pub enum ExecuteMsg {
         proof: Binary,
         expires_at: Option<Timestamp>,
     },
+    /// Verify up to `MAX_BATCH` proofs of one circuit with one batched pairing check and
+    /// record them all, or none: each follows the rules of `submit_attestation`.
+    SubmitAttestations {
+        circuit_id: String,
+        attestations: Vec<AttestationSubmission>,
+    },
     /// Forward a local, currently valid attestation over the open, trusted channel of a
-    /// counterparty chain.
+    /// counterparty chain. Funds attached (one coin) are the relayer fee: paid to the relayer
+    /// that delivered the packet when its success ack returns, refunded to the sender on an
+    /// error ack or a timeout.
     SendAttestation {
         attestation_id: u64,
+        channel_id: String,
+        timeout_seconds: Option<u64>,
+    },
+    /// Forward up to `MAX_BATCH` local attestations of one circuit in one packet; the
+    /// receiving chain re-verifies them together and records all or none. Funds attached are
+    /// the relayer fee of the packet, as for `send_attestation`.
+    SendAttestations {
+        attestation_ids: Vec<u64>,
         channel_id: String,
         timeout_seconds: Option<u64>,
     },
@@ -222,6 +243,12 @@ pub enum QueryMsg {
         start_after: Option<String>,
         limit: Option<u32>,
     },
+    /// Relayer fees escrowed for packets in flight, by fee id.
+    #[returns(RelayerFeesResponse)]
+    RelayerFees {
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
     #[returns(PauseStatusResponse)]
     PauseStatus {},
     #[returns(Ownership<Addr>)]
@@ -277,6 +304,34 @@ pub struct PredicatePolicy {
     /// to (the intersection of their ranges); 0 = no limit. Refuses `between v v`, and a
     /// `lt 70` next to a `gte 69` that would pin the value to 69.
     pub min_range: u64,
+}
+
+/// One attestation of a `submit_attestations` batch (the fields of `submit_attestation`
+/// but the circuit, which the batch names once).
+#[cw_serde]
+#[serde(deny_unknown_fields)]
+pub struct AttestationSubmission {
+    pub attribute: String,
+    pub predicate: Predicate,
+    pub commitment: HexBinary,
+    pub consent_token_id: String,
+    /// 192-byte Groth16 proof.
+    pub proof: Binary,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A relayer fee escrowed by this contract for one packet in flight.
+#[cw_serde]
+pub struct RelayerFee {
+    pub id: u64,
+    pub payer: Addr,
+    pub amount: Coin,
+    pub channel_id: String,
+}
+
+#[cw_serde]
+pub struct RelayerFeesResponse {
+    pub fees: Vec<RelayerFee>,
 }
 
 #[cw_serde]
@@ -410,7 +465,24 @@ pub struct AllowedConnection {
 /// The data of a success acknowledgement.
 #[cw_serde]
 pub struct ReceiveAck {
-    /// Id of the recorded remote attestation; 1 (new) or 0 (already known) for a revocation
-    /// or slash notice.
+    /// Id of the recorded remote attestation (the first one of a batch); 1 (new) or 0
+    /// (already known) for a revocation or slash notice.
     pub value: u64,
+    /// Ids of the recorded remote attestations of a batch, in packet order.
+    #[serde(default)]
+    pub ids: Vec<u64>,
+    /// The relayer that delivered the packet (the signer of its receive), who earns the
+    /// packet's relayer fee on the source chain.
+    #[serde(default)]
+    pub relayer: Option<String>,
+}
+
+impl ReceiveAck {
+    pub fn new(value: u64) -> Self {
+        ReceiveAck {
+            value,
+            ids: Vec::new(),
+            relayer: None,
+        }
+    }
 }
