@@ -22,7 +22,7 @@ fn run() -> Result<()> {
     let burst_size = std::env::var("E2E_BATCH")
         .ok()
         .and_then(|b| b.parse().ok())
-        .unwrap_or(50);
+        .unwrap_or(60);
     let net = net::Net::load()?;
     let prover = attest::Prover::load(&net)?;
     let mut ev = evidence::Evidence::default();
@@ -47,6 +47,16 @@ fn run() -> Result<()> {
         percentile(&burst.latencies, 0.95)
     );
     println!("| packets lost | {} |", burst.lost);
+    println!(
+        "| gas per attestation in batches of {} (submit / receive incl. client update) | {} / {} |",
+        steps::burst::BATCH,
+        burst.submit_gas_per_attestation,
+        burst.receive_gas_per_attestation
+    );
+    println!(
+        "| relayer fees earned by Hermes' key | {} |",
+        burst.fees_earned
+    );
     println!("| gateway catch-up, 3 chains from height 1 | {catch_up:.1} s |");
     println!("e2e: 1 passed, 0 failed");
     Ok(())

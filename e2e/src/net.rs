@@ -122,13 +122,42 @@ impl Net {
         contract: &str,
         msg: &M,
     ) -> Result<TxOutcome> {
+        self.execute_all(chain, role, contract, std::slice::from_ref(msg), 0)
+    }
+
+    /// Executes several messages in one transaction, each with `funds` of the chain's denom
+    /// attached (0: none).
+    pub fn execute_all<M: Serialize>(
+        &self,
+        chain: &str,
+        role: &str,
+        contract: &str,
+        msgs: &[M],
+        funds: u128,
+    ) -> Result<TxOutcome> {
         let info = self.info(chain)?;
         let client = self.client(chain)?;
         let wallet = Wallet::new(&client, info.test_key(role)?, localnet_options(&info.denom))?;
-        let address = self.contract(chain, contract)?;
+        let address = tx::parse_address(&self.contract(chain, contract)?, &info.bech32_prefix)?;
+        let coins = match funds {
+            0 => vec![],
+            n => vec![tx::coin(n, &info.denom)?],
+        };
+        let msgs = msgs
+            .iter()
+            .map(|m| tx::execute_contract(&wallet.address, &address, m, coins.clone()))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         self.rt
-            .block_on(wallet.execute(&address, msg, vec![]))
+            .block_on(wallet.submit(msgs))
             .with_context(|| format!("{chain}: {role} executing on {contract}"))
+    }
+
+    /// The chain-denom balance of `address`.
+    pub fn balance(&self, chain: &str, address: &str) -> Result<u128> {
+        let denom = &self.info(chain)?.denom;
+        Ok(self
+            .rt
+            .block_on(self.client(chain)?.balance(address, denom))?)
     }
 
     /// A smart query with the contract's own query and response types.

@@ -10,7 +10,10 @@ use healthmesh_client::keys::{generate_mnemonic, Backend, Keyring};
 use healthmesh_client::ChainClient;
 use toml_edit::DocumentMut;
 
-use crate::layout::{ports, roles, Layout, DENOM, PREFIX};
+use crate::layout::{
+    ports, roles, Layout, DENOM, GOV_DEPOSIT, GOV_EXPEDITED_VOTING_PERIOD, GOV_VOTING_PERIOD,
+    PREFIX,
+};
 use crate::process::{alive, log, run, spawn_daemon};
 
 /// Each genesis account's balance and the validator's self-bond.
@@ -133,6 +136,7 @@ pub fn init_chain(w: &Wasmd, layout: &Layout, chain: &str) -> Result<()> {
         ],
     )?;
     w.run(&home, &["genesis", "collect-gentxs"])?;
+    configure_genesis(&home)?;
     configure(&home, chain)?;
     std::fs::write(marker, "")?;
     let p = ports(chain);
@@ -159,6 +163,29 @@ fn set(doc: &mut DocumentMut, path: &[&str], v: toml_edit::Value, file: &str) ->
         )
     })?;
     *slot = toml_edit::Item::Value(v);
+    Ok(())
+}
+
+/// x/gov with a voting period of seconds (the localnet's governance pins the contracts at
+/// deployment) and a deposit in the chain's denom.
+fn configure_genesis(home: &Path) -> Result<()> {
+    let path = home.join("config/genesis.json");
+    let mut genesis: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let params = genesis
+        .pointer_mut("/app_state/gov/params")
+        .and_then(|p| p.as_object_mut())
+        .context("genesis.json has no app_state.gov.params (wasmd's format changed?)")?;
+    let deposit =
+        |amount: u128| serde_json::json!([{ "denom": DENOM, "amount": amount.to_string() }]);
+    params.insert("voting_period".into(), GOV_VOTING_PERIOD.into());
+    params.insert(
+        "expedited_voting_period".into(),
+        GOV_EXPEDITED_VOTING_PERIOD.into(),
+    );
+    params.insert("min_deposit".into(), deposit(GOV_DEPOSIT));
+    params.insert("expedited_min_deposit".into(), deposit(2 * GOV_DEPOSIT));
+    std::fs::write(&path, serde_json::to_vec_pretty(&genesis)?)?;
     Ok(())
 }
 

@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 
 use crate::chains::client;
 use crate::layout::{
-    ports, roles, Layout, ATTESTATION_SALT, CHAINS, COUNCIL_SIZE, COUNCIL_THRESHOLD, DENOM, PREFIX,
+    ports, roles, Layout, ATTESTATION_SALT, CHAINS, COUNCIL_SIZE, COUNCIL_THRESHOLD, DENOM,
+    GOV_DEPOSIT, PREFIX,
 };
 use crate::process::log;
 
@@ -174,6 +175,8 @@ async fn deploy_chain(
         info.code_ids.insert(name.to_string(), id);
     }
     let code = |name: &str| info.code_ids[name];
+    let pinning =
+        propose_pinning(chain, &deployer, info.code_ids.values().copied().collect()).await?;
 
     let council: Vec<String> = (1..=COUNCIL_SIZE)
         .map(|i| info.accounts[&format!("council-{i}")].clone())
@@ -298,6 +301,7 @@ async fn deploy_chain(
     for bonded in futures::future::join_all(bonds).await {
         bonded?;
     }
+    wait_pinned(chain, &client, &pinning).await?;
     info.contracts = BTreeMap::from([
         (contract::GOVERNANCE.to_string(), governance_addr),
         (contract::STAKING.to_string(), staking_addr.to_string()),
@@ -313,4 +317,57 @@ async fn deploy_chain(
             .join(", ")
     ));
     Ok(info)
+}
+
+/// Governance (x/gov, voting period of a few seconds on the localnet) pins every HealthMesh
+/// code in wasmd's cache: each load of a pinned contract — every execute, and every query
+/// one contract makes of another — costs ≈ 2k gas instead of 60k. The validator proposes
+/// and votes; the proposal passes while the contracts are instantiated.
+async fn propose_pinning(
+    chain: &str,
+    deployer: &Wallet<'_>,
+    code_ids: Vec<u64>,
+) -> Result<Vec<u64>> {
+    let proposal = healthmesh_client::tx::propose_pin_codes(
+        &deployer.address,
+        code_ids.clone(),
+        coin(GOV_DEPOSIT, DENOM)?,
+    )?;
+    let outcome = deployer
+        .submit(vec![proposal])
+        .await
+        .with_context(|| format!("{chain}: proposing to pin the contracts"))?;
+    let id: u64 = outcome
+        .attr("submit_proposal", "proposal_id")
+        .and_then(|id| id.parse().ok())
+        .with_context(|| format!("{chain}: the pin proposal's id is not in its events"))?;
+    deployer
+        .submit(vec![healthmesh_client::tx::vote_yes(&deployer.address, id)])
+        .await
+        .with_context(|| format!("{chain}: voting on proposal {id}"))?;
+    log(format!(
+        "{chain}: proposal {id} to pin codes {code_ids:?} voted"
+    ));
+    Ok(code_ids)
+}
+
+async fn wait_pinned(
+    chain: &str,
+    client: &healthmesh_client::ChainClient,
+    code_ids: &[u64],
+) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let pinned = client.pinned_codes().await?;
+        if code_ids.iter().all(|id| pinned.contains(id)) {
+            log(format!("{chain}: codes {code_ids:?} pinned"));
+            return Ok(());
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "{chain}: codes {code_ids:?} not pinned 60 s after the proposal (pinned: {pinned:?}); \
+             see the chain's log for the proposal's outcome"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }

@@ -5,6 +5,10 @@ use std::path::{Path, PathBuf};
 pub const CHAINS: [&str; 3] = ["genomics-1", "trials-1", "billing-1"];
 pub const DENOM: &str = "ustake";
 pub const PREFIX: &str = "wasm";
+/// x/gov on the localnet: proposals (pinning the contracts at deployment) pass in seconds.
+pub const GOV_VOTING_PERIOD: &str = "4s";
+pub const GOV_EXPEDITED_VOTING_PERIOD: &str = "2s";
+pub const GOV_DEPOSIT: u128 = 1_000;
 /// Every chain's funded test accounts, by role.
 pub const BASE_ROLES: [&str; 8] = [
     "validator",

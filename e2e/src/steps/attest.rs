@@ -16,7 +16,7 @@ use healthmesh_proofs::statement::{
     Predicate, Statement,
 };
 use healthmesh_types::attestation::{
-    Attestation, AttestationsResponse, ExecuteMsg, Origin, QueryMsg,
+    Attestation, AttestationSubmission, AttestationsResponse, ExecuteMsg, Origin, QueryMsg,
 };
 use healthmesh_types::events;
 
@@ -28,6 +28,9 @@ use crate::net::{wait_for, Net};
 /// finding one on chain would mean the value leaked.
 const BASE_VALUE: u64 = 64_137;
 const THRESHOLD: u64 = 70_000;
+/// The relayer fee attached to every send of the run (ustake), paid to Hermes' key that
+/// delivered the packet.
+pub const RELAYER_FEE: u128 = 1_000;
 
 /// The localnet's proving key and the circuit id the chains trust.
 pub struct Prover {
@@ -47,6 +50,10 @@ impl Prover {
             .clone()
             .context("the deployment names no circuit_id")?;
         Ok(Prover { pk, circuit_id })
+    }
+
+    pub fn circuit_id(&self) -> &str {
+        &self.circuit_id
     }
 }
 
@@ -96,23 +103,20 @@ pub fn grant(net: &Net, ev: &mut Evidence) -> Result<Grant> {
     Ok(Grant { dataset, token })
 }
 
-fn gas_label(ev: &mut Evidence, label: Option<&str>, tx: &TxOutcome) {
-    match label {
-        Some(label) => ev.measure(label, tx),
-        None => ev.see_tx(tx),
-    }
+/// A fresh commitment to `BASE_VALUE + i`: its anchor and a proof of `hba1c < 7.0` under
+/// `grant`, ready to submit.
+pub struct Prepared {
+    pub anchor: ExecuteMsg,
+    pub submission: AttestationSubmission,
 }
 
-/// Anchors a fresh commitment to value `BASE_VALUE + i` and submits a proof of
-/// `hba1c < 7.0`; returns the attestation id. `measured` counts the gas of both txs.
-pub fn attest(
+pub fn prepare(
     net: &Net,
     prover: &Prover,
     ev: &mut Evidence,
     grant: &Grant,
     i: u64,
-    measured: bool,
-) -> Result<u64> {
+) -> Result<Prepared> {
     let patient = net.account(SOURCE, &net.patient)?;
     let value = BASE_VALUE + i;
     let mut wide = [0u8; 64];
@@ -133,8 +137,6 @@ pub fn attest(
         patient,
     };
     ev.see(&anchor);
-    let tx = net.execute(SOURCE, "custodian", contract::ATTESTATION, &anchor)?;
-    gas_label(ev, measured.then_some("anchor"), &tx);
     let statement = Statement {
         attribute,
         predicate: Predicate::new(Operator::Lt, vec![THRESHOLD])?,
@@ -147,8 +149,7 @@ pub fn attest(
         },
     };
     let proof = prove(&prover.pk, &statement, &opening, &mut rand::rng())?;
-    let submit = ExecuteMsg::SubmitAttestation {
-        circuit_id: prover.circuit_id.clone(),
+    let submission = AttestationSubmission {
         attribute: "hba1c".into(),
         predicate: statement.predicate.clone(),
         commitment: HexBinary::from(commitment.to_vec()),
@@ -156,14 +157,27 @@ pub fn attest(
         proof: Binary::from(proof.to_vec()),
         expires_at: None,
     };
-    ev.see(&submit);
-    let tx = net.execute(SOURCE, "researcher", contract::ATTESTATION, &submit)?;
-    let label = if measured {
-        "submit_attestation (verify on chain)"
-    } else {
-        "submit_attestation (burst)"
+    ev.see(&submission);
+    Ok(Prepared { anchor, submission })
+}
+
+/// Anchors a fresh commitment and submits one proof (`submit_attestation`); returns the
+/// attestation id; the gas of both txs is measured.
+pub fn attest(net: &Net, prover: &Prover, ev: &mut Evidence, grant: &Grant, i: u64) -> Result<u64> {
+    let Prepared { anchor, submission } = prepare(net, prover, ev, grant, i)?;
+    let tx = net.execute(SOURCE, "custodian", contract::ATTESTATION, &anchor)?;
+    ev.measure("anchor", &tx);
+    let submit = ExecuteMsg::SubmitAttestation {
+        circuit_id: prover.circuit_id.clone(),
+        attribute: submission.attribute,
+        predicate: submission.predicate,
+        commitment: submission.commitment,
+        consent_token_id: submission.consent_token_id,
+        proof: submission.proof,
+        expires_at: None,
     };
-    ev.measure(label, &tx);
+    let tx = net.execute(SOURCE, "researcher", contract::ATTESTATION, &submit)?;
+    ev.measure("submit_attestation (one proof, verified on chain)", &tx);
     let id = tx
         .attr(
             events::tx::ATTESTATION_RECORDED,
@@ -173,17 +187,37 @@ pub fn attest(
     Ok(id.parse()?)
 }
 
-/// Sends an attestation over IBC; returns the height its send committed at.
-pub fn send(net: &Net, ev: &mut Evidence, id: u64, measured: bool) -> Result<u64> {
+/// The ids of every attestation a transaction recorded, in order.
+pub fn recorded_ids(tx: &TxOutcome) -> Result<Vec<u64>> {
+    tx.events
+        .iter()
+        .filter(|e| e.kind == events::tx::ATTESTATION_RECORDED)
+        .filter_map(|e| {
+            e.attributes
+                .iter()
+                .find(|a| a.key == events::attr::ATTESTATION_ID)
+        })
+        .map(|a| Ok(a.value.parse()?))
+        .collect()
+}
+
+/// Sends an attestation over IBC to `to` with a relayer fee; returns the send's tx.
+pub fn send(net: &Net, ev: &mut Evidence, id: u64, to: &str, timeout: u64) -> Result<TxOutcome> {
     let msg = ExecuteMsg::SendAttestation {
         attestation_id: id,
-        channel_id: net.channel(SOURCE, REMOTE)?,
-        timeout_seconds: Some(600),
+        channel_id: net.channel(SOURCE, to)?,
+        timeout_seconds: Some(timeout),
     };
     ev.see(&msg);
-    let tx = net.execute(SOURCE, "researcher", contract::ATTESTATION, &msg)?;
-    gas_label(ev, measured.then_some("send_attestation"), &tx);
-    Ok(tx.height)
+    let tx = net.execute_all(
+        SOURCE,
+        "researcher",
+        contract::ATTESTATION,
+        &[msg],
+        RELAYER_FEE,
+    )?;
+    ev.measure("send_attestation (with relayer fee)", &tx);
+    Ok(tx)
 }
 
 /// Every attestation `chain` holds under the source chain's consent `token`, page by page.
@@ -240,8 +274,8 @@ pub fn wait_remote(net: &Net, token: &str, sent: &[(u64, u64)]) -> Result<Vec<f6
 pub fn run(net: &Net, prover: &Prover, ev: &mut Evidence) -> Result<Grant> {
     println!("== 1-2. attest on {SOURCE}, relay to {REMOTE}");
     let grant = grant(net, ev)?;
-    let id = attest(net, prover, ev, &grant, 0, true)?;
-    let height = send(net, ev, id, true)?;
+    let id = attest(net, prover, ev, &grant, 0)?;
+    let height = send(net, ev, id, REMOTE, 600)?.height;
     let latency = wait_remote(net, &grant.token, &[(id, height)])?[0];
     let key = format!(
         "{}.{}",

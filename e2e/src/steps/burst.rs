@@ -1,13 +1,26 @@
-//! Step 5: a burst of attestations under one consent, sent back to back; each one's relay
-//! latency is read from the chains (send block → receive block), so a packet is not charged
-//! for the sends after it; packets lost are counted.
+//! Step 5: batches. N attestations under one consent: anchored in one transaction, submitted
+//! in batches of up to 30 (one transaction and one batched pairing check each), and sent in
+//! the same batches (one packet each, re-verified together on trials-1) with a relayer fee
+//! that Hermes' key earns when the ack returns. Each attestation's latency is read from the
+//! chains (send block → receive block); packets lost are counted. Then a send that times out
+//! gets its fee back.
 
-use anyhow::{ensure, Result};
+use anyhow::{ensure, Context, Result};
+use healthmesh_client::deployment::contract;
+use healthmesh_types::attestation::{
+    DeliveriesResponse, DeliveryStatus, ExecuteMsg, QueryMsg as AttQuery,
+};
+use healthmesh_types::events;
 
-use super::attest::{attest, grant, remote_records, send, wait_remote, Grant, Prover};
-use super::REMOTE;
+use super::attest::{
+    grant, prepare, recorded_ids, remote_records, send, wait_remote, Grant, Prover, RELAYER_FEE,
+};
+use super::{REMOTE, SOURCE};
 use crate::evidence::Evidence;
-use crate::net::Net;
+use crate::net::{wait_for, Net};
+
+/// Attestations per `submit_attestations` and per packet.
+pub const BATCH: usize = 30;
 
 pub struct Burst {
     pub grant: Grant,
@@ -15,33 +28,159 @@ pub struct Burst {
     /// Seconds, sorted.
     pub latencies: Vec<f64>,
     pub lost: usize,
+    pub submit_gas_per_attestation: u64,
+    pub receive_gas_per_attestation: u64,
+    pub fees_earned: u128,
 }
 
 pub fn run(net: &Net, prover: &Prover, ev: &mut Evidence, size: usize) -> Result<Burst> {
-    println!("== 5. burst of {size} attestations");
+    println!("== 5. {size} attestations in batches of {BATCH}");
     let grant = grant(net, ev)?;
-    let ids: Vec<u64> = (1..=size as u64)
-        .map(|i| attest(net, prover, ev, &grant, i, false))
-        .collect::<Result<_>>()?;
-    let sent: Vec<(u64, u64)> = ids
-        .iter()
-        .map(|id| Ok((*id, send(net, ev, *id, false)?)))
-        .collect::<Result<_>>()?;
+    let prepared = (1..=size as u64)
+        .map(|i| prepare(net, prover, ev, &grant, i))
+        .collect::<Result<Vec<_>>>()?;
+    let anchors: Vec<ExecuteMsg> = prepared.iter().map(|p| p.anchor.clone()).collect();
+    let tx = net.execute_all(SOURCE, "custodian", contract::ATTESTATION, &anchors, 0)?;
+    ev.see_tx(&tx);
+
+    let mut ids = vec![];
+    let mut submit_gas = 0;
+    for chunk in prepared.chunks(BATCH) {
+        let msg = ExecuteMsg::SubmitAttestations {
+            circuit_id: prover.circuit_id().into(),
+            attestations: chunk.iter().map(|p| p.submission.clone()).collect(),
+        };
+        let tx = net.execute(SOURCE, "researcher", contract::ATTESTATION, &msg)?;
+        ev.measure(
+            &format!("submit_attestations (batch of {})", chunk.len()),
+            &tx,
+        );
+        submit_gas += tx.gas_used;
+        ids.extend(recorded_ids(&tx)?);
+    }
+    ensure!(
+        ids.len() == size,
+        "{} of {size} attestations recorded",
+        ids.len()
+    );
+
+    let payee = net.account(REMOTE, "relayer")?;
+    let paid_before = net.balance(SOURCE, &payee)?;
+    let mut sent = vec![];
+    for chunk in ids.chunks(BATCH) {
+        let msg = ExecuteMsg::SendAttestations {
+            attestation_ids: chunk.to_vec(),
+            channel_id: net.channel(SOURCE, REMOTE)?,
+            timeout_seconds: Some(600),
+        };
+        ev.see(&msg);
+        let tx = net.execute_all(
+            SOURCE,
+            "researcher",
+            contract::ATTESTATION,
+            &[msg],
+            RELAYER_FEE,
+        )?;
+        ev.measure(
+            &format!("send_attestations (batch of {}, relayer fee)", chunk.len()),
+            &tx,
+        );
+        sent.extend(chunk.iter().map(|id| (*id, tx.height)));
+    }
     let mut latencies = wait_remote(net, &grant.token, &sent)?;
     latencies.sort_by(f64::total_cmp);
     let lost = size.saturating_sub(remote_records(net, &grant.token)?.len());
     ensure!(lost == 0, "{lost} of {size} packets lost");
-    println!(
-        "   {size} attestations on {REMOTE}, 0 lost; latency send block → receive block p50 {:.1} s, p95 {:.1} s",
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.95)
+
+    let key = format!(
+        "{}.{}",
+        events::tx::ATTESTATION_RECEIVED,
+        events::attr::CONSENT_ID
     );
-    Ok(Burst {
+    let receives = net.search_txs(REMOTE, &key, &grant.token)?;
+    let receive_gas: u64 = receives.iter().map(|tx| tx.gas_used).sum();
+    for tx in &receives {
+        ev.measure(
+            "remote receive of a batch packet (Hermes tx: client update + receive)",
+            tx,
+        );
+    }
+    let packets = size.div_ceil(BATCH) as u128;
+    let expected = paid_before + packets * RELAYER_FEE;
+    let paid = wait_for(
+        "the relayer fees",
+        std::time::Duration::from_secs(60),
+        || {
+            let now = net.balance(SOURCE, &payee)?;
+            Ok((now >= expected).then_some(now))
+        },
+    )?;
+    let fees_earned = paid - paid_before;
+    ensure!(
+        fees_earned == packets * RELAYER_FEE,
+        "the relayer earned {fees_earned}, expected {}",
+        packets * RELAYER_FEE
+    );
+    let burst = Burst {
         grant,
         size,
+        submit_gas_per_attestation: submit_gas / size as u64,
+        receive_gas_per_attestation: receive_gas / size as u64,
         latencies,
         lost,
-    })
+        fees_earned,
+    };
+    println!(
+        "   {size} attestations in {} packets on {REMOTE}, 0 lost; latency send block → receive block p50 {:.1} s, p95 {:.1} s; gas per attestation: submit {}, receive {}; Hermes' key earned {fees_earned} in relayer fees",
+        packets,
+        percentile(&burst.latencies, 0.5),
+        percentile(&burst.latencies, 0.95),
+        burst.submit_gas_per_attestation,
+        burst.receive_gas_per_attestation,
+    );
+    refund_on_timeout(net, ev, ids[0])?;
+    Ok(burst)
+}
+
+/// A send whose packet cannot arrive in time (1 s timeout): the timeout comes back and the
+/// relayer fee returns to the sender.
+fn refund_on_timeout(net: &Net, ev: &mut Evidence, id: u64) -> Result<()> {
+    let to = "billing-1";
+    let tx = send(net, ev, id, to, 1)?;
+    let fee_id = tx
+        .attr("wasm-relayer_fee_escrowed", "fee_id")
+        .context("the send escrowed no fee")?;
+    let refund = wait_for(
+        "the refund of a timed-out packet's fee",
+        std::time::Duration::from_secs(120),
+        || {
+            let found = net.search_txs(SOURCE, "wasm-relayer_fee_refunded.fee_id", &fee_id)?;
+            Ok(found.into_iter().next())
+        },
+    )?;
+    ev.see_tx(&refund);
+    let deliveries: DeliveriesResponse = net.query(
+        SOURCE,
+        contract::ATTESTATION,
+        &AttQuery::Deliveries {
+            attestation_id: id,
+            start_after: None,
+            limit: None,
+        },
+    )?;
+    let channel = net.channel(SOURCE, to)?;
+    ensure!(
+        deliveries
+            .deliveries
+            .iter()
+            .any(|d| d.channel_id == channel && d.status == DeliveryStatus::TimedOut),
+        "the delivery to {to} is not recorded as timed out: {:?}",
+        deliveries.deliveries
+    );
+    println!(
+        "   a packet to {to} timed out: its relayer fee (fee {fee_id}) was refunded to the sender"
+    );
+    Ok(())
 }
 
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {

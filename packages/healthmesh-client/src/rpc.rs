@@ -168,6 +168,37 @@ impl ChainClient {
         }
     }
 
+    /// The `denom` balance of `address`.
+    pub async fn balance(&self, address: &str, denom: &str) -> Result<u128> {
+        use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
+        let req = QueryBalanceRequest {
+            address: address.to_string(),
+            denom: denom.to_string(),
+        };
+        let res: QueryBalanceResponse = self
+            .abci("/cosmos.bank.v1beta1.Query/Balance", &req)
+            .await?;
+        let amount = res.balance.map(|c| c.amount).unwrap_or_default();
+        if amount.is_empty() {
+            return Ok(0);
+        }
+        amount
+            .parse()
+            .map_err(|e| ClientError::decode("bank balance", e))
+    }
+
+    /// Code ids pinned in wasmd's cache (first page, enough for a deployment's contracts).
+    pub async fn pinned_codes(&self) -> Result<Vec<u64>> {
+        use cosmrs::proto::cosmwasm::wasm::v1::{
+            QueryPinnedCodesRequest, QueryPinnedCodesResponse,
+        };
+        let req = QueryPinnedCodesRequest { pagination: None };
+        let res: QueryPinnedCodesResponse = self
+            .abci("/cosmwasm.wasm.v1.Query/PinnedCodes", &req)
+            .await?;
+        Ok(res.code_ids)
+    }
+
     /// A contract's smart query, with the contract's own message and response types.
     pub async fn smart<Q: Serialize, R: DeserializeOwned>(
         &self,
