@@ -203,51 +203,6 @@ pub fn coin(amount: u128, denom: &str) -> Result<Coin> {
     Ok(Coin { denom, amount })
 }
 
-#[cfg(test)]
-mod instantiate2_tests {
-    use super::*;
-
-    #[test]
-    fn predicted_address_depends_on_checksum_creator_and_salt() {
-        let creator = AccountId::new("wasm", &[7u8; 20]).unwrap();
-        let other = AccountId::new("wasm", &[8u8; 20]).unwrap();
-        let checksum = [1u8; 32];
-        let a = instantiate2_address(&checksum, &creator, b"salt").unwrap();
-        assert!(a.starts_with("wasm1") && a.len() == 63, "{a}");
-        assert_eq!(
-            a,
-            instantiate2_address(&checksum, &creator, b"salt").unwrap()
-        );
-        assert_ne!(a, instantiate2_address(&checksum, &other, b"salt").unwrap());
-        assert_ne!(
-            a,
-            instantiate2_address(&[2u8; 32], &creator, b"salt").unwrap()
-        );
-        assert_ne!(
-            a,
-            instantiate2_address(&checksum, &creator, b"salz").unwrap()
-        );
-    }
-
-    #[test]
-    fn instantiate2_message_carries_the_salt_and_the_json() {
-        use cosmrs::proto::cosmwasm::wasm::v1::MsgInstantiateContract2;
-        use cosmrs::proto::prost::Message;
-        let creator = AccountId::new("wasm", &[7u8; 20]).unwrap();
-        let at = Instantiation {
-            code_id: 4,
-            label: "l",
-            admin: Some(&creator),
-        };
-        let any = instantiate2(&creator, &at, &serde_json::json!({"a": 1}), b"s").unwrap();
-        assert_eq!(any.type_url, "/cosmwasm.wasm.v1.MsgInstantiateContract2");
-        let back = MsgInstantiateContract2::decode(any.value.as_slice()).unwrap();
-        assert_eq!((back.code_id, back.salt.as_slice()), (4, &b"s"[..]));
-        assert_eq!(back.msg, br#"{"a":1}"#);
-        assert_eq!(back.admin, creator.to_string());
-    }
-}
-
 /// The address of the x/gov module account, the authority of `MsgPinCodes`.
 pub fn gov_module_address(prefix: &str) -> Result<AccountId> {
     use sha2::{Digest, Sha256};
@@ -297,5 +252,50 @@ pub fn vote_yes(voter: &AccountId, proposal_id: u64) -> Any {
     Any {
         type_url: "/cosmos.gov.v1.MsgVote".into(),
         value: vote.encode_to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod instantiate2_tests {
+    use super::*;
+
+    #[test]
+    fn predicted_address_depends_on_checksum_creator_and_salt() {
+        let creator = AccountId::new("wasm", &[7u8; 20]).unwrap();
+        let other = AccountId::new("wasm", &[8u8; 20]).unwrap();
+        let checksum = [1u8; 32];
+        let a = instantiate2_address(&checksum, &creator, b"salt").unwrap();
+        assert!(a.starts_with("wasm1") && a.len() == 63, "{a}");
+        assert_eq!(
+            a,
+            instantiate2_address(&checksum, &creator, b"salt").unwrap()
+        );
+        assert_ne!(a, instantiate2_address(&checksum, &other, b"salt").unwrap());
+        assert_ne!(
+            a,
+            instantiate2_address(&[2u8; 32], &creator, b"salt").unwrap()
+        );
+        assert_ne!(
+            a,
+            instantiate2_address(&checksum, &creator, b"salz").unwrap()
+        );
+    }
+
+    #[test]
+    fn instantiate2_message_carries_the_salt_and_the_json() {
+        use cosmrs::proto::cosmwasm::wasm::v1::MsgInstantiateContract2;
+        use cosmrs::proto::prost::Message;
+        let creator = AccountId::new("wasm", &[7u8; 20]).unwrap();
+        let at = Instantiation {
+            code_id: 4,
+            label: "l",
+            admin: Some(&creator),
+        };
+        let any = instantiate2(&creator, &at, &serde_json::json!({"a": 1}), b"s").unwrap();
+        assert_eq!(any.type_url, "/cosmwasm.wasm.v1.MsgInstantiateContract2");
+        let back = MsgInstantiateContract2::decode(any.value.as_slice()).unwrap();
+        assert_eq!((back.code_id, back.salt.as_slice()), (4, &b"s"[..]));
+        assert_eq!(back.msg, br#"{"a":1}"#);
+        assert_eq!(back.admin, creator.to_string());
     }
 }
