@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 CONTRACTS := $(notdir $(wildcard contracts/*))
 
-.PHONY: help build wasm proofs-wasm schema schema-check fmt fmt-check clippy unit-test test bench clean \
+.PHONY: help build wasm proofs-wasm schema schema-check fmt fmt-check clippy unit-test test bench gas-profile clean \
 	localnet localnet-status localnet-down localnet-reset e2e
 
 help: ## List the targets
@@ -71,6 +71,16 @@ localnet-reset: ## Stop and delete .localnet/
 e2e: ## The mission end to end against the running localnet, with measured figures
 	$(BINS)
 	GRPCURL=$$(scripts/ensure-research-tools.sh) $(BIN_DIR)/healthmesh-e2e
+
+GAS_PROBE := $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/wasm/healthmesh_gas_probe.wasm
+
+gas-profile: ## Gas of each component of an attestation, priced by the running localnet (table + target/gas-profile.json)
+	$(BINS)
+	RUSTFLAGS="-C link-arg=-s" $(CARGO) build --profile wasm --lib --locked \
+	  --target wasm32-unknown-unknown -p healthmesh-gas-probe
+	PATH="$$(scripts/ensure-tools.sh):$$PATH" wasm-opt -Oz --enable-bulk-memory \
+	  --llvm-memory-copy-fill-lowering $(GAS_PROBE) -o $(BIN_DIR)/../gas-probe.wasm
+	$(BIN_DIR)/healthmesh-e2e gas-profile $(BIN_DIR)/../gas-probe.wasm $(BIN_DIR)/../gas-profile.json
 
 clean: ## Remove build outputs
 	$(CARGO) clean

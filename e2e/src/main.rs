@@ -4,6 +4,7 @@
 //! the run ends with a table of measured figures.
 
 mod evidence;
+mod gas_profile;
 mod net;
 mod steps;
 
@@ -12,7 +13,17 @@ use steps::burst::percentile;
 use steps::{attest, burst, dao, privacy, research, revoke, REMOTE};
 
 fn main() {
-    if let Err(err) = run() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.as_slice() {
+        [cmd, wasm, out] if cmd == "gas-profile" => {
+            gas_profile::run(std::path::Path::new(wasm), std::path::Path::new(out))
+        }
+        [] => run(),
+        _ => Err(anyhow::anyhow!(
+            "usage: healthmesh-e2e [gas-profile <probe.wasm> <out.json>]"
+        )),
+    };
+    if let Err(err) = result {
         eprintln!("e2e FAILED: {err:#}");
         std::process::exit(1);
     }

@@ -135,10 +135,23 @@ impl Net {
         msgs: &[M],
         funds: u128,
     ) -> Result<TxOutcome> {
+        let address = self.contract(chain, contract)?;
+        self.execute_on(chain, role, &address, msgs, funds)
+    }
+
+    /// [`execute_all`](Self::execute_all) on a contract by address.
+    pub fn execute_on<M: Serialize>(
+        &self,
+        chain: &str,
+        role: &str,
+        contract: &str,
+        msgs: &[M],
+        funds: u128,
+    ) -> Result<TxOutcome> {
         let info = self.info(chain)?;
         let client = self.client(chain)?;
         let wallet = Wallet::new(&client, info.test_key(role)?, localnet_options(&info.denom))?;
-        let address = tx::parse_address(&self.contract(chain, contract)?, &info.bech32_prefix)?;
+        let address = tx::parse_address(contract, &info.bech32_prefix)?;
         let coins = match funds {
             0 => vec![],
             n => vec![tx::coin(n, &info.denom)?],
@@ -150,6 +163,22 @@ impl Net {
         self.rt
             .block_on(wallet.submit(msgs))
             .with_context(|| format!("{chain}: {role} executing on {contract}"))
+    }
+
+    /// Stores and instantiates `wasm` (message `{}`) as `role`; returns the address.
+    pub fn deploy(&self, chain: &str, role: &str, wasm: Vec<u8>, label: &str) -> Result<String> {
+        let info = self.info(chain)?;
+        let client = self.client(chain)?;
+        let wallet = Wallet::new(&client, info.test_key(role)?, localnet_options(&info.denom))?;
+        self.rt.block_on(async {
+            let code_id = wallet.store_code(wasm).await?;
+            let at = tx::Instantiation {
+                code_id,
+                label,
+                admin: None,
+            };
+            Ok(wallet.instantiate(&at, &serde_json::json!({})).await?)
+        })
     }
 
     /// The chain-denom balance of `address`.

@@ -11,7 +11,8 @@
 //! proof and public input of the batch, so changing any of them changes all coefficients.
 //! r₀ = 1, which makes a batch of one *exactly* the single-proof check.
 //!
-//! Work in wasm: one 128-bit multiplication per proof (rⱼAⱼ); one interleaved pass for
+//! Work in wasm: one square root (decompression, no subgroup check: see `g1_on_curve`) and
+//! one 128-bit multiplication per proof (rⱼAⱼ); one interleaved pass for
 //! Σ rⱼCⱼ; and `Σ rⱼLⱼ = (Σ rⱼ)·IC₀ + Σᵢ (Σⱼ rⱼxⱼᵢ)·ICᵢ`, computed on scalars first, so the
 //! public inputs cost one multiplication per input of the circuit whatever the batch size.
 //! Bⱼ, −γ, −δ and β go to the host function compressed and are never decoded in wasm.
@@ -21,7 +22,7 @@ use alloc::vec::Vec;
 use bls12_381::{G1Affine, G1Projective, Scalar};
 use sha2::{Digest, Sha256};
 
-use crate::verifier::{g1, PairingBackend, PairingKey, G1_LEN, G2_LEN, PROOF_LEN};
+use crate::verifier::{PairingBackend, PairingKey, G1_LEN, G2_LEN, PROOF_LEN};
 use crate::Error;
 
 /// Most proofs one batch may hold (bounds the work of one transaction or packet).
@@ -118,14 +119,14 @@ pub fn pairing_arguments_with(
     // Σ rⱼLⱼ, and — for more than one proof — Σ rⱼCⱼ and (Σ rⱼ)·α.
     let mut computed: Vec<G1Projective> = Vec::with_capacity(items.len() + 2);
     for (item, rj) in items.iter().zip(r).skip(1) {
-        let point = g1(a(item.proof), "proof A")?;
+        let point = g1_on_curve(a(item.proof), "proof A")?;
         computed.push(mul_vartime(&point, &rj.to_le_bytes()));
     }
     computed.push(combined_inputs(key, items, r));
     if items.len() > 1 {
         let cs = items
             .iter()
-            .map(|item| g1(c(item.proof), "proof C"))
+            .map(|item| g1_on_curve(c(item.proof), "proof C"))
             .collect::<Result<Vec<_>, _>>()?;
         computed.push(multi_mul_u128(&cs, r));
         let sum: Scalar = r.iter().map(|rj| scalar_u128(*rj)).sum();
@@ -165,6 +166,21 @@ pub fn pairing_arguments_with(
         r: alpha,
         s: key.beta.to_vec(),
     })
+}
+
+/// A compressed G1 point on the curve, *without* the subgroup check (which costs wasm about
+/// three times the square root): Aⱼ and Cⱼ only enter the check through rⱼAⱼ and Σ rⱼCⱼ,
+/// which the host function checks for subgroup membership. A torsion component that
+/// survives into those points is refused there; one that vanishes (rⱼT = 0) leaves exactly
+/// the check of the subgroup parts, which are then a valid proof — nothing is accepted that
+/// a valid proof does not back.
+fn g1_on_curve(bytes: &[u8], field: &'static str) -> Result<G1Affine, Error> {
+    let arr: &[u8; G1_LEN] = bytes.try_into().map_err(|_| Error::Length {
+        field,
+        expected: G1_LEN,
+        got: bytes.len(),
+    })?;
+    Option::from(G1Affine::from_compressed_unchecked(arr)).ok_or(Error::InvalidPoint(field))
 }
 
 fn a(proof: &[u8]) -> &[u8] {

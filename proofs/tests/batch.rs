@@ -235,9 +235,17 @@ fn hostile_batches_are_refused_before_any_pairing() {
         verify_batch(&counting, &key, &items),
         Err(Error::InputCount { ic: 2, inputs: 2 })
     );
-    // A point that is not on the curve (A of the second proof).
+    // An x with no point on the curve (A of the second proof).
+    let off_curve = (1u64..)
+        .find_map(|x| {
+            let mut bytes = [0u8; 48];
+            bytes[40..].copy_from_slice(&x.to_be_bytes());
+            bytes[0] |= 0x80;
+            bool::from(G1Affine::from_compressed_unchecked(&bytes).is_none()).then_some(bytes)
+        })
+        .unwrap();
     let mut garbage = batch[1].1;
-    garbage[..48].copy_from_slice(&[0xa5; 48]);
+    garbage[..48].copy_from_slice(&off_curve);
     let mut items = self::items(&batch);
     items[1].proof = &garbage;
     assert_eq!(
@@ -256,4 +264,41 @@ fn the_pairing_key_round_trips_through_its_encoding() {
     let mut wrong_magic = bytes.clone();
     wrong_magic[0] = b'X';
     assert!(PairingKey::from_trusted_bytes(&wrong_magic).is_err());
+}
+
+/// An on-curve G1 point outside the prime-order subgroup (almost every curve point is).
+fn torsion_point() -> [u8; 48] {
+    (1u64..)
+        .find_map(|x| {
+            let mut bytes = [0u8; 48];
+            bytes[40..].copy_from_slice(&x.to_be_bytes());
+            bytes[0] |= 0x80;
+            let on_curve = bool::from(G1Affine::from_compressed_unchecked(&bytes).is_some());
+            let in_group = bool::from(G1Affine::from_compressed(&bytes).is_some());
+            (on_curve && !in_group).then_some(bytes)
+        })
+        .unwrap()
+}
+
+#[test]
+fn points_outside_the_subgroup_are_refused_by_the_pairing_check() {
+    let batch = batch();
+    let torsion = torsion_point();
+    for (at, offset) in [(0, 0), (1, 0), (1, 144), (0, 144)] {
+        let mut proof = batch[at].1;
+        proof[offset..offset + 48].copy_from_slice(&torsion);
+        let mut items = items(&batch);
+        items[at].proof = &proof;
+        let native = verify_batch(&NativePairing, &key(), &items);
+        let host = verify_batch(&HostPairing(MockApi::default()), &key(), &items);
+        for verdict in [native, host] {
+            assert!(
+                matches!(
+                    verdict,
+                    Err(Error::InvalidPoint(_)) | Err(Error::InvalidProof)
+                ),
+                "proof {at}, offset {offset}: {verdict:?}"
+            );
+        }
+    }
 }

@@ -51,6 +51,8 @@ struct Checked {
 struct Lookups {
     consents: BTreeMap<String, (ConsentRecord, Addr)>,
     attesters_in_standing: BTreeSet<Addr>,
+    /// (consent, attribute) pairs the consent contract allowed.
+    access: BTreeSet<(String, String)>,
     digests: BTreeSet<Vec<u8>>,
 }
 
@@ -221,7 +223,11 @@ fn check(
             sender: info.sender.to_string(),
         });
     }
-    assert_access(deps, consent_contract, &s, &record)?;
+    let access_key = (s.consent_token_id.clone(), s.attribute.clone());
+    if !lookups.access.contains(&access_key) {
+        assert_access(deps, consent_contract, &s, &record)?;
+        lookups.access.insert(access_key);
+    }
     let expires_at = bounded_expiry(s.expires_at, &record.expires)?;
 
     let context = ProofContext {
