@@ -12,7 +12,7 @@ use toml_edit::DocumentMut;
 
 use crate::layout::{
     ports, roles, Layout, DENOM, GOV_DEPOSIT, GOV_EXPEDITED_VOTING_PERIOD, GOV_VOTING_PERIOD,
-    PREFIX,
+    PREFIX, TIMEOUT_COMMIT,
 };
 use crate::process::{alive, log, run, spawn_daemon};
 
@@ -212,7 +212,12 @@ fn configure(home: &Path, chain: &str) -> Result<()> {
             format!("tcp://127.0.0.1:{}", p.p2p).into(),
             f,
         )?;
-        set(doc, &["consensus", "timeout_commit"], "1s".into(), f)?;
+        set(
+            doc,
+            &["consensus", "timeout_commit"],
+            TIMEOUT_COMMIT.into(),
+            f,
+        )?;
         set(doc, &["consensus", "timeout_propose"], "1s".into(), f)
     })?;
     edit(&home.join("config/app.toml"), |doc, f| {

@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 pub const CHAINS: [&str; 3] = ["genomics-1", "trials-1", "billing-1"];
 pub const DENOM: &str = "ustake";
 pub const PREFIX: &str = "wasm";
+/// CometBFT's wait after a commit: with one validator, about the block time. 500 ms, as
+/// production Cosmos chains run 0.4–0.65 s blocks (relayer-config/README.md has the figures).
+pub const TIMEOUT_COMMIT: &str = "500ms";
 /// x/gov on the localnet: proposals (pinning the contracts at deployment) pass in seconds.
 pub const GOV_VOTING_PERIOD: &str = "4s";
 pub const GOV_EXPEDITED_VOTING_PERIOD: &str = "2s";
