@@ -60,6 +60,16 @@ pub fn run(wasm: &Path, out: &Path) -> Result<()> {
             Box::new(|n| json!({"decompress_g1": {"n": n}})),
         ),
         (
+            "G1 decompression without subgroup check (batches)",
+            [1, 21],
+            Box::new(|n| json!({"decompress_g1_unchecked": {"n": n}})),
+        ),
+        (
+            "G2 decompression with subgroup check (B, β, γ, δ before)",
+            [1, 6],
+            Box::new(|n| json!({"decompress_g2": {"n": n}})),
+        ),
+        (
             "G1 × 128-bit coefficient (variable time)",
             [1, 21],
             Box::new(|n| json!({"mul128": {"n": n}})),

@@ -28,6 +28,10 @@ pub enum ExecuteMsg {
     Poseidon { n: u32 },
     /// `n` checked decompressions of a G1 point (a proof's A or C).
     DecompressG1 { n: u32 },
+    /// `n` decompressions of a G1 point without the subgroup check (what a batch does).
+    DecompressG1Unchecked { n: u32 },
+    /// `n` checked decompressions of a G2 point (what verification did for B, β, γ, δ).
+    DecompressG2 { n: u32 },
     /// `n` 128-bit variable-time G1 multiplications (a batch coefficient times A).
     Mul128 { n: u32 },
     /// `n` full-width (255-bit) G1 multiplications (a public input times IC).
@@ -61,6 +65,22 @@ pub fn execute(deps: DepsMut, env: Env, _: MessageInfo, msg: ExecuteMsg) -> StdR
             let bytes = G1Affine::generator().to_compressed();
             repeat(n, |_| {
                 Option::<G1Affine>::from(G1Affine::from_compressed(&bytes))
+                    .map(|_| ())
+                    .ok_or_else(|| StdError::generic_err("point"))
+            })?
+        }
+        ExecuteMsg::DecompressG1Unchecked { n } => {
+            let bytes = G1Affine::generator().to_compressed();
+            repeat(n, |_| {
+                Option::<G1Affine>::from(G1Affine::from_compressed_unchecked(&bytes))
+                    .map(|_| ())
+                    .ok_or_else(|| StdError::generic_err("point"))
+            })?
+        }
+        ExecuteMsg::DecompressG2 { n } => {
+            let bytes = G2Affine::generator().to_compressed();
+            repeat(n, |_| {
+                Option::<G2Affine>::from(G2Affine::from_compressed(&bytes))
                     .map(|_| ())
                     .ok_or_else(|| StdError::generic_err("point"))
             })?
