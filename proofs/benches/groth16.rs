@@ -1,7 +1,9 @@
 //! `make bench`: constraint count, key generation, proving per operator and verification of
 //! the predicate circuit, each beside a baseline in the same run — a trivial circuit with the
-//! same number of constraints (a chain of squarings) proved and verified by the same
-//! groth16 code — so the cost of our gadgets shows as a ratio. Ends with a summary table.
+//! same number of constraints (a chain of squarings) proved by the same prover and verified
+//! by the same groth16 code — so the cost of our gadgets shows as a ratio. Also the
+//! `groth16` crate's own prover on the predicate circuit (what `prove` used before the
+//! precomputing [`Prover`]), for comparison. Ends with a summary table.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,7 +16,7 @@ use std::hint::black_box;
 use criterion::Criterion;
 use healthmesh_proofs::circuit::{Assignment, PredicateCircuit};
 use healthmesh_proofs::keys::setup_from_seed;
-use healthmesh_proofs::prover::{prove, Opening};
+use healthmesh_proofs::prover::{prove, Opening, Prover, ProverCircuit};
 use healthmesh_proofs::statement::{
     commit, subject_key, AttributeCode, Context, Operator, Predicate, Statement,
 };
@@ -53,6 +55,8 @@ impl Circuit<Scalar> for Squarings {
         Ok(())
     }
 }
+
+impl ProverCircuit for Squarings {}
 
 fn case(op: Operator) -> (Statement, Opening) {
     let values = match op {
@@ -100,19 +104,27 @@ fn constraint_count() -> usize {
     cs.num_constraints()
 }
 
+/// Where criterion writes its results, as criterion finds it.
+fn criterion_home() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            [env!("CARGO_MANIFEST_DIR"), "..", "target"]
+                .iter()
+                .collect()
+        });
+    target.join("criterion")
+}
+
 fn mean_ns(group: &str, id: &str) -> Option<f64> {
-    let dir: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "..",
-        "target",
-        "criterion",
-        group,
-        id,
-        "new",
-        "estimates.json",
-    ]
-    .iter()
-    .collect();
+    let dir: PathBuf = criterion_home()
+        .join(group)
+        .join(id)
+        .join("new")
+        .join("estimates.json");
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir).ok()?).ok()?;
     json["mean"]["point_estimate"].as_f64()
 }
@@ -140,6 +152,16 @@ fn main() {
     )
     .unwrap();
     let base_pvk = groth16::prepare_verifying_key(&base_params.vk);
+    // Built once per key, outside the timings (see keygen/prover for its cost).
+    pk.prover().unwrap();
+    let base_prover = Prover::new(
+        &base_params,
+        Squarings {
+            n: constraints,
+            x: None,
+        },
+    )
+    .unwrap();
 
     {
         let mut g = criterion.benchmark_group("keygen");
@@ -158,6 +180,9 @@ fn main() {
                 .unwrap()
             })
         });
+        g.bench_function("prover", |b| {
+            b.iter(|| Prover::new(pk.params(), PredicateCircuit::default()).unwrap())
+        });
         g.finish();
     }
     {
@@ -170,7 +195,23 @@ fn main() {
         }
         g.bench_function("baseline", |b| {
             b.iter(|| {
-                groth16::create_random_proof(baseline.clone(), &base_params, &mut rng()).unwrap()
+                base_prover
+                    .create_random_proof(baseline.clone(), &mut rng())
+                    .unwrap()
+            })
+        });
+        let (statement, opening) = case(Operator::Lt);
+        g.bench_function("groth16_crate", |b| {
+            b.iter(|| {
+                let circuit = PredicateCircuit {
+                    assignment: Some(Assignment::new(
+                        &statement,
+                        opening.value,
+                        opening.salt,
+                        opening.subject,
+                    )),
+                };
+                groth16::create_random_proof(circuit, pk.params(), &mut rng()).unwrap()
             })
         });
         g.finish();
@@ -236,6 +277,7 @@ fn print_table(constraints: usize, pk_len: usize, vk_len: usize) {
         ms("keygen", "baseline"),
         "",
     );
+    row("  prover, once per key", ms("keygen", "prover"), None, "");
     for op in Operator::ALL {
         row(
             &format!("prove {}", op.name()),
@@ -247,6 +289,12 @@ fn print_table(constraints: usize, pk_len: usize, vk_len: usize) {
     row(
         "prove baseline",
         ms("prove", "baseline"),
+        ms("prove", "baseline"),
+        "",
+    );
+    row(
+        "groth16 crate, lt",
+        ms("prove", "groth16_crate"),
         ms("prove", "baseline"),
         "",
     );
@@ -274,8 +322,12 @@ fn print_table(constraints: usize, pk_len: usize, vk_len: usize) {
         ms("verify", "baseline"),
         "",
     );
-    println!(
-        "\nbaseline: a chain of {constraints} squarings with 1 public input, same groth16 code;"
-    );
+    println!("\nbaseline: a chain of {constraints} squarings with 1 public input, same prover;");
+    if let Some((ours, crate_)) = ms("prove", "lt").zip(ms("prove", "groth16_crate")) {
+        println!(
+            "groth16 crate: its create_random_proof on the predicate circuit, {:.1}x this prover;",
+            crate_ / ours
+        );
+    }
     println!("verify baseline: groth16::verify_proof with a prepared key.");
 }

@@ -7,11 +7,11 @@
 //! so the comparisons are sound; operands are bound by the statement hash, which the
 //! verifier recomputes from `u64`s.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use bellman::gadgets::boolean::AllocatedBit;
 use bellman::{Circuit, ConstraintSystem, Index, LinearCombination, SynthesisError, Variable};
 use bls12_381::Scalar;
+use core::cmp::Ordering;
 use ff::{Field, PrimeField};
 
 use crate::poseidon::{self, Domain, MDS, ROUND_CONSTANTS, WIDTH};
@@ -19,9 +19,16 @@ use crate::statement::{Operator, Statement, MAX_SET};
 
 /// A linear combination with de-duplicated terms (bellman's own keeps appending, which
 /// grows exponentially through Poseidon's partial rounds) and its value when known.
+///
+/// The terms are kept sorted by variable, in a `Vec`: Poseidon's partial rounds mix ever
+/// longer combinations (synthesis is mostly this), and merging sorted vectors is several
+/// times faster than a map. Like the map it replaces, a term whose coefficient cancels to
+/// zero stays, so the constraints are the same, coefficient for coefficient.
+///
+/// `S` false: values only, no terms (see [`PredicateCircuit::synthesize_values`]).
 #[derive(Clone)]
-struct Lc {
-    terms: BTreeMap<(bool, usize), Scalar>,
+struct Lc<const S: bool> {
+    terms: Vec<((bool, usize), Scalar)>,
     value: Option<Scalar>,
 }
 
@@ -32,18 +39,25 @@ fn key(v: Variable) -> (bool, usize) {
     }
 }
 
-impl Lc {
+impl<const S: bool> Lc<S> {
     fn var(v: Variable, value: Option<Scalar>) -> Self {
-        let mut terms = BTreeMap::new();
-        terms.insert(key(v), Scalar::ONE);
-        Lc { terms, value }
+        Lc {
+            terms: if S {
+                alloc::vec![(key(v), Scalar::ONE)]
+            } else {
+                Vec::new()
+            },
+            value,
+        }
     }
 
     fn constant<CS: ConstraintSystem<Scalar>>(c: Scalar) -> Self {
-        let mut terms = BTreeMap::new();
-        terms.insert(key(CS::one()), c);
         Lc {
-            terms,
+            terms: if S {
+                alloc::vec![(key(CS::one()), c)]
+            } else {
+                Vec::new()
+            },
             value: Some(c),
         }
     }
@@ -57,26 +71,57 @@ impl Lc {
         Ok(Lc::var(v, value))
     }
 
-    fn scaled_add(mut self, coeff: Scalar, other: &Lc) -> Self {
-        for (k, c) in &other.terms {
-            let entry = self.terms.entry(*k).or_insert(Scalar::ZERO);
-            *entry += coeff * c;
+    /// `self + coeff * other`.
+    fn scaled_add(self, coeff: Scalar, other: &Self) -> Self {
+        let (one, minus_one) = (coeff == Scalar::ONE, coeff == -Scalar::ONE);
+        let scale = |c: &Scalar| {
+            if one {
+                *c
+            } else if minus_one {
+                -c
+            } else {
+                coeff * c
+            }
+        };
+        let (a, b) = (&self.terms, &other.terms);
+        let mut terms = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                Ordering::Less => {
+                    terms.push(a[i]);
+                    i += 1;
+                }
+                Ordering::Greater => {
+                    terms.push((b[j].0, scale(&b[j].1)));
+                    j += 1;
+                }
+                Ordering::Equal => {
+                    terms.push((a[i].0, a[i].1 + scale(&b[j].1)));
+                    i += 1;
+                    j += 1;
+                }
+            }
         }
-        self.value = self.value.zip(other.value).map(|(a, b)| a + coeff * b);
-        self
+        terms.extend_from_slice(&a[i..]);
+        terms.extend(b[j..].iter().map(|(k, c)| (*k, scale(c))));
+        Lc {
+            terms,
+            value: self.value.zip(other.value).map(|(a, b)| a + coeff * b),
+        }
     }
 
-    fn add(self, other: &Lc) -> Self {
+    fn add(self, other: &Self) -> Self {
         self.scaled_add(Scalar::ONE, other)
     }
 
-    fn sub(self, other: &Lc) -> Self {
+    fn sub(self, other: &Self) -> Self {
         self.scaled_add(-Scalar::ONE, other)
     }
 
     fn zero() -> Self {
         Lc {
-            terms: BTreeMap::new(),
+            terms: Vec::new(),
             value: Some(Scalar::ZERO),
         }
     }
@@ -96,7 +141,11 @@ impl Lc {
 }
 
 /// `a * b`, one constraint.
-fn mul<CS: ConstraintSystem<Scalar>>(cs: &mut CS, a: &Lc, b: &Lc) -> Result<Lc, SynthesisError> {
+fn mul<CS: ConstraintSystem<Scalar>, const S: bool>(
+    cs: &mut CS,
+    a: &Lc<S>,
+    b: &Lc<S>,
+) -> Result<Lc<S>, SynthesisError> {
     let product = Lc::alloc(cs, "product", a.value.zip(b.value).map(|(a, b)| a * b))?;
     cs.enforce(
         || "a * b = product",
@@ -108,7 +157,12 @@ fn mul<CS: ConstraintSystem<Scalar>>(cs: &mut CS, a: &Lc, b: &Lc) -> Result<Lc, 
 }
 
 /// `a = b`, one constraint.
-fn enforce_equal<CS: ConstraintSystem<Scalar>>(cs: &mut CS, name: &str, a: &Lc, b: &Lc) {
+fn enforce_equal<CS: ConstraintSystem<Scalar>, const S: bool>(
+    cs: &mut CS,
+    name: &str,
+    a: &Lc<S>,
+    b: &Lc<S>,
+) {
     cs.enforce(
         || name,
         |_| a.bellman(),
@@ -117,16 +171,19 @@ fn enforce_equal<CS: ConstraintSystem<Scalar>>(cs: &mut CS, name: &str, a: &Lc, 
     );
 }
 
-fn sbox<CS: ConstraintSystem<Scalar>>(cs: &mut CS, x: &Lc) -> Result<Lc, SynthesisError> {
+fn sbox<CS: ConstraintSystem<Scalar>, const S: bool>(
+    cs: &mut CS,
+    x: &Lc<S>,
+) -> Result<Lc<S>, SynthesisError> {
     let x2 = mul(&mut cs.namespace(|| "x2"), x, x)?;
     let x4 = mul(&mut cs.namespace(|| "x4"), &x2, &x2)?;
     mul(&mut cs.namespace(|| "x5"), &x4, x)
 }
 
-fn poseidon_permute<CS: ConstraintSystem<Scalar>>(
+fn poseidon_permute<CS: ConstraintSystem<Scalar>, const S: bool>(
     cs: &mut CS,
-    mut state: Vec<Lc>,
-) -> Result<Vec<Lc>, SynthesisError> {
+    mut state: Vec<Lc<S>>,
+) -> Result<Vec<Lc<S>>, SynthesisError> {
     for round in 0..poseidon::FULL_ROUNDS + poseidon::PARTIAL_ROUNDS {
         let mut cs = cs.namespace(|| alloc::format!("round {round}"));
         for (i, s) in state.iter_mut().enumerate() {
@@ -155,12 +212,12 @@ fn poseidon_permute<CS: ConstraintSystem<Scalar>>(
 }
 
 /// The in-circuit twin of [`poseidon::hash`].
-fn poseidon_hash<CS: ConstraintSystem<Scalar>>(
+fn poseidon_hash<CS: ConstraintSystem<Scalar>, const S: bool>(
     cs: &mut CS,
     domain: Domain,
-    inputs: &[Lc],
-) -> Result<Lc, SynthesisError> {
-    let mut state: Vec<Lc> = (0..WIDTH).map(|_| Lc::zero()).collect();
+    inputs: &[Lc<S>],
+) -> Result<Lc<S>, SynthesisError> {
+    let mut state: Vec<Lc<S>> = (0..WIDTH).map(|_| Lc::zero()).collect();
     state[0] = Lc::constant::<CS>(poseidon::capacity_iv(domain, inputs.len()));
     for (n, chunk) in inputs.chunks(poseidon::RATE).enumerate() {
         for (s, x) in state[1..].iter_mut().zip(chunk) {
@@ -172,12 +229,12 @@ fn poseidon_hash<CS: ConstraintSystem<Scalar>>(
 }
 
 /// Decompose `x` (known to be `value`) into `n` bits, little-endian; enforces x < 2^n.
-fn to_bits<CS: ConstraintSystem<Scalar>>(
+fn to_bits<CS: ConstraintSystem<Scalar>, const S: bool>(
     cs: &mut CS,
-    x: &Lc,
+    x: &Lc<S>,
     value: Option<u128>,
     n: usize,
-) -> Result<Vec<Lc>, SynthesisError> {
+) -> Result<Vec<Lc<S>>, SynthesisError> {
     let mut packed = Lc::zero();
     let mut weight = Scalar::ONE;
     let mut bits = Vec::with_capacity(n);
@@ -199,11 +256,11 @@ fn to_bits<CS: ConstraintSystem<Scalar>>(
 }
 
 /// `a < b` for a, b < 2^64, as a boolean: bit 64 of `a + 2^64 − b` is 1 exactly when a ≥ b.
-fn less_than<CS: ConstraintSystem<Scalar>>(
+fn less_than<CS: ConstraintSystem<Scalar>, const S: bool>(
     cs: &mut CS,
-    a: (&Lc, Option<u64>),
-    b: (&Lc, Option<u64>),
-) -> Result<Lc, SynthesisError> {
+    a: (&Lc<S>, Option<u64>),
+    b: (&Lc<S>, Option<u64>),
+) -> Result<Lc<S>, SynthesisError> {
     let two_64 = Scalar::from_u128(1u128 << 64);
     let shifted = a.0.clone().add(&Lc::constant::<CS>(two_64)).sub(b.0);
     let value =
@@ -214,11 +271,14 @@ fn less_than<CS: ConstraintSystem<Scalar>>(
 }
 
 /// 1 if `x` = 0, else 0. Two constraints.
-fn is_zero<CS: ConstraintSystem<Scalar>>(cs: &mut CS, x: &Lc) -> Result<Lc, SynthesisError> {
+fn is_zero<CS: ConstraintSystem<Scalar>, const S: bool>(
+    cs: &mut CS,
+    x: &Lc<S>,
+) -> Result<Lc<S>, SynthesisError> {
     let inverse = x
         .value
         .map(|v| Option::from(v.invert()).unwrap_or(Scalar::ZERO));
-    let inv = Lc::alloc(cs, "inverse", inverse)?;
+    let inv = Lc::<S>::alloc(cs, "inverse", inverse)?;
     let z = Lc::alloc(
         cs,
         "is zero",
@@ -270,10 +330,30 @@ pub struct PredicateCircuit {
 
 impl Circuit<Scalar> for PredicateCircuit {
     fn synthesize<CS: ConstraintSystem<Scalar>>(self, cs: &mut CS) -> Result<(), SynthesisError> {
+        self.synthesize_with::<CS, true>(cs)
+    }
+}
+
+impl PredicateCircuit {
+    /// The witness only: the same variables, allocated in the same order with the same
+    /// values, but no linear combinations are built (`enforce` gets closures that return
+    /// empty ones). For a prover that already has the constraints: building the
+    /// combinations is most of the work of synthesis.
+    pub(crate) fn synthesize_values<CS: ConstraintSystem<Scalar>>(
+        self,
+        cs: &mut CS,
+    ) -> Result<(), SynthesisError> {
+        self.synthesize_with::<CS, false>(cs)
+    }
+
+    fn synthesize_with<CS: ConstraintSystem<Scalar>, const S: bool>(
+        self,
+        cs: &mut CS,
+    ) -> Result<(), SynthesisError> {
         let a = self.assignment.as_ref();
-        let attribute = Lc::alloc(cs, "attribute", a.map(|a| a.attribute))?;
+        let attribute = Lc::<S>::alloc(cs, "attribute", a.map(|a| a.attribute))?;
         let value_u64 = a.map(|a| a.value);
-        let value = Lc::alloc(cs, "value", value_u64.map(Scalar::from))?;
+        let value = Lc::<S>::alloc(cs, "value", value_u64.map(Scalar::from))?;
         to_bits(
             &mut cs.namespace(|| "value range"),
             &value,
@@ -290,7 +370,7 @@ impl Circuit<Scalar> for PredicateCircuit {
 
         let op = Lc::alloc(cs, "op", a.map(|a| Scalar::from(a.op as u64)))?;
         let slot_values: [Option<u64>; MAX_SET] = core::array::from_fn(|i| a.map(|a| a.slots[i]));
-        let slots: Vec<Lc> = slot_values
+        let slots: Vec<Lc<S>> = slot_values
             .iter()
             .enumerate()
             .map(|(i, s)| Lc::alloc(cs, &alloc::format!("slot {i}"), s.map(Scalar::from)))
@@ -332,14 +412,14 @@ impl Circuit<Scalar> for PredicateCircuit {
 }
 
 /// The truth value of every operator, indexed by operator code.
-fn predicate_results<CS: ConstraintSystem<Scalar>>(
+fn predicate_results<CS: ConstraintSystem<Scalar>, const S: bool>(
     cs: &mut CS,
-    value: (&Lc, Option<u64>),
-    slots: &[Lc],
+    value: (&Lc<S>, Option<u64>),
+    slots: &[Lc<S>],
     slot_values: &[Option<u64>; MAX_SET],
-) -> Result<[Lc; 10], SynthesisError> {
+) -> Result<[Lc<S>; 10], SynthesisError> {
     let one = Lc::constant::<CS>(Scalar::ONE);
-    let not = |x: &Lc| one.clone().sub(x);
+    let not = |x: &Lc<S>| one.clone().sub(x);
     let lo = (&slots[0], slot_values[0]);
     let hi = (&slots[1], slot_values[1]);
 
@@ -372,10 +452,10 @@ fn predicate_results<CS: ConstraintSystem<Scalar>>(
 }
 
 /// Enforce that `op` is one of the operator codes and that its result is 1.
-fn select_true<CS: ConstraintSystem<Scalar>>(
+fn select_true<CS: ConstraintSystem<Scalar>, const S: bool>(
     cs: &mut CS,
-    op: &Lc,
-    results: &[Lc; 10],
+    op: &Lc<S>,
+    results: &[Lc<S>; 10],
 ) -> Result<(), SynthesisError> {
     let mut selector_sum = Lc::zero();
     let mut selected = Lc::zero();
