@@ -435,7 +435,8 @@ fn check_arrival(
 
 /// How a packet this contract sent came back.
 enum Returned {
-    Acked(ReceiveAck),
+    /// A success ack, and the relayer that brought it back.
+    Acked(ReceiveAck, Addr),
     Failed(String),
     TimedOut,
 }
@@ -446,17 +447,16 @@ fn settle(
     env: &Env,
     packet: &IbcPacket,
     returned: Returned,
-    ack_relayer: Option<Addr>,
 ) -> Result<IbcBasicResponse, ContractError> {
     let channel = packet.src.channel_id.as_str();
     let (outcome, payee) = match &returned {
-        Returned::Acked(ack) => (
+        Returned::Acked(ack, ack_relayer) => (
             DeliveryStatus::Delivered {
                 remote_id: ack.value,
             },
             Payee::Relayer {
                 named: ack.relayer.clone(),
-                ack_relayer: ack_relayer.unwrap_or_else(|| Addr::unchecked("")),
+                ack_relayer: ack_relayer.clone(),
             },
         ),
         Returned::Failed(error) => (
@@ -498,7 +498,7 @@ fn settle(
         }
         Ok(pb::packet::Body::AttestationBatch(batch)) => {
             let remote_ids = match &returned {
-                Returned::Acked(ack) => ack.ids.clone(),
+                Returned::Acked(ack, _) => ack.ids.clone(),
                 _ => Vec::new(),
             };
             for (i, p) in batch.attestations.iter().enumerate() {
@@ -559,19 +559,13 @@ pub fn ibc_packet_ack(
 ) -> Result<IbcBasicResponse, ContractError> {
     let returned = match from_json::<StdAck>(&msg.acknowledgement.data) {
         Ok(StdAck::Success(data)) => match from_json::<ReceiveAck>(&data) {
-            Ok(ack) => Returned::Acked(ack),
+            Ok(ack) => Returned::Acked(ack, msg.relayer.clone()),
             Err(_) => Returned::Failed("undecodable success acknowledgement".into()),
         },
         Ok(StdAck::Error(error)) => Returned::Failed(error),
         Err(_) => Returned::Failed("undecodable acknowledgement".into()),
     };
-    settle(
-        deps,
-        &env,
-        &msg.original_packet,
-        returned,
-        Some(msg.relayer),
-    )
+    settle(deps, &env, &msg.original_packet, returned)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -580,5 +574,5 @@ pub fn ibc_packet_timeout(
     env: Env,
     msg: IbcPacketTimeoutMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
-    settle(deps, &env, &msg.packet, Returned::TimedOut, None)
+    settle(deps, &env, &msg.packet, Returned::TimedOut)
 }
