@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::chains::client;
 use crate::layout::{
     ports, roles, Layout, ATTESTATION_SALT, CHAINS, COUNCIL_SIZE, COUNCIL_THRESHOLD, DENOM,
-    GOV_DEPOSIT, PREFIX,
+    GOV_DEPOSIT, PREFIX, URGENT_FEE,
 };
 use crate::process::log;
 
@@ -270,6 +270,7 @@ async fn deploy_chain(
         predicate_policies: vec![],
         pausers: vec![],
         max_pause_seconds: None,
+        urgent_fee: Some(cosmwasm_std::coin(URGENT_FEE, DENOM)),
     };
     let at = Instantiation {
         code_id: code(contract::ATTESTATION),

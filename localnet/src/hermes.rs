@@ -10,7 +10,7 @@ use anyhow::{bail, ensure, Context, Result};
 use healthmesh_client::deployment::{ChannelInfo, ConnectionInfo, RelayerInfo};
 use healthmesh_client::keys::{Backend, Keyring};
 use healthmesh_client::Deployment;
-use healthmesh_types::attestation::CHANNEL_VERSION;
+use healthmesh_types::attestation::Lane;
 use serde_json::Value;
 
 use crate::chains::pinned_binary;
@@ -26,36 +26,82 @@ pub const CLIENT_UPDATE_GAS_BOUND: u64 = 300_000;
 pub struct Hermes {
     pub bin: PathBuf,
     config: PathBuf,
+    lane: Lane,
 }
 
-/// The attestation port (`wasm.<contract>`) each chain relays; empty before deployment.
-pub type Ports = Vec<(String, String)>;
+/// What a Hermes instance relays: (chain, port, channel or `*`) allow-list entries.
+pub type Filter = Vec<(String, String, String)>;
 
-pub fn attestation_ports(d: &Deployment) -> Ports {
-    d.chains
+fn attestation_port(d: &Deployment, chain: &str) -> Option<String> {
+    let contract = d.chains.get(chain)?.contracts.get("attestation")?;
+    Some(format!("wasm.{contract}"))
+}
+
+/// Every channel of each chain's attestation port (`*`): the relayer that opens the
+/// channels. Empty before deployment.
+pub fn attestation_ports(d: &Deployment) -> Filter {
+    CHAINS
         .iter()
-        .filter_map(|(chain, info)| {
-            let contract = info.contracts.get("attestation")?;
-            Some((chain.clone(), format!("wasm.{contract}")))
+        .filter_map(|chain| {
+            let port = attestation_port(d, chain)?;
+            Some((chain.to_string(), port, "*".to_string()))
         })
         .collect()
 }
 
-/// `relayer-config/*.template.toml` filled in for the localnet.
-pub fn render(layout: &Layout, ports_by_chain: &Ports) -> Result<String> {
+/// Exactly the channels of `lane`, on both ends: each relayer sees only its lane.
+pub fn lane_channels(d: &Deployment, lane: Lane) -> Filter {
+    let mut filter = vec![];
+    for c in d.channels.iter().filter(|c| c.version == lane.version()) {
+        for (chain, channel) in [(&c.a_chain, &c.a_channel), (&c.b_chain, &c.b_channel)] {
+            if let Some(port) = attestation_port(d, chain) {
+                filter.push((chain.clone(), port, channel.clone()));
+            }
+        }
+    }
+    filter
+}
+
+/// How each lane's relayer is tuned (relayer-config/README.md has the reasoning).
+struct Tuning {
+    key_name: &'static str,
+    /// How often Hermes pulls new blocks' events.
+    pull_interval: &'static str,
+    /// Whether this instance refreshes the light clients (one instance is enough).
+    refresh_clients: bool,
+}
+
+fn tuning(lane: Lane) -> Tuning {
+    match lane {
+        Lane::Bulk => Tuning {
+            key_name: "relayer",
+            pull_interval: "500ms",
+            refresh_clients: true,
+        },
+        Lane::Urgent => Tuning {
+            key_name: "relayer-urgent",
+            pull_interval: "200ms",
+            refresh_clients: false,
+        },
+    }
+}
+
+/// `relayer-config/*.template.toml` filled in for the localnet and one lane's relayer.
+pub fn render(layout: &Layout, lane: Lane, filter: &Filter) -> Result<String> {
     let read = |name: &str| {
         let path = layout.root.join("relayer-config").join(name);
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
     };
     let chain_template = read("chain.template.toml")?;
     let key_store = layout.hermes_dir().join("keys");
+    let tuning = tuning(lane);
     let mut chains = String::new();
     for chain in CHAINS {
         let p = ports(chain);
-        let filter: Vec<String> = ports_by_chain
+        let entries: Vec<String> = filter
             .iter()
-            .filter(|(c, _)| c == chain)
-            .map(|(_, port)| format!("['{port}', '*']"))
+            .filter(|(c, _, _)| c == chain)
+            .map(|(_, port, channel)| format!("['{port}', '{channel}']"))
             .collect();
         chains += &substitute(
             &chain_template,
@@ -65,11 +111,19 @@ pub fn render(layout: &Layout, ports_by_chain: &Ports) -> Result<String> {
                 ("grpc_port", p.grpc.to_string()),
                 ("denom", DENOM.to_string()),
                 ("key_store", key_store.display().to_string()),
-                ("packet_filter", filter.join(", ")),
+                ("key_name", tuning.key_name.to_string()),
+                ("pull_interval", tuning.pull_interval.to_string()),
+                ("packet_filter", entries.join(", ")),
             ],
         )?;
     }
-    substitute(&read("hermes.template.toml")?, &[("chains", chains)])
+    substitute(
+        &read("hermes.template.toml")?,
+        &[
+            ("refresh_clients", tuning.refresh_clients.to_string()),
+            ("chains", chains),
+        ],
+    )
 }
 
 fn substitute(template: &str, values: &[(&str, String)]) -> Result<String> {
@@ -106,11 +160,11 @@ fn result_of(cmd: &mut Command, what: &str) -> Result<Value> {
 }
 
 /// The HealthMesh rules for a Hermes config: every chain present; the pull event source
-/// (push misses contract packets); the packet filter relays exactly the chain's attestation
-/// port (nothing else, e.g. not `transfer`); and a full batch stays under `max_gas`
+/// (push misses contract packets); the packet filter relays exactly the given attestation
+/// channels (nothing else, e.g. not `transfer`, nor the other lane's); and a full batch stays under `max_gas`
 /// (Hermes splits batches by message count only, so an oversized batch is refused at every
 /// retry and the channel stalls).
-pub fn check(config: &str, ports_by_chain: &Ports) -> Result<()> {
+pub fn check(config: &str, relayed: &Filter) -> Result<()> {
     let config: toml::Value = toml::from_str(config).context("the rendered config is not TOML")?;
     let chains = config
         .get("chains")
@@ -158,14 +212,14 @@ pub fn check(config: &str, ports_by_chain: &Ports) -> Result<()> {
             .iter()
             .map(|e| (entry(e, 0), entry(e, 1)))
             .collect();
-        let expected: Vec<(String, String)> = ports_by_chain
+        let expected: Vec<(String, String)> = relayed
             .iter()
-            .filter(|(c, _)| c == chain)
-            .map(|(_, port)| (port.clone(), "*".to_string()))
+            .filter(|(c, _, _)| c == chain)
+            .map(|(_, port, channel)| (port.clone(), channel.clone()))
             .collect();
         ensure!(
             listed == expected,
-            "{chain}: the packet filter relays {listed:?}, expected only the attestation port {expected:?}"
+            "{chain}: the packet filter relays {listed:?}, expected only the attestation channels {expected:?}"
         );
         let int = |key: &str| {
             c.get(key)
@@ -188,10 +242,12 @@ pub fn check(config: &str, ports_by_chain: &Ports) -> Result<()> {
 }
 
 impl Hermes {
-    pub fn new(layout: &Layout) -> Result<Self> {
+    /// The relayer of `lane` (the bulk one also opens connections and channels).
+    pub fn new(layout: &Layout, lane: Lane) -> Result<Self> {
         Ok(Hermes {
             bin: pinned_binary(layout, "build-hermes.sh")?,
-            config: layout.hermes_config(),
+            config: layout.hermes_config(lane),
+            lane,
         })
     }
 
@@ -210,9 +266,9 @@ impl Hermes {
     }
 
     /// Renders, checks our rules, writes, and has Hermes itself validate the config.
-    pub fn write_config(&self, layout: &Layout, ports_by_chain: &Ports) -> Result<()> {
-        let text = render(layout, ports_by_chain)?;
-        check(&text, ports_by_chain)?;
+    pub fn write_config(&self, layout: &Layout, filter: &Filter) -> Result<()> {
+        let text = render(layout, self.lane, filter)?;
+        check(&text, filter)?;
         std::fs::create_dir_all(layout.hermes_dir())?;
         // Checked as a candidate first: a config Hermes refuses never replaces the last good one.
         let candidate = self.config.with_extension("toml.candidate");
@@ -226,28 +282,32 @@ impl Hermes {
         let verdict = verdict?;
         std::fs::rename(&candidate, &self.config)?;
         log(format!(
-            "relayer config {}: {verdict}, pull mode, {} attestation port(s) relayed, batches within max_gas",
+            "relayer config {}: {verdict}, pull mode, {} attestation port/channel entries relayed, batches within max_gas",
             self.config.display(),
-            ports_by_chain.len()
+            filter.len()
         ));
         Ok(())
     }
 
-    /// The relayer role's key of each chain, imported into Hermes's keyring once.
+    /// The relayer roles' keys (one per lane) of each chain, imported into Hermes's keyring
+    /// once.
     pub fn add_keys(&self, layout: &Layout) -> Result<()> {
-        for chain in CHAINS {
+        let names = [Lane::Bulk, Lane::Urgent].map(|l| tuning(l).key_name);
+        for (chain, key_name) in CHAINS.iter().flat_map(|c| names.map(|k| (*c, k))) {
             let imported = layout
                 .hermes_dir()
                 .join("keys")
                 .join(chain)
                 .join("keyring-test")
-                .join("relayer.json");
+                .join(format!("{key_name}.json"));
             if imported.exists() {
                 continue;
             }
             let phrase = Keyring::new(layout.chain_home(chain).join("keys"), Backend::Test)
-                .test_mnemonic("relayer")?;
-            let mnemonic_file = layout.hermes_dir().join(format!("{chain}.mnemonic"));
+                .test_mnemonic(key_name)?;
+            let mnemonic_file = layout
+                .hermes_dir()
+                .join(format!("{chain}-{key_name}.mnemonic"));
             std::fs::create_dir_all(layout.hermes_dir())?;
             crate::process::write_private(&mnemonic_file, phrase.as_bytes())?;
             let file = mnemonic_file.display().to_string();
@@ -257,7 +317,7 @@ impl Hermes {
                 "--chain",
                 chain,
                 "--key-name",
-                "relayer",
+                key_name,
                 "--mnemonic-file",
                 &file,
                 "--overwrite",
@@ -301,83 +361,93 @@ impl Hermes {
         Ok(())
     }
 
-    /// One attestation channel per chain pair, opened from the smaller chain id.
+    /// Two attestation channels per chain pair, one per lane, opened from the smaller chain id.
     pub fn open_channels(&self, layout: &Layout, d: &mut Deployment) -> Result<()> {
         for (a, b) in pairs() {
-            if d.channel(a, b).is_some() {
-                continue;
+            for lane in [Lane::Bulk, Lane::Urgent] {
+                let version = lane.version();
+                let open = match lane {
+                    Lane::Bulk => d.channel(a, b),
+                    Lane::Urgent => d.urgent_channel(a, b),
+                };
+                if open.is_some() {
+                    continue;
+                }
+                let connection = d.connection(a, b).context("no connection")?;
+                let port = |chain: &str| attestation_port(d, chain).context("not deployed");
+                let (port_a, port_b) = (port(a)?, port(b)?);
+                log(format!(
+                    "channel {a} <-> {b} ({version}): opening (about 20 s)"
+                ));
+                let res = self.result(&[
+                    "create",
+                    "channel",
+                    "--a-chain",
+                    a,
+                    "--a-connection",
+                    &connection,
+                    "--a-port",
+                    &port_a,
+                    "--b-port",
+                    &port_b,
+                    "--order",
+                    "unordered",
+                    "--channel-version",
+                    version,
+                    "--yes",
+                ])?;
+                let id = |side: &str| {
+                    res[side]["channel_id"]
+                        .as_str()
+                        .map(str::to_string)
+                        .context("channel id")
+                };
+                let c = ChannelInfo {
+                    a_chain: a.into(),
+                    b_chain: b.into(),
+                    a_channel: id("a_side")?,
+                    b_channel: id("b_side")?,
+                    version: version.into(),
+                };
+                log(format!(
+                    "channel {a} {} <-> {b} {} ({version})",
+                    c.a_channel, c.b_channel
+                ));
+                d.channels.push(c);
+                d.save(&layout.deployment())?;
             }
-            let connection = d.connection(a, b).context("no connection")?;
-            let port = |chain: &str| -> Result<String> {
-                let info = d.chain(chain)?;
-                Ok(format!(
-                    "wasm.{}",
-                    info.contracts.get("attestation").context("not deployed")?
-                ))
-            };
-            let (port_a, port_b) = (port(a)?, port(b)?);
-            log(format!(
-                "channel {a} <-> {b} ({CHANNEL_VERSION}): opening (about 20 s)"
-            ));
-            let res = self.result(&[
-                "create",
-                "channel",
-                "--a-chain",
-                a,
-                "--a-connection",
-                &connection,
-                "--a-port",
-                &port_a,
-                "--b-port",
-                &port_b,
-                "--order",
-                "unordered",
-                "--channel-version",
-                CHANNEL_VERSION,
-                "--yes",
-            ])?;
-            let id = |side: &str| {
-                res[side]["channel_id"]
-                    .as_str()
-                    .map(str::to_string)
-                    .context("channel id")
-            };
-            let c = ChannelInfo {
-                a_chain: a.into(),
-                b_chain: b.into(),
-                a_channel: id("a_side")?,
-                b_channel: id("b_side")?,
-                version: CHANNEL_VERSION.into(),
-            };
-            log(format!(
-                "channel {a} {} <-> {b} {}",
-                c.a_channel, c.b_channel
-            ));
-            d.channels.push(c);
-            d.save(&layout.deployment())?;
         }
         Ok(())
     }
 
     pub fn start(&self, layout: &Layout, d: &mut Deployment) -> Result<()> {
-        d.relayer = Some(RelayerInfo {
+        let info = RelayerInfo {
             binary: self.bin.clone(),
             config: self.config.clone(),
-            log: layout.hermes_log(),
-        });
+            log: layout.hermes_log(self.lane),
+        };
+        match self.lane {
+            Lane::Bulk => d.relayer = Some(info),
+            Lane::Urgent => d.urgent_relayer = Some(info),
+        }
         d.save(&layout.deployment())?;
-        if let Some(pid) = alive(&layout.hermes_pid()) {
-            log(format!("hermes: already running (pid {pid})"));
+        let (pidfile, logfile) = (layout.hermes_pid(self.lane), layout.hermes_log(self.lane));
+        let name = match self.lane {
+            Lane::Bulk => "hermes (bulk lane)",
+            Lane::Urgent => "hermes (urgent lane)",
+        };
+        if let Some(pid) = alive(&pidfile) {
+            log(format!("{name}: already running (pid {pid})"));
             return Ok(());
         }
         let mut cmd = Command::new(&self.bin);
         cmd.arg("--config").arg(&self.config).arg("start");
-        let mut child = spawn_daemon(&mut cmd, &layout.hermes_log(), &layout.hermes_pid())?;
+        let mut child = spawn_daemon(&mut cmd, &logfile, &pidfile)?;
         std::thread::sleep(Duration::from_secs(2));
         if child.try_wait()?.is_some() {
-            bail!("hermes exited; see {}", layout.hermes_log().display());
+            bail!("{name} exited; see {}", logfile.display());
         }
-        log(format!("hermes: started (pid {})", child.id()));
+        log(format!("{name}: started (pid {})", child.id()));
         Ok(())
     }
 }
@@ -393,28 +463,72 @@ mod tests {
         }
     }
 
-    fn ports() -> Ports {
+    fn ports() -> Filter {
         CHAINS
             .iter()
-            .map(|c| (c.to_string(), format!("wasm.{c}-contract")))
+            .map(|c| (c.to_string(), format!("wasm.{c}-contract"), "*".to_string()))
             .collect()
     }
 
     #[test]
     fn rendered_config_passes_the_rules_before_and_after_deployment() {
         let l = layout();
-        check(&render(&l, &vec![]).unwrap(), &vec![]).unwrap();
+        check(&render(&l, Lane::Bulk, &vec![]).unwrap(), &vec![]).unwrap();
         let p = ports();
-        let text = render(&l, &p).unwrap();
+        let text = render(&l, Lane::Bulk, &p).unwrap();
         check(&text, &p).unwrap();
         assert!(text.contains("['wasm.trials-1-contract', '*']"));
+    }
+
+    #[test]
+    fn each_lane_relays_only_its_channels_with_its_own_key() {
+        let l = layout();
+        let mut d = Deployment::default();
+        for chain in CHAINS {
+            let mut info: healthmesh_client::ChainInfo =
+                serde_json::from_value(serde_json::json!({
+                    "chain_id": chain, "rpc": "http://127.0.0.1:1", "denom": DENOM,
+                    "bech32_prefix": "wasm"
+                }))
+                .unwrap();
+            info.contracts
+                .insert("attestation".into(), format!("{chain}-contract"));
+            d.chains.insert(chain.to_string(), info);
+        }
+        for (lane, a, b) in [
+            (Lane::Bulk, "channel-0", "channel-1"),
+            (Lane::Urgent, "channel-2", "channel-3"),
+        ] {
+            d.channels.push(ChannelInfo {
+                a_chain: "genomics-1".into(),
+                b_chain: "trials-1".into(),
+                a_channel: a.into(),
+                b_channel: b.into(),
+                version: lane.version().into(),
+            });
+        }
+        let bulk = lane_channels(&d, Lane::Bulk);
+        let urgent = lane_channels(&d, Lane::Urgent);
+        assert_eq!(urgent.len(), 2);
+        let bulk_text = render(&l, Lane::Bulk, &bulk).unwrap();
+        let urgent_text = render(&l, Lane::Urgent, &urgent).unwrap();
+        check(&bulk_text, &bulk).unwrap();
+        check(&urgent_text, &urgent).unwrap();
+        assert!(urgent_text.contains("['wasm.trials-1-contract', 'channel-3']"));
+        assert!(!urgent_text.contains("'channel-1'"), "not the bulk lane");
+        assert!(urgent_text.contains("key_name = 'relayer-urgent'"));
+        assert!(bulk_text.contains("key_name = 'relayer'"));
+        assert!(
+            check(&bulk_text, &urgent).is_err(),
+            "a config relaying the other lane is refused"
+        );
     }
 
     #[test]
     fn rules_refuse_push_mode_extra_ports_and_oversized_batches() {
         let l = layout();
         let p = ports();
-        let text = render(&l, &p).unwrap();
+        let text = render(&l, Lane::Bulk, &p).unwrap();
         let push = text.replacen("mode = 'pull'", "mode = 'push'", 1);
         assert!(check(&push, &p).unwrap_err().to_string().contains("pull"));
         let transfer = text.replacen("'*']]", "'*'], ['transfer', '*']]", 1);
@@ -427,7 +541,7 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("over max_gas"));
-        let other_port = vec![(p[0].0.clone(), "wasm.other".to_string())];
+        let other_port = vec![(p[0].0.clone(), "wasm.other".to_string(), "*".to_string())];
         assert!(check(&text, &other_port).is_err());
         let extra = format!("{text}\n[[chains]]\nid = 'rogue-1'\n");
         assert!(check(&extra, &p)

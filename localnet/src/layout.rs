@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use healthmesh_types::attestation::Lane;
+
 pub const CHAINS: [&str; 3] = ["genomics-1", "trials-1", "billing-1"];
 pub const DENOM: &str = "ustake";
 pub const PREFIX: &str = "wasm";
@@ -13,9 +15,12 @@ pub const GOV_VOTING_PERIOD: &str = "4s";
 pub const GOV_EXPEDITED_VOTING_PERIOD: &str = "2s";
 pub const GOV_DEPOSIT: u128 = 1_000;
 /// Every chain's funded test accounts, by role.
-pub const BASE_ROLES: [&str; 8] = [
+pub const BASE_ROLES: [&str; 9] = [
     "validator",
     "relayer",
+    // The urgent lane's relayer: its own account, so its txs never wait on the bulk
+    // relayer's account sequence.
+    "relayer-urgent",
     "custodian",
     "patient",
     "researcher",
@@ -27,6 +32,9 @@ pub const COUNCIL_SIZE: usize = 12;
 pub const COUNCIL_THRESHOLD: u32 = 8;
 /// The deterministic (insecure, localnet-only) seed of the predicate circuit's keys.
 pub const PROOF_SEED: &str = "healthmesh-localnet";
+/// The least relayer fee of a send on the urgent lane (ustake), set at deployment; the DAO
+/// changes it with `set_urgent_fee`.
+pub const URGENT_FEE: u128 = 5_000;
 /// The `instantiate2` salt of every chain's attestation contract.
 pub const ATTESTATION_SALT: &[u8] = b"healthmesh-attestation-v2";
 
@@ -105,16 +113,27 @@ impl Layout {
         self.home.join("hermes")
     }
 
-    pub fn hermes_config(&self) -> PathBuf {
-        self.hermes_dir().join("config.toml")
+    /// The files of the Hermes instance relaying `lane` (bulk: `config.toml`, `hermes.log`,
+    /// …; urgent: `urgent.toml`, `urgent.log`, …).
+    pub fn hermes_config(&self, lane: Lane) -> PathBuf {
+        self.hermes_dir().join(match lane {
+            Lane::Bulk => "config.toml",
+            Lane::Urgent => "urgent.toml",
+        })
     }
 
-    pub fn hermes_pid(&self) -> PathBuf {
-        self.hermes_dir().join("hermes.pid")
+    pub fn hermes_pid(&self, lane: Lane) -> PathBuf {
+        self.hermes_dir().join(match lane {
+            Lane::Bulk => "hermes.pid",
+            Lane::Urgent => "urgent.pid",
+        })
     }
 
-    pub fn hermes_log(&self) -> PathBuf {
-        self.hermes_dir().join("hermes.log")
+    pub fn hermes_log(&self, lane: Lane) -> PathBuf {
+        self.hermes_dir().join(match lane {
+            Lane::Bulk => "hermes.log",
+            Lane::Urgent => "urgent.log",
+        })
     }
 
     pub fn node_pid(&self, chain: &str) -> PathBuf {

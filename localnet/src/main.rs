@@ -1,7 +1,7 @@
 //! `hm-localnet`: the HealthMesh localnet — three single-validator wasmd chains (genomics-1,
 //! trials-1, billing-1) on 127.0.0.1, the contracts deployed on each through
 //! `healthmesh-client` with their own message types, Hermes relaying the attestation
-//! channels between them.
+//! channels between them (two Hermes instances: the bulk lane and the urgent lane).
 //!
 //!     hm-localnet up       init + start chains, connect, deploy, open channels, start Hermes
 //!     hm-localnet status   chains, ports, heights, contracts, channels, relayer
@@ -26,6 +26,7 @@ use clap::{Parser, Subcommand};
 use healthmesh_client::Deployment;
 use healthmesh_proofs::keys::setup_from_seed;
 use healthmesh_proofs::verifier::VerifyingKey;
+use healthmesh_types::attestation::Lane;
 
 use crate::layout::{Layout, CHAINS, PROOF_SEED};
 use crate::process::{log, run_visible};
@@ -95,7 +96,7 @@ async fn up(layout: &Layout) -> Result<()> {
     let step =
         Step::start("pinned wasmd and Hermes (built once, cached under ~/.cache/healthmesh)");
     let wasmd = chains::Wasmd::new(layout)?;
-    let hermes = hermes::Hermes::new(layout)?;
+    let hermes = hermes::Hermes::new(layout, Lane::Bulk)?;
     step.done();
 
     let step = Step::start("contract wasm (make wasm)");
@@ -134,10 +135,15 @@ async fn up(layout: &Layout) -> Result<()> {
     deploy::deploy_all(layout, &mut d, &artifacts).await?;
     step.done();
 
-    let step = Step::start("attestation channels (Hermes)");
+    let step = Step::start("attestation channels, bulk and urgent lanes (Hermes)");
     hermes.write_config(layout, &hermes::attestation_ports(&d))?;
     hermes.open_channels(layout, &mut d)?;
-    hermes.start(layout, &mut d)?;
+    // Each lane's relayer sees only its lane's channels.
+    for lane in [Lane::Bulk, Lane::Urgent] {
+        let relayer = hermes::Hermes::new(layout, lane)?;
+        relayer.write_config(layout, &hermes::lane_channels(&d, lane))?;
+        relayer.start(layout, &mut d)?;
+    }
     step.done();
     log(format!(
         "localnet up in {:.1} s",
@@ -165,8 +171,10 @@ fn proof_keys(layout: &Layout) -> Result<VerifyingKey> {
 }
 
 fn down(layout: &Layout) {
-    let pidfiles =
-        std::iter::once(layout.hermes_pid()).chain(CHAINS.iter().map(|c| layout.node_pid(c)));
+    let pidfiles = [Lane::Bulk, Lane::Urgent]
+        .map(|lane| layout.hermes_pid(lane))
+        .into_iter()
+        .chain(CHAINS.iter().map(|c| layout.node_pid(c)));
     for pidfile in pidfiles {
         if let Some(pid) = process::stop(&pidfile) {
             let name = pidfile

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use healthmesh_client::Deployment;
-use healthmesh_types::attestation::CHANNEL_VERSION;
+use healthmesh_types::attestation::Lane;
 
 use crate::chains::height;
 use crate::layout::{ports, Layout, CHAINS};
@@ -41,19 +41,21 @@ pub async fn print(layout: &Layout) -> Result<()> {
         }
     }
     if !d.channels.is_empty() {
-        println!("\nattestation channels (version {CHANNEL_VERSION}):");
+        println!("\nattestation channels:");
         for c in &d.channels {
             println!(
-                "  {} {} <-> {} {}",
-                c.a_chain, c.a_channel, c.b_chain, c.b_channel
+                "  {} {} <-> {} {}  ({})",
+                c.a_chain, c.a_channel, c.b_chain, c.b_channel, c.version
             );
         }
     }
-    let relayer = match alive(&layout.hermes_pid()) {
-        Some(pid) => format!("running (pid {pid})"),
-        None => "stopped".into(),
-    };
-    println!("\nrelayer: hermes {relayer}");
+    for (lane, name) in [(Lane::Bulk, "bulk"), (Lane::Urgent, "urgent")] {
+        let relayer = match alive(&layout.hermes_pid(lane)) {
+            Some(pid) => format!("running (pid {pid})"),
+            None => "stopped".into(),
+        };
+        println!("relayer of the {name} lane: hermes {relayer}");
+    }
     println!("deployment file: {}", layout.deployment().display());
     Ok(())
 }

@@ -774,3 +774,128 @@ fn relayer_fees_are_refunded_on_timeout_and_on_error_acks() {
     );
     assert_escrow_invariant(&w.genomics);
 }
+
+#[test]
+fn the_urgent_lane_takes_small_packets_paying_the_urgent_fee() {
+    use healthmesh_testing::ibc_harness::{connect_urgent, URGENT_FEE};
+    let mut w = world();
+    let urgent = connect_urgent(
+        &mut w.genomics,
+        &mut w.trials,
+        &w.to_trials,
+        "channel-2",
+        "channel-1",
+    );
+    let mut predicates = batch_predicates();
+    predicates.push((Operator::Lt, vec![75]));
+    let (token_id, ids) = attest_batch(&mut w.genomics, &predicates);
+    let researcher = w.genomics.researcher.clone();
+    let start = w.genomics.balance(&researcher);
+    let refused = |w: &mut World, ids: Vec<u64>, fee: u128| {
+        let sent = w.genomics.recorder.sent.borrow().len();
+        let err = send_paid(&mut w.genomics, ids, &urgent.a_channel, None, fee).unwrap_err();
+        assert_eq!(w.genomics.recorder.sent.borrow().len(), sent, "no packet");
+        contract_error::<ContractError>(err)
+    };
+
+    assert!(matches!(
+        refused(&mut w, ids[..1].to_vec(), URGENT_FEE - 1),
+        ContractError::UrgentFeeTooLow { .. }
+    ));
+    let (anyone, contract) = (researcher.clone(), w.genomics.attestation.clone());
+    let unpaid = w.genomics.app.execute_contract(
+        anyone,
+        contract,
+        &att::ExecuteMsg::SendAttestation {
+            attestation_id: ids[0],
+            channel_id: urgent.a_channel.clone(),
+            timeout_seconds: None,
+        },
+        &[],
+    );
+    assert!(matches!(
+        contract_error::<ContractError>(unpaid.unwrap_err()),
+        ContractError::UrgentFeeTooLow { .. }
+    ));
+    assert_eq!(
+        refused(&mut w, ids.clone(), URGENT_FEE),
+        ContractError::UrgentBatchSize {
+            max: att::URGENT_MAX_BATCH,
+            got: 5
+        }
+    );
+    assert_eq!(
+        w.genomics.balance(&researcher),
+        start,
+        "refusals cost nothing"
+    );
+
+    // Two attestations, one urgent packet, the premium to the relayer that delivered it.
+    send_paid(
+        &mut w.genomics,
+        ids[..2].to_vec(),
+        &urgent.a_channel,
+        None,
+        URGENT_FEE,
+    )
+    .unwrap();
+    assert_escrow_invariant(&w.genomics);
+    let relayed = relay(
+        &mut w.genomics,
+        &mut w.trials,
+        &urgent.a_channel,
+        &urgent.b_channel,
+    );
+    assert!(
+        matches!(ack(&relayed[0]), StdAck::Success(_)),
+        "{relayed:?}"
+    );
+    let received = remote(&w.trials, &token_id);
+    assert_eq!(received.len(), 2);
+    assert!(received.iter().all(|a| matches!(
+        &a.origin,
+        Origin::Remote { channel_id, .. } if *channel_id == urgent.b_channel
+    )));
+    let relayer = w.genomics.app.api().addr_make("relayer");
+    assert_eq!(w.genomics.balance(&relayer), URGENT_FEE);
+    assert_escrow_invariant(&w.genomics);
+
+    // Delivered on one lane, an attestation is not sent again on the other.
+    let err = send_paid(
+        &mut w.genomics,
+        ids[..1].to_vec(),
+        &w.to_trials.a_channel,
+        None,
+        1,
+    )
+    .unwrap_err();
+    assert!(matches!(
+        contract_error::<ContractError>(err),
+        ContractError::AlreadySent { .. }
+    ));
+    // The bulk lane keeps its rules: any fee, up to MAX_BATCH.
+    send_paid(
+        &mut w.genomics,
+        ids[2..].to_vec(),
+        &w.to_trials.a_channel,
+        None,
+        1,
+    )
+    .unwrap();
+
+    // Governance closes the lane; only governance may.
+    let closing = att::ExecuteMsg::SetUrgentFee { fee: None };
+    assert!(w.genomics.execute(&researcher, &closing).is_err());
+    let admin = w.genomics.admin.clone();
+    w.genomics.execute(&admin, &closing).unwrap();
+    let config: att::ConfigResponse = w.genomics.query(&att::QueryMsg::Config {});
+    assert_eq!(config.urgent_fee, None);
+    assert_eq!(
+        refused(&mut w, ids[4..].to_vec(), 10 * URGENT_FEE),
+        ContractError::UrgentLaneClosed
+    );
+    let zero = att::ExecuteMsg::SetUrgentFee {
+        fee: Some(cosmwasm_std::coin(0, healthmesh_testing::dao::DENOM)),
+    };
+    assert!(w.genomics.execute(&admin, &zero).is_err());
+}

@@ -7,7 +7,9 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Subcommand;
 use cosmwasm_std::{Binary, HexBinary, Timestamp};
 use healthmesh_proofs::cli::{ClaimArgs, CommitArgs, ProofFile, ProofsCommand};
-use healthmesh_types::attestation::{Attestation, AttestationsResponse, ExecuteMsg, QueryMsg};
+use healthmesh_types::attestation::{
+    Attestation, AttestationsResponse, ConfigResponse, ExecuteMsg, QueryMsg,
+};
 
 use super::{parse_hex, read_file};
 use crate::context::{Ctx, GlobalArgs};
@@ -61,6 +63,14 @@ pub enum AttestCommand {
         channel: Option<String>,
         #[arg(long)]
         timeout_seconds: Option<u64>,
+        /// Send on the urgent lane (its own channel and relayer): pays at least the urgent
+        /// fee governance set, which is attached unless --fee says more.
+        #[arg(long, conflicts_with = "channel")]
+        urgent: bool,
+        /// Relayer fee in the chain's denom, paid to the relayer that delivers the packet
+        /// (refunded on an error ack or timeout).
+        #[arg(long)]
+        fee: Option<u128>,
     },
     /// After the patient revoked a consent: tombstone it and tell every chain that was sent an
     /// attestation under it (anyone may run it; re-running retries chains not yet told).
@@ -132,6 +142,7 @@ pub async fn run(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
 async fn run_on_chain(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
     let ctx = Ctx::new(g)?;
     let attestation = ctx.contract("attestation")?;
+    let mut funds = vec![];
     let msg = match command {
         AttestCommand::Anchor {
             commitment,
@@ -181,21 +192,50 @@ async fn run_on_chain(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
             to,
             channel,
             timeout_seconds,
+            urgent,
+            fee,
         } => {
             let channel_id = match (channel, to) {
                 (Some(c), _) => c,
                 (None, Some(to)) => {
                     let d = g.deployment()?;
                     let dest = d.chain(&to)?.chain_id.clone();
-                    d.channel(&ctx.info.chain_id, &dest).ok_or_else(|| {
+                    let (lane, found) = if urgent {
+                        ("urgent", d.urgent_channel(&ctx.info.chain_id, &dest))
+                    } else {
+                        ("bulk", d.channel(&ctx.info.chain_id, &dest))
+                    };
+                    found.ok_or_else(|| {
                         anyhow!(
-                            "no attestation channel from {} to {dest} in the deployment",
+                            "no {lane} attestation channel from {} to {dest} in the deployment",
                             ctx.info.chain_id
                         )
                     })?
                 }
                 (None, None) => bail!("pass --to CHAIN or --channel ID"),
             };
+            let fee = match (fee, urgent) {
+                (Some(fee), _) => Some(fee),
+                (None, true) => {
+                    let config: ConfigResponse =
+                        ctx.query(&attestation, &QueryMsg::Config {}).await?;
+                    let least = config.urgent_fee.ok_or_else(|| {
+                        anyhow!("governance has set no urgent fee: the urgent lane is closed")
+                    })?;
+                    if least.denom != ctx.info.denom {
+                        bail!(
+                            "the urgent fee is in {}, pass --fee in {}",
+                            least.denom,
+                            ctx.info.denom
+                        );
+                    }
+                    Some(least.amount.u128())
+                }
+                (None, false) => None,
+            };
+            if let Some(fee) = fee.filter(|f| *f > 0) {
+                funds.push(healthmesh_client::tx::coin(fee, &ctx.info.denom)?);
+            }
             ExecuteMsg::SendAttestation {
                 attestation_id,
                 channel_id,
@@ -250,7 +290,7 @@ async fn run_on_chain(g: &GlobalArgs, command: AttestCommand) -> Result<()> {
             unreachable!("handled offline")
         }
     };
-    let outcome = ctx.execute(&attestation, &msg, vec![]).await?;
+    let outcome = ctx.execute(&attestation, &msg, funds).await?;
     print_tx(&outcome, ctx.json());
     Ok(())
 }

@@ -1,6 +1,6 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Order, Response, Storage};
+use cosmwasm_std::{Binary, Coin, Deps, DepsMut, Env, MessageInfo, Order, Response, Storage};
 use healthmesh_controllers::validate;
 use healthmesh_proofs::verifier::{PairingKey, VerifyingKey};
 use healthmesh_types::attestation::{
@@ -30,6 +30,7 @@ pub fn instantiate(
     let config = ConfigResponse {
         consent: deps.api.addr_validate(&msg.consent)?,
         staking: deps.api.addr_validate(&msg.staking)?,
+        urgent_fee: validate_urgent_fee(msg.urgent_fee)?,
     };
     CONFIG.save(deps.storage, &config)?;
     ADMIN.initialize_owner(deps.storage, deps.api, Some(&msg.admin))?;
@@ -45,6 +46,17 @@ pub fn instantiate(
         response = response.add_attribute("circuit_id", add_verifying_key(deps.storage, &vk)?);
     }
     Ok(response)
+}
+
+/// An urgent fee is a positive amount of a denom (bounded text).
+fn validate_urgent_fee(fee: Option<Coin>) -> Result<Option<Coin>, ContractError> {
+    if let Some(c) = &fee {
+        validate::bounded_text("urgent_fee.denom", &c.denom, 128)?;
+        if c.amount.is_zero() || c.denom.is_empty() {
+            return Err(ContractError::InvalidRelayerFee(c.to_string()));
+        }
+    }
+    Ok(fee)
 }
 
 fn nonpayable(info: &MessageInfo) -> Result<(), ContractError> {
@@ -248,6 +260,15 @@ fn admin_execute(
             Response::new()
                 .add_attribute("action", "disallow_connection")
                 .add_attribute("connection_id", connection_id)
+        }
+        ExecuteMsg::SetUrgentFee { fee } => {
+            let fee = validate_urgent_fee(fee)?;
+            let mut config = CONFIG.load(deps.storage)?;
+            config.urgent_fee = fee.clone();
+            CONFIG.save(deps.storage, &config)?;
+            Response::new()
+                .add_attribute("action", "set_urgent_fee")
+                .add_attribute("urgent_fee", fee.map_or("none".into(), |c| c.to_string()))
         }
         ExecuteMsg::RemoveAnchor {
             commitment,

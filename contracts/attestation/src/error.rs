@@ -33,6 +33,12 @@ pub enum ContractError {
     MixedCircuits { first: String, other: String },
     #[error("the relayer fee is one coin of a positive amount; got {0}")]
     InvalidRelayerFee(String),
+    #[error("the urgent lane carries at most {max} attestations per packet, got {got}")]
+    UrgentBatchSize { max: usize, got: usize },
+    #[error("the urgent lane takes a relayer fee of at least {required}; got {got:?}")]
+    UrgentFeeTooLow { required: String, got: String },
+    #[error("governance has set no urgent fee: the urgent lane takes no sends")]
+    UrgentLaneClosed,
     #[error("funds are not accepted")]
     FundsNotAccepted,
 

@@ -1,9 +1,9 @@
 //! The IBC app between attestation contracts (ports `wasm.<address>`, unordered channels,
-//! version `healthmesh-attest-2`).
+//! version `healthmesh-attest-2`, and `healthmesh-attest-2-urgent` for the urgent lane).
 //!
 //! Trust: governance binds each allowed connection to one counterparty chain and one
 //! counterparty contract port; the handshake accepts only that port, one open channel per
-//! counterparty chain, and every packet is re-checked against the binding in force (so
+//! counterparty chain and lane, and every packet is re-checked against the binding in force (so
 //! disallowing a connection stops its channel at once). Replay protection and tombstones are
 //! keyed by the counterparty chain the channel is bound to, never by what a packet claims.
 //!
@@ -23,7 +23,7 @@ use healthmesh_proofs::statement::Statement;
 use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
     AllowedConnection, Attestation, AttestationStatus, ChannelInfo, ChannelState, DeliveryStatus,
-    NoticeDelivery, Origin, ReceiveAck, CHANNEL_VERSION, MAX_BATCH,
+    Lane, NoticeDelivery, Origin, ReceiveAck, CHANNEL_VERSION, MAX_BATCH, URGENT_CHANNEL_VERSION,
 };
 use healthmesh_types::events;
 use std::collections::BTreeSet;
@@ -33,31 +33,28 @@ use crate::fees::{self, Payee};
 use crate::packet::{decode, fee_id, received, Received};
 use crate::revocation::receive_tombstone;
 use crate::state::{
-    attestations, next_attestation_ids, ALLOWED_CONNECTIONS, CHAIN_CHANNELS, CHANNELS, DELIVERIES,
+    attestations, lane_channels, next_attestation_ids, ALLOWED_CONNECTIONS, CHANNELS, DELIVERIES,
     HANDSHAKES, PAUSE, REMOTE_IDS, REVOCATION_NOTICES, REVOKED_CONSENTS, SLASHED_ATTESTERS,
     SLASH_NOTICES,
 };
 use crate::{policy, verify, ContractError};
 
-/// The trusted connection of a channel being opened, or why it is not acceptable.
+/// The trusted connection of a channel being opened and its lane, or why it is not acceptable.
 fn check_channel(
     deps: Deps,
     channel: &IbcChannel,
     counterparty_version: Option<&str>,
-) -> Result<AllowedConnection, ContractError> {
+) -> Result<(AllowedConnection, Lane), ContractError> {
     if channel.order != IbcOrder::Unordered {
         return Err(ContractError::OrderedChannel);
     }
-    for version in [Some(channel.version.as_str()), counterparty_version]
-        .into_iter()
-        .flatten()
-    {
-        if version != CHANNEL_VERSION {
-            return Err(ContractError::InvalidVersion {
-                expected: CHANNEL_VERSION.into(),
-                got: version.into(),
-            });
-        }
+    let invalid = |got: &str| ContractError::InvalidVersion {
+        expected: format!("{CHANNEL_VERSION} or {URGENT_CHANNEL_VERSION}"),
+        got: got.into(),
+    };
+    let lane = Lane::from_version(&channel.version).ok_or_else(|| invalid(&channel.version))?;
+    if let Some(version) = counterparty_version.filter(|v| *v != lane.version()) {
+        return Err(invalid(version));
     }
     let allowed = ALLOWED_CONNECTIONS
         .may_load(deps.storage, &channel.connection_id)?
@@ -69,10 +66,10 @@ fn check_channel(
             got: port.clone(),
         });
     }
-    // One channel per counterparty chain: its packets have one path, its ids one namespace.
+    // One channel per counterparty chain and lane: its packets have one path.
     let this = &channel.endpoint.channel_id;
     // A channel left behind by a changed binding no longer counts.
-    if let Some(existing) = CHAIN_CHANNELS.may_load(deps.storage, &allowed.chain_id)? {
+    if let Some(existing) = lane_channels(lane).may_load(deps.storage, &allowed.chain_id)? {
         let usable = open_trusted_channel(deps.storage, &existing).is_ok();
         if usable && existing != *this {
             return Err(ContractError::ChainAlreadyLinked {
@@ -91,7 +88,7 @@ fn check_channel(
             });
         }
     }
-    Ok(allowed)
+    Ok((allowed, lane))
 }
 
 /// Only the chain with the smaller chain id starts a channel: with a single initiator and
@@ -133,14 +130,14 @@ pub fn ibc_channel_open(
     env: Env,
     msg: IbcChannelOpenMsg,
 ) -> Result<IbcChannelOpenResponse, ContractError> {
-    let allowed = check_channel(deps.as_ref(), msg.channel(), msg.counterparty_version())?;
+    let (allowed, lane) = check_channel(deps.as_ref(), msg.channel(), msg.counterparty_version())?;
     if let IbcChannelOpenMsg::OpenInit { .. } = msg {
         assert_initiator(&env, &allowed.chain_id)?;
     }
     let channel_id = &msg.channel().endpoint.channel_id;
     HANDSHAKES.save(deps.storage, &allowed.chain_id, channel_id)?;
     Ok(Some(Ibc3ChannelOpenResponse {
-        version: CHANNEL_VERSION.into(),
+        version: lane.version().into(),
     }))
 }
 
@@ -151,7 +148,7 @@ pub fn ibc_channel_connect(
     msg: IbcChannelConnectMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
     let channel = msg.channel();
-    let allowed = check_channel(deps.as_ref(), channel, msg.counterparty_version())?;
+    let (allowed, lane) = check_channel(deps.as_ref(), channel, msg.counterparty_version())?;
     let info = ChannelInfo {
         channel_id: channel.endpoint.channel_id.clone(),
         connection_id: channel.connection_id.clone(),
@@ -159,15 +156,17 @@ pub fn ibc_channel_connect(
         counterparty_channel: channel.counterparty_endpoint.channel_id.clone(),
         counterparty_chain: allowed.chain_id,
         state: ChannelState::Open,
+        lane,
     };
     CHANNELS.save(deps.storage, &info.channel_id, &info)?;
-    CHAIN_CHANNELS.save(deps.storage, &info.counterparty_chain, &info.channel_id)?;
+    lane_channels(lane).save(deps.storage, &info.counterparty_chain, &info.channel_id)?;
     HANDSHAKES.remove(deps.storage, &info.counterparty_chain);
     Ok(IbcBasicResponse::new().add_event(
         Event::new("attestation_channel_open")
             .add_attribute("channel_id", &info.channel_id)
             .add_attribute("counterparty_chain", &info.counterparty_chain)
-            .add_attribute("counterparty_port", &info.counterparty_port),
+            .add_attribute("counterparty_port", &info.counterparty_port)
+            .add_attribute("lane", lane.version()),
     ))
 }
 
@@ -190,9 +189,10 @@ pub fn ibc_channel_close(
     if let Some(mut info) = CHANNELS.may_load(deps.storage, channel_id)? {
         info.state = ChannelState::Closed { at: env.block.time };
         CHANNELS.save(deps.storage, channel_id, &info)?;
-        let current = CHAIN_CHANNELS.may_load(deps.storage, &info.counterparty_chain)?;
+        let lane = lane_channels(info.lane);
+        let current = lane.may_load(deps.storage, &info.counterparty_chain)?;
         if current.as_deref() == Some(channel_id.as_str()) {
-            CHAIN_CHANNELS.remove(deps.storage, &info.counterparty_chain);
+            lane.remove(deps.storage, &info.counterparty_chain);
         }
     }
     Ok(IbcBasicResponse::new().add_event(

@@ -18,7 +18,8 @@ use healthmesh_proofs::statement::{
 use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
     AttestationStatus, AttestationsResponse, ChannelsResponse, DeliveryStatus, ExecuteMsg,
-    InstantiateMsg, IsAttestedResponse, QueryMsg, ReceiveAck, CHANNEL_VERSION, MAX_BATCH,
+    InstantiateMsg, IsAttestedResponse, Lane, QueryMsg, ReceiveAck, CHANNEL_VERSION, MAX_BATCH,
+    URGENT_CHANNEL_VERSION,
 };
 
 use crate::contract::{execute, instantiate, query};
@@ -67,6 +68,7 @@ fn bound() -> (Deps, Env) {
         predicate_policies: vec![],
         pausers: vec![],
         max_pause_seconds: None,
+        urgent_fee: None,
     };
     instantiate(deps.as_mut(), env.clone(), message_info(&admin, &[]), msg).unwrap();
     let allow = ExecuteMsg::AllowConnection {
@@ -199,7 +201,7 @@ fn handshake_refuses_wrong_version_order_port_and_connection() {
         (
             wrong_version,
             ContractError::InvalidVersion {
-                expected: CHANNEL_VERSION.into(),
+                expected: format!("{CHANNEL_VERSION} or {URGENT_CHANNEL_VERSION}"),
                 got: "ics20-1".into(),
             },
         ),
@@ -703,6 +705,78 @@ fn review_crossed_handshakes_cannot_leave_the_ends_on_different_channels() {
     let ack =
         cosmwasm_std::IbcChannelConnectMsg::new_ack(trusted_channel("channel-0"), CHANNEL_VERSION);
     ibc_channel_connect(deps.as_mut(), env.clone(), ack).unwrap();
+}
+
+#[test]
+fn the_urgent_lane_is_a_second_channel_of_its_own_version() {
+    let (mut deps, env) = setup();
+    let urgent = |id: &str| {
+        let mut channel = trusted_channel(id);
+        channel.version = URGENT_CHANNEL_VERSION.into();
+        channel
+    };
+    // Both ends must name the same lane.
+    let crossed = cosmwasm_std::IbcChannelOpenMsg::new_try(urgent("channel-1"), CHANNEL_VERSION);
+    assert!(matches!(
+        ibc_channel_open(deps.as_mut(), env.clone(), crossed).unwrap_err(),
+        ContractError::InvalidVersion { .. }
+    ));
+    // The bulk lane to genomics-1 is taken (channel-0); the urgent lane is free.
+    let res = ibc_channel_open(
+        deps.as_mut(),
+        env.clone(),
+        cosmwasm_std::IbcChannelOpenMsg::new_init(urgent("channel-1")),
+    )
+    .unwrap();
+    assert_eq!(res.unwrap().version, URGENT_CHANNEL_VERSION);
+    let ack =
+        cosmwasm_std::IbcChannelConnectMsg::new_ack(urgent("channel-1"), URGENT_CHANNEL_VERSION);
+    ibc_channel_connect(deps.as_mut(), env.clone(), ack).unwrap();
+    // A second urgent lane to the same chain is refused, like a second bulk one.
+    for channel in [urgent("channel-2"), trusted_channel("channel-2")] {
+        assert!(matches!(
+            ibc_channel_open(
+                deps.as_mut(),
+                env.clone(),
+                cosmwasm_std::IbcChannelOpenMsg::new_init(channel)
+            )
+            .unwrap_err(),
+            ContractError::ChainAlreadyLinked { .. }
+        ));
+    }
+    let channels: ChannelsResponse = from_json(
+        query(
+            deps.as_ref(),
+            env.clone(),
+            QueryMsg::Channels {
+                start_after: None,
+                limit: None,
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let lanes: Vec<(String, Lane)> = channels
+        .channels
+        .into_iter()
+        .map(|c| (c.channel_id, c.lane))
+        .collect();
+    assert_eq!(
+        lanes,
+        vec![
+            ("channel-0".into(), Lane::Bulk),
+            ("channel-1".into(), Lane::Urgent)
+        ]
+    );
+    // Packets on the urgent lane are received like any other.
+    let ack = receive(
+        &mut deps,
+        &env,
+        "channel-1",
+        encode(pb::packet::Body::Attestation(attestation_packet())),
+    );
+    assert!(matches!(ack, StdAck::Success(_)), "{ack:?}");
+    assert_eq!(stored(&deps, &env), 1);
 }
 
 /// Three true statements about one commitment, as attestations 21, 22, 23 of genomics-1.

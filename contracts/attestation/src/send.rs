@@ -1,6 +1,7 @@
 //! Forwarding local attestations to a counterparty chain: one per packet, or a batch of one
 //! circuit in one packet, with an optional relayer fee escrowed until the packet's ack or
-//! timeout comes back (see `fees`).
+//! timeout comes back (see `fees`). The urgent lane (its own channel per chain) takes only
+//! small packets paying the governance-set urgent fee.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,14 +9,14 @@ use cosmwasm_std::{DepsMut, Env, Event, IbcMsg, IbcTimeout, MessageInfo, Respons
 use cw_utils::Expiration;
 use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
-    Attestation, ChannelInfo, Delivery, DeliveryStatus, Origin, DEFAULT_TIMEOUT_SECONDS,
-    MAX_TIMEOUT_SECONDS,
+    Attestation, ChannelInfo, ConfigResponse, Delivery, DeliveryStatus, Lane, Origin,
+    DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, URGENT_MAX_BATCH,
 };
 
 use crate::fees;
 use crate::ibc::open_trusted_channel;
 use crate::packet::{attestation_packet, encode_with_fee};
-use crate::state::{attestations, CONFIG, DELIVERIES, PAUSE, SENT_UNDER_CONSENT};
+use crate::state::{attestations, lane_channels, CONFIG, DELIVERIES, PAUSE, SENT_UNDER_CONSENT};
 use crate::submit::{
     assert_batch_size, assert_consent_not_paused, assert_exportable, load_consent,
 };
@@ -51,8 +52,10 @@ pub fn send(
         return Err(ContractError::DuplicateInBatch);
     }
     let channel = open_trusted_channel(deps.storage, &out.channel_id)?;
+    let config = CONFIG.load(deps.storage)?;
+    assert_lane_rules(&config, &channel, &info, out.ids.len())?;
     // M-2: each consent is read again now: revoked, expired or height-bound ones stay home.
-    let consent_contract = CONFIG.load(deps.storage)?.consent;
+    let consent_contract = config.consent;
     assert_consent_not_paused(deps.as_ref(), &consent_contract)?;
     let mut consents: BTreeMap<String, Expiration> = BTreeMap::new();
     let mut packets = Vec::with_capacity(out.ids.len());
@@ -118,8 +121,42 @@ pub fn send(
         }))
 }
 
-/// A new pending delivery of `a` to `channel` (refused while one is pending or delivered);
-/// returns the attempt number.
+/// The urgent lane takes small packets that pay at least the governance-set urgent fee, so
+/// bulk traffic gains nothing there and its relayer never meets a heavy packet.
+fn assert_lane_rules(
+    config: &ConfigResponse,
+    channel: &ChannelInfo,
+    info: &MessageInfo,
+    count: usize,
+) -> Result<(), ContractError> {
+    if channel.lane != Lane::Urgent {
+        return Ok(());
+    }
+    if count > URGENT_MAX_BATCH {
+        return Err(ContractError::UrgentBatchSize {
+            max: URGENT_MAX_BATCH,
+            got: count,
+        });
+    }
+    let required = config
+        .urgent_fee
+        .as_ref()
+        .ok_or(ContractError::UrgentLaneClosed)?;
+    match info.funds.as_slice() {
+        [paid] if paid.denom == required.denom && paid.amount >= required.amount => Ok(()),
+        paid => Err(ContractError::UrgentFeeTooLow {
+            required: required.to_string(),
+            got: paid
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        }),
+    }
+}
+
+/// A new pending delivery of `a` to `channel` (refused while one is pending or delivered on
+/// either lane to the same chain); returns the attempt number.
 fn record_delivery(
     storage: &mut dyn cosmwasm_std::Storage,
     env: &Env,
@@ -128,17 +165,25 @@ fn record_delivery(
 ) -> Result<u32, ContractError> {
     let key = (a.id, channel.channel_id.as_str());
     let previous = DELIVERIES.may_load(storage, key)?;
-    if let Some(d) = previous.as_ref().filter(|d| {
-        matches!(
-            d.status,
-            DeliveryStatus::Pending | DeliveryStatus::Delivered { .. }
-        )
-    }) {
-        return Err(ContractError::AlreadySent {
-            id: a.id,
-            channel: channel.channel_id.clone(),
-            state: format!("{:?}", d.status),
-        });
+    let chain = channel.counterparty_chain.as_str();
+    let mut lanes = vec![channel.channel_id.clone()];
+    for lane in [Lane::Bulk, Lane::Urgent] {
+        lanes.extend(lane_channels(lane).may_load(storage, chain)?);
+    }
+    for channel_id in lanes {
+        let delivery = DELIVERIES.may_load(storage, (a.id, channel_id.as_str()))?;
+        if let Some(d) = delivery.filter(|d| {
+            matches!(
+                d.status,
+                DeliveryStatus::Pending | DeliveryStatus::Delivered { .. }
+            )
+        }) {
+            return Err(ContractError::AlreadySent {
+                id: a.id,
+                channel: channel_id,
+                state: format!("{:?}", d.status),
+            });
+        }
     }
     let delivery = Delivery {
         channel_id: channel.channel_id.clone(),

@@ -4,7 +4,7 @@ use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 use healthmesh_controllers::pause::Pausable;
 use healthmesh_types::attestation::{
     AllowedConnection, Anchor, AnchorConflict, Attestation, ChannelInfo, ConfigResponse, Delivery,
-    NoticeDelivery, Predicate, PredicatePolicy, RelayerFee,
+    Lane, NoticeDelivery, Predicate, PredicatePolicy, RelayerFee,
 };
 
 pub const CONTRACT_NAME: &str = "crates.io:healthmesh-attestation";
@@ -107,8 +107,18 @@ pub const REVOCATION_NOTICES: Map<(&str, &str), NoticeDelivery> = Map::new("revo
 /// News of a slash per (attester, counterparty chain).
 pub const SLASH_NOTICES: Map<(&str, &str), NoticeDelivery> = Map::new("slash_notices");
 pub const CHANNELS: Map<&str, ChannelInfo> = Map::new("channels");
-/// The one channel per counterparty chain.
+/// The one bulk-lane channel per counterparty chain.
 pub const CHAIN_CHANNELS: Map<&str, String> = Map::new("chain_channels");
+/// The one urgent-lane channel per counterparty chain.
+pub const URGENT_CHAIN_CHANNELS: Map<&str, String> = Map::new("urgent_chain_channels");
+
+/// The channel of each counterparty chain on `lane`.
+pub fn lane_channels(lane: Lane) -> Map<&'static str, String> {
+    match lane {
+        Lane::Bulk => CHAIN_CHANNELS,
+        Lane::Urgent => URGENT_CHAIN_CHANNELS,
+    }
+}
 /// The one channel handshake in progress per counterparty chain (from OpenInit or OpenTry
 /// until connect): every handshake message must be about it.
 pub const HANDSHAKES: Map<&str, String> = Map::new("handshakes");

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use healthmesh_types::attestation::{CHANNEL_VERSION, URGENT_CHANNEL_VERSION};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClientError, Result};
@@ -80,6 +81,9 @@ pub struct Deployment {
     pub circuit_id: Option<String>,
     #[serde(default)]
     pub relayer: Option<RelayerInfo>,
+    /// The relayer of the urgent lane's channels.
+    #[serde(default)]
+    pub urgent_relayer: Option<RelayerInfo>,
 }
 
 impl Deployment {
@@ -167,9 +171,24 @@ impl Deployment {
         })
     }
 
-    /// The channel on `from` that leads to `to`, if the deployment opened one.
+    /// The bulk-lane attestation channel on `from` that leads to `to`, if the deployment
+    /// opened one.
     pub fn channel(&self, from: &str, to: &str) -> Option<String> {
-        self.channels.iter().find_map(|c| {
+        self.lane_channel(from, to, CHANNEL_VERSION)
+    }
+
+    /// The urgent-lane attestation channel on `from` that leads to `to`.
+    pub fn urgent_channel(&self, from: &str, to: &str) -> Option<String> {
+        self.lane_channel(from, to, URGENT_CHANNEL_VERSION)
+    }
+
+    /// The channel of `version` on `from` to `to` (files written before lanes existed have
+    /// no version: their channels are the bulk lane).
+    fn lane_channel(&self, from: &str, to: &str, version: &str) -> Option<String> {
+        let of_lane = |c: &&ChannelInfo| {
+            c.version == version || (c.version.is_empty() && version == CHANNEL_VERSION)
+        };
+        self.channels.iter().filter(of_lane).find_map(|c| {
             if c.a_chain == from && c.b_chain == to {
                 Some(c.a_channel.clone())
             } else if c.b_chain == from && c.a_chain == to {
@@ -221,6 +240,28 @@ mod tests {
             Some("channel-3")
         );
         assert_eq!(d.channel("genomics-1", "billing-1"), None);
+    }
+
+    #[test]
+    fn lanes_are_told_apart_by_channel_version() {
+        let mut d = Deployment::parse(SAMPLE, "sample").unwrap();
+        assert_eq!(d.urgent_channel("genomics-1", "trials-1"), None);
+        d.channels.push(ChannelInfo {
+            a_chain: "genomics-1".into(),
+            b_chain: "trials-1".into(),
+            a_channel: "channel-4".into(),
+            b_channel: "channel-5".into(),
+            version: URGENT_CHANNEL_VERSION.into(),
+        });
+        assert_eq!(
+            d.urgent_channel("trials-1", "genomics-1").as_deref(),
+            Some("channel-5")
+        );
+        assert_eq!(
+            d.channel("genomics-1", "trials-1").as_deref(),
+            Some("channel-0"),
+            "the versionless (older) channel is the bulk lane"
+        );
     }
 
     #[test]

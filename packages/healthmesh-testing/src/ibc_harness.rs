@@ -221,6 +221,7 @@ impl Chain {
                     predicate_policies: vec![],
                     pausers: vec![],
                     max_pause_seconds: None,
+                    urgent_fee: Some(cosmwasm_std::coin(URGENT_FEE, DENOM)),
                 },
                 &[],
                 "attestation",
@@ -326,10 +327,14 @@ impl Chain {
     }
 }
 
-/// The two ends of an open channel.
+/// The least relayer fee of the urgent lane on every harness chain.
+pub const URGENT_FEE: u128 = 50;
+
+/// The two ends of an open channel, and the connection it runs on.
 pub struct Link {
     pub a_channel: String,
     pub b_channel: String,
+    pub connection: String,
 }
 
 fn channel(
@@ -338,6 +343,7 @@ fn channel(
     other: &Chain,
     other_channel: &str,
     connection: &str,
+    version: &str,
 ) -> IbcChannel {
     IbcChannel::new(
         IbcEndpoint {
@@ -349,7 +355,7 @@ fn channel(
             channel_id: other_channel.into(),
         },
         IbcOrder::Unordered,
-        CHANNEL_VERSION,
+        version,
         connection,
     )
 }
@@ -372,15 +378,45 @@ pub fn connect(a: &mut Chain, b: &mut Chain, a_channel: &str, b_channel: &str) -
             )
             .unwrap();
     }
+    open_channel(a, b, a_channel, b_channel, &connection, CHANNEL_VERSION)
+}
+
+/// The urgent lane between the chains of `bulk`, on the same connection.
+pub fn connect_urgent(
+    a: &mut Chain,
+    b: &mut Chain,
+    bulk: &Link,
+    a_channel: &str,
+    b_channel: &str,
+) -> Link {
+    open_channel(
+        a,
+        b,
+        a_channel,
+        b_channel,
+        &bulk.connection,
+        att::URGENT_CHANNEL_VERSION,
+    )
+}
+
+fn open_channel(
+    a: &mut Chain,
+    b: &mut Chain,
+    a_channel: &str,
+    b_channel: &str,
+    connection: &str,
+    version: &str,
+) -> Link {
     // The chain with the smaller chain id starts the handshake (the contracts require it).
     if a.chain_id < b.chain_id {
-        handshake(a, a_channel, b, b_channel, &connection);
+        handshake(a, a_channel, b, b_channel, connection, version);
     } else {
-        handshake(b, b_channel, a, a_channel, &connection);
+        handshake(b, b_channel, a, a_channel, connection, version);
     }
     Link {
         a_channel: a_channel.into(),
         b_channel: b_channel.into(),
+        connection: connection.into(),
     }
 }
 
@@ -391,9 +427,24 @@ fn handshake(
     other: &mut Chain,
     other_channel: &str,
     connection: &str,
+    version: &str,
 ) {
-    let init_side = channel(init, init_channel, other, other_channel, connection);
-    let other_side = channel(other, other_channel, init, init_channel, connection);
+    let init_side = channel(
+        init,
+        init_channel,
+        other,
+        other_channel,
+        connection,
+        version,
+    );
+    let other_side = channel(
+        other,
+        other_channel,
+        init,
+        init_channel,
+        connection,
+        version,
+    );
     init.ibc(|deps, env| {
         entry::ibc_channel_open(deps, env, IbcChannelOpenMsg::new_init(init_side.clone()))
     })
@@ -403,16 +454,12 @@ fn handshake(
             entry::ibc_channel_open(
                 deps,
                 env,
-                IbcChannelOpenMsg::new_try(other_side.clone(), CHANNEL_VERSION),
+                IbcChannelOpenMsg::new_try(other_side.clone(), version),
             )
         })
         .unwrap();
     init.ibc(|deps, env| {
-        entry::ibc_channel_connect(
-            deps,
-            env,
-            IbcChannelConnectMsg::new_ack(init_side, CHANNEL_VERSION),
-        )
+        entry::ibc_channel_connect(deps, env, IbcChannelConnectMsg::new_ack(init_side, version))
     })
     .unwrap();
     other

@@ -13,6 +13,13 @@ use crate::pause::{PauseMsg, PauseStatusResponse};
 /// The channel version of the attestation app (packets `healthmesh.attest.v2`); other
 /// versions are refused.
 pub const CHANNEL_VERSION: &str = "healthmesh-attest-2";
+/// The version of the urgent lane: a second channel per counterparty chain, same packets,
+/// relayed by its own latency-tuned relayer. Sends on it pay at least the governance-set
+/// `urgent_fee` and carry at most `URGENT_MAX_BATCH` attestations, so bulk traffic has no
+/// reason to use it and an urgent packet is always cheap to relay.
+pub const URGENT_CHANNEL_VERSION: &str = "healthmesh-attest-2-urgent";
+/// Most attestations one packet on the urgent lane may carry.
+pub const URGENT_MAX_BATCH: usize = 4;
 /// Packet timeout when `send_attestation` names none, and the longest allowed.
 pub const DEFAULT_TIMEOUT_SECONDS: u64 = 600;
 pub const MAX_TIMEOUT_SECONDS: u64 = 7 * 24 * 3600;
@@ -46,6 +53,35 @@ pub struct InstantiateMsg {
     #[serde(default)]
     pub pausers: Vec<String>,
     pub max_pause_seconds: Option<u64>,
+    /// The least relayer fee of a send on the urgent lane (governance changes it with
+    /// `set_urgent_fee`); without one the urgent lane takes no sends.
+    #[serde(default)]
+    pub urgent_fee: Option<Coin>,
+}
+
+/// The two lanes to a counterparty chain: one channel each, told apart by channel version.
+#[cw_serde]
+#[derive(Copy, Default, Eq)]
+pub enum Lane {
+    #[default]
+    Bulk,
+    Urgent,
+}
+
+impl Lane {
+    pub fn version(self) -> &'static str {
+        match self {
+            Lane::Bulk => CHANNEL_VERSION,
+            Lane::Urgent => URGENT_CHANNEL_VERSION,
+        }
+    }
+
+    /// The lane a channel version names, if any.
+    pub fn from_version(version: &str) -> Option<Lane> {
+        [Lane::Bulk, Lane::Urgent]
+            .into_iter()
+            .find(|l| l.version() == version)
+    }
 }
 
 /// A predicate as messages carry it — the proofs crate's own type, so a predicate has one
@@ -88,7 +124,8 @@ pub enum ExecuteMsg {
     /// Forward a local, currently valid attestation over the open, trusted channel of a
     /// counterparty chain. Funds attached (one coin) are the relayer fee: paid to the relayer
     /// that delivered the packet when its success ack returns, refunded to the sender on an
-    /// error ack or a timeout.
+    /// error ack or a timeout. On the urgent lane's channel the fee must reach the
+    /// governance-set `urgent_fee`.
     SendAttestation {
         attestation_id: u64,
         channel_id: String,
@@ -141,6 +178,11 @@ pub enum ExecuteMsg {
     },
     DisallowConnection {
         connection_id: String,
+    },
+    /// Governance: the least relayer fee of a send on the urgent lane (`None` closes the
+    /// lane to new sends).
+    SetUrgentFee {
+        fee: Option<Coin>,
     },
     Pausable(PauseMsg),
     UpdateOwnership(Action),
@@ -263,6 +305,9 @@ pub struct MigrateMsg {}
 pub struct ConfigResponse {
     pub consent: Addr,
     pub staking: Addr,
+    /// The least relayer fee of a send on the urgent lane.
+    #[serde(default)]
+    pub urgent_fee: Option<Coin>,
 }
 
 #[cw_serde]
@@ -446,6 +491,8 @@ pub struct ChannelInfo {
     pub counterparty_channel: String,
     pub counterparty_chain: String,
     pub state: ChannelState,
+    #[serde(default)]
+    pub lane: Lane,
 }
 
 #[cw_serde]
