@@ -3,6 +3,7 @@
 //! `healthmesh-client`, and `hmesh` where a user would type. Each step prints what it proved;
 //! the run ends with a table of measured figures.
 
+mod bench_relay;
 mod evidence;
 mod gas_profile;
 mod net;
@@ -18,9 +19,10 @@ fn main() {
         [cmd, wasm, out] if cmd == "gas-profile" => {
             gas_profile::run(std::path::Path::new(wasm), std::path::Path::new(out))
         }
+        [cmd, out] if cmd == "bench-relay" => bench_relay::run(std::path::Path::new(out)),
         [] => run(),
         _ => Err(anyhow::anyhow!(
-            "usage: healthmesh-e2e [gas-profile <probe.wasm> <out.json>]"
+            "usage: healthmesh-e2e [gas-profile <probe.wasm> <out.json> | bench-relay <out.json>]"
         )),
     };
     if let Err(err) = result {
@@ -57,6 +59,10 @@ fn run() -> Result<()> {
         burst.size,
         percentile(&burst.latencies, 0.95)
     );
+    println!(
+        "| urgent lane, sent behind the batches (hmesh --urgent) | {:.1} |",
+        burst.urgent_latency
+    );
     println!("| packets lost | {} |", burst.lost);
     println!(
         "| gas per attestation in batches of {} (submit / receive incl. client update) | {} / {} |",
@@ -67,6 +73,10 @@ fn run() -> Result<()> {
     println!(
         "| relayer fees earned by Hermes' key | {} |",
         burst.fees_earned
+    );
+    println!(
+        "| urgent fee earned by the urgent lane's relayer key | {} |",
+        burst.urgent_fee_earned
     );
     println!("| gateway catch-up, 3 chains from height 1 | {catch_up:.1} s |");
     println!("e2e: 1 passed, 0 failed");

@@ -44,7 +44,7 @@ impl Net {
 
     /// A new key `<role>-<random>` in the chain's test keyring (where `hmesh` finds it),
     /// funded by the validator so it exists on chain; returns its key name.
-    fn fresh_account(&mut self, chain: &str, role: &str) -> Result<String> {
+    pub fn fresh_account(&mut self, chain: &str, role: &str) -> Result<String> {
         let info = self.info(chain)?.clone();
         let name = format!("{role}-{}", &hex::encode(rand::random::<[u8; 4]>()));
         let ring = Keyring::new(

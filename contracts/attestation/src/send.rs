@@ -12,6 +12,7 @@ use healthmesh_types::attestation::{
     Attestation, ChannelInfo, ConfigResponse, Delivery, DeliveryStatus, Lane, Origin,
     DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, URGENT_MAX_BATCH,
 };
+use healthmesh_types::events;
 
 use crate::fees;
 use crate::ibc::open_trusted_channel;
@@ -91,9 +92,9 @@ pub fn send(
         let attempt = record_delivery(deps.storage, &env, &attestation, &channel)?;
         packets.push(attestation_packet(&attestation)?);
         response = response.add_event(
-            Event::new("attestation_sent")
-                .add_attribute("attestation_id", id.to_string())
-                .add_attribute("channel_id", &channel.channel_id)
+            Event::new(events::ATTESTATION_SENT)
+                .add_attribute(events::attr::ATTESTATION_ID, id.to_string())
+                .add_attribute(events::attr::CHANNEL_ID, &channel.channel_id)
                 .add_attribute("counterparty_chain", &channel.counterparty_chain)
                 .add_attribute("attempt", attempt.to_string()),
         );

@@ -61,6 +61,8 @@ impl Prover {
 pub struct Grant {
     pub dataset: String,
     pub token: String,
+    /// The grantee's key name: the account that proves, submits and sends under it.
+    pub grantee: String,
 }
 
 pub fn random_hex() -> String {
@@ -70,6 +72,11 @@ pub fn random_hex() -> String {
 /// Through hmesh: the patient names the custodian holding a fresh dataset, then grants the
 /// researcher consent to it.
 pub fn grant(net: &Net, ev: &mut Evidence) -> Result<Grant> {
+    grant_to(net, ev, "researcher")
+}
+
+/// [`grant`] to the key `grantee`.
+pub fn grant_to(net: &Net, ev: &mut Evidence, grantee: &str) -> Result<Grant> {
     let dataset = random_hex();
     let designate = [
         "consent",
@@ -87,7 +94,7 @@ pub fn grant(net: &Net, ev: &mut Evidence) -> Result<Grant> {
         "consent",
         "grant",
         "--grantee",
-        "researcher",
+        grantee,
         "--dataset",
         &dataset,
         "--purpose",
@@ -100,7 +107,11 @@ pub fn grant(net: &Net, ev: &mut Evidence) -> Result<Grant> {
     let token = tx
         .attr(events::tx::CONSENT_GRANTED, events::attr::TOKEN_ID)
         .context("token id")?;
-    Ok(Grant { dataset, token })
+    Ok(Grant {
+        dataset,
+        token,
+        grantee: grantee.into(),
+    })
 }
 
 /// A fresh commitment to `BASE_VALUE + i`: its anchor and a proof of `hba1c < 7.0` under
@@ -145,7 +156,7 @@ pub fn prepare(
             chain_id: SOURCE.into(),
             consent_contract: net.contract(SOURCE, contract::CONSENT)?,
             consent_id: grant.token.clone(),
-            grantee: net.account(SOURCE, "researcher")?,
+            grantee: net.account(SOURCE, &grant.grantee)?,
         },
     };
     let proof = prove(&prover.pk, &statement, &opening, &mut rand::rng())?;

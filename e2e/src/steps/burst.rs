@@ -8,7 +8,7 @@
 use anyhow::{ensure, Context, Result};
 use healthmesh_client::deployment::contract;
 use healthmesh_types::attestation::{
-    DeliveriesResponse, DeliveryStatus, ExecuteMsg, QueryMsg as AttQuery,
+    ConfigResponse, DeliveriesResponse, DeliveryStatus, ExecuteMsg, QueryMsg as AttQuery,
 };
 use healthmesh_types::events;
 use healthmesh_types::pause::PauseStatusResponse;
@@ -32,6 +32,10 @@ pub struct Burst {
     pub submit_gas_per_attestation: u64,
     pub receive_gas_per_attestation: u64,
     pub fees_earned: u128,
+    /// Send block → receive block of the attestation sent on the urgent lane while the
+    /// batches were in flight.
+    pub urgent_latency: f64,
+    pub urgent_fee_earned: u128,
 }
 
 pub fn run(net: &Net, prover: &Prover, ev: &mut Evidence, size: usize) -> Result<Burst> {
@@ -67,8 +71,12 @@ pub fn run(net: &Net, prover: &Prover, ev: &mut Evidence, size: usize) -> Result
 
     let payee = net.account(REMOTE, "relayer")?;
     let paid_before = net.balance(SOURCE, &payee)?;
+    let urgent_payee = net.account(REMOTE, "relayer-urgent")?;
+    let urgent_paid_before = net.balance(SOURCE, &urgent_payee)?;
+    // The last attestation goes on the urgent lane, sent right after the batches.
+    let (urgent_id, bulk_ids) = ids.split_last().context("no attestations")?;
     let mut sent = vec![];
-    for chunk in ids.chunks(BATCH) {
+    for chunk in bulk_ids.chunks(BATCH) {
         let msg = ExecuteMsg::SendAttestations {
             attestation_ids: chunk.to_vec(),
             channel_id: net.channel(SOURCE, REMOTE)?,
@@ -88,8 +96,10 @@ pub fn run(net: &Net, prover: &Prover, ev: &mut Evidence, size: usize) -> Result
         );
         sent.extend(chunk.iter().map(|id| (*id, tx.height)));
     }
+    let urgent = send_urgent(net, ev, *urgent_id)?;
     let mut latencies = wait_remote(net, &grant.token, &sent)?;
     latencies.sort_by(f64::total_cmp);
+    let urgent_latency = wait_remote(net, &grant.token, &[(*urgent_id, urgent.height)])?[0];
     let lost = size.saturating_sub(remote_records(net, &grant.token)?.len());
     ensure!(lost == 0, "{lost} of {size} packets lost");
 
@@ -106,7 +116,7 @@ pub fn run(net: &Net, prover: &Prover, ev: &mut Evidence, size: usize) -> Result
             tx,
         );
     }
-    let packets = size.div_ceil(BATCH) as u128;
+    let packets = (size - 1).div_ceil(BATCH) as u128;
     let expected = paid_before + packets * RELAYER_FEE;
     let paid = wait_for(
         "the relayer fees",
@@ -122,6 +132,20 @@ pub fn run(net: &Net, prover: &Prover, ev: &mut Evidence, size: usize) -> Result
         "the relayer earned {fees_earned}, expected {}",
         packets * RELAYER_FEE
     );
+    let urgent_fee = urgent_fee(net)?;
+    let urgent_paid = wait_for(
+        "the urgent relayer's fee",
+        std::time::Duration::from_secs(60),
+        || {
+            let now = net.balance(SOURCE, &urgent_payee)?;
+            Ok((now >= urgent_paid_before + urgent_fee).then_some(now))
+        },
+    )?;
+    let urgent_fee_earned = urgent_paid - urgent_paid_before;
+    ensure!(
+        urgent_fee_earned == urgent_fee,
+        "the urgent relayer earned {urgent_fee_earned}, expected {urgent_fee}"
+    );
     let burst = Burst {
         grant,
         size,
@@ -130,6 +154,8 @@ pub fn run(net: &Net, prover: &Prover, ev: &mut Evidence, size: usize) -> Result
         latencies,
         lost,
         fees_earned,
+        urgent_latency,
+        urgent_fee_earned,
     };
     println!(
         "   {size} attestations in {} packets on {REMOTE}, 0 lost; latency send block → receive block p50 {:.1} s, p95 {:.1} s; gas per attestation: submit {}, receive {}; Hermes' key earned {fees_earned} in relayer fees",
@@ -139,8 +165,43 @@ pub fn run(net: &Net, prover: &Prover, ev: &mut Evidence, size: usize) -> Result
         burst.submit_gas_per_attestation,
         burst.receive_gas_per_attestation,
     );
+    println!(
+        "   attestation {urgent_id} sent on the urgent lane (hmesh attest send --urgent) behind {} batch packets: received {urgent_latency:.1} s after its send; relayer-urgent earned the urgent fee {urgent_fee_earned}",
+        packets
+    );
     refund_on_error_ack(net, ev, ids[0])?;
     Ok(burst)
+}
+
+/// `hmesh attest send ID --to trials-1 --urgent` as the researcher: the urgent channel, the
+/// fee governance set attached by hmesh.
+fn send_urgent(net: &Net, ev: &mut Evidence, id: u64) -> Result<healthmesh_client::TxOutcome> {
+    let id = id.to_string();
+    let args = ["attest", "send", &id, "--to", REMOTE, "--urgent"];
+    let tx = net.hmesh_tx(SOURCE, "researcher", &args)?;
+    ev.measure(
+        "send_attestation on the urgent lane (hmesh, urgent fee)",
+        &tx,
+    );
+    let channel = tx
+        .attr(events::tx::ATTESTATION_SENT, events::attr::CHANNEL_ID)
+        .context("the urgent send names no channel")?;
+    let urgent = net
+        .deployment
+        .urgent_channel(SOURCE, REMOTE)
+        .context("no urgent channel")?;
+    ensure!(
+        channel == urgent,
+        "hmesh sent on {channel}, not the urgent channel {urgent}"
+    );
+    Ok(tx)
+}
+
+/// The urgent premium governance set on the source chain.
+fn urgent_fee(net: &Net) -> Result<u128> {
+    let config: ConfigResponse = net.query(SOURCE, contract::ATTESTATION, &AttQuery::Config {})?;
+    let fee = config.urgent_fee.context("the urgent lane is closed")?;
+    Ok(fee.amount.u128())
 }
 
 /// A packet the receiver refuses gets its relayer fee back: billing-1's security council

@@ -22,6 +22,7 @@ events! {
     ANCHOR_CONFLICT = "anchor_conflict";
     ATTESTATION_RECORDED = "attestation_recorded";
     ATTESTATION_RECEIVED = "attestation_received";
+    ATTESTATION_SENT = "attestation_sent";
     /// A consent revoked on its source chain: every attestation under it is invalid here.
     CONSENT_TOMBSTONED = "consent_tombstoned";
     /// An attester slashed on its chain: every attestation it anchored is invalid here.
@@ -42,6 +43,7 @@ pub mod attr {
     pub const TOKEN_ID: &str = "token_id";
     pub const ATTESTATION_ID: &str = "attestation_id";
     pub const CONSENT_ID: &str = "consent_id";
+    pub const CHANNEL_ID: &str = "channel_id";
     pub const SOURCE_CHAIN: &str = "source_chain";
     pub const ATTESTER: &str = "attester";
     pub const PROPOSAL_ID: &str = "proposal_id";
