@@ -39,6 +39,9 @@ struct Settings {
     attestations: usize,
     senders: usize,
     urgent: usize,
+    /// Offered load in attestations per second (0: each sender as fast as its transactions
+    /// commit).
+    rate: usize,
     max_seconds: u64,
     out: PathBuf,
 }
@@ -57,6 +60,7 @@ impl Settings {
             attestations: var("BENCH_N", 1_000)?,
             senders: var("BENCH_SENDERS", 4)?,
             urgent: var("BENCH_URGENT", 20)?,
+            rate: var("BENCH_RATE", 60)?,
             max_seconds: var("BENCH_MAX_SECONDS", 300)? as u64,
             out: out.to_path_buf(),
         };
@@ -94,6 +98,7 @@ struct Summary {
     attestations: usize,
     urgent_attestations: usize,
     senders: usize,
+    offered_per_s: Option<usize>,
     attestations_per_s: f64,
     bulk_p50_s: f64,
     bulk_p95_s: f64,
@@ -111,6 +116,10 @@ struct Summary {
     fee_denom: String,
     send_phase_s: f64,
     drain_s: f64,
+    /// Share of the machine's CPU time busy during the timed phase, and each localnet
+    /// process's share of it.
+    cpu_busy: f64,
+    cpu_by_process: BTreeMap<String, f64>,
 }
 
 pub fn run(out: &Path) -> Result<()> {
@@ -142,34 +151,65 @@ pub fn run(out: &Path) -> Result<()> {
     let (senders, submit) = submit_all(&net, &prover, jobs)?;
     let (urgent, bulk) = senders.split_last().context("no senders")?;
 
-    let relayer = net.account(REMOTES[0], "relayer")?;
+    // The ack names the relayer's account on the chain that received the packet.
+    let relayers = REMOTES
+        .iter()
+        .map(|to| net.account(to, "relayer"))
+        .collect::<Result<Vec<_>>>()?;
     let urgent_relayer = net.account(URGENT_REMOTE, "relayer-urgent")?;
     let before = (
-        net.balance(SOURCE, &relayer)?,
+        balances(&net, &relayers)?,
         net.balance(SOURCE, &urgent_relayer)?,
     );
     let urgent_fee = urgent_fee(&net)?;
 
-    say("timed: sending (bulk batches and urgent singles at once)");
+    let pace = match settings.rate {
+        0 => None,
+        rate => Some(Duration::from_secs_f64(
+            (BATCH * settings.senders) as f64 / rate as f64,
+        )),
+    };
+    say(&match pace {
+        Some(p) => format!(
+            "timed: each sender sends a batch every {:.2} s ({} attestations/s offered), urgent singles mixed in",
+            p.as_secs_f64(),
+            settings.rate
+        ),
+        None => "timed: each sender sends its batches as fast as they commit, urgent singles mixed in".into(),
+    });
+    let cpu = cpu::Sample::take(&net.root)?;
     let clock = Instant::now();
-    let sent = send_all(&net, bulk, urgent, urgent_fee)?;
-    let send_phase = clock.elapsed().as_secs_f64();
-    say(&format!(
-        "{} attestations sent in {send_phase:.1} s; waiting for the remote chains",
-        sent.len()
-    ));
-    let deadline = clock + Duration::from_secs(settings.max_seconds);
-    let received = collect(&net, &senders, &sent, deadline)?;
+    let commits = CommitClock::default();
+    let done = AtomicBool::new(false);
+    let (sent, received, send_phase) = std::thread::scope(|scope| -> Result<_> {
+        let watcher = scope.spawn(|| commits.watch(&net, &done));
+        let run = || -> Result<_> {
+            let sent = send_all(&net, bulk, urgent, urgent_fee, pace)?;
+            let send_phase = clock.elapsed().as_secs_f64();
+            say(&format!(
+                "{} attestations sent in {send_phase:.1} s; waiting for the remote chains",
+                sent.len()
+            ));
+            let deadline = clock + Duration::from_secs(settings.max_seconds);
+            let received = collect(&net, &senders, &sent, deadline)?;
+            Ok((sent, received, send_phase))
+        };
+        let result = run();
+        done.store(true, Ordering::Relaxed);
+        watcher.join().expect("the commit watcher panicked")?;
+        result
+    })?;
     let drain = clock.elapsed().as_secs_f64();
+    let (cpu_busy, cpu_by_process) = cpu.since()?;
 
-    let report = Report::new(&net, &sent, &received)?;
+    let report = Report::new(&commits, &sent, &received)?;
     let packets = bulk
         .iter()
         .map(|s| s.ids.len().div_ceil(BATCH))
         .sum::<usize>() as u128;
     let fees = wait_fees(
         &net,
-        (&relayer, before.0 + packets * RELAYER_FEE),
+        (&relayers, before.0 + packets * RELAYER_FEE),
         (
             &urgent_relayer,
             before.1 + urgent.ids.len() as u128 * urgent_fee,
@@ -180,6 +220,7 @@ pub fn run(out: &Path) -> Result<()> {
         attestations: settings.attestations,
         urgent_attestations: urgent.ids.len(),
         senders: settings.senders,
+        offered_per_s: (settings.rate > 0).then_some(settings.rate),
         attestations_per_s: report.throughput,
         bulk_p50_s: percentile(&report.bulk, 0.5),
         bulk_p95_s: percentile(&report.bulk, 0.95),
@@ -197,6 +238,8 @@ pub fn run(out: &Path) -> Result<()> {
         fee_denom: net.info(SOURCE)?.denom.clone(),
         send_phase_s: send_phase,
         drain_s: drain,
+        cpu_busy,
+        cpu_by_process,
     };
     print_table(&summary);
     if let Some(dir) = settings.out.parent() {
@@ -380,8 +423,15 @@ fn urgent_fee(net: &Net) -> Result<u128> {
 /// The timed phase: every bulk sender sends its batches one transaction after the other,
 /// alternating the remote chains; the urgent sender sends one attestation per transaction on
 /// the urgent lane until it has sent all, starting once the first bulk packets are out.
-fn send_all(net: &Net, bulk: &[Sender], urgent: &Sender, urgent_fee: u128) -> Result<Vec<Sent>> {
+fn send_all(
+    net: &Net,
+    bulk: &[Sender],
+    urgent: &Sender,
+    urgent_fee: u128,
+    pace: Option<Duration>,
+) -> Result<Vec<Sent>> {
     let bulk_started = AtomicBool::new(false);
+    let start = Instant::now();
     std::thread::scope(|scope| {
         let bulk_started = &bulk_started;
         let mut handles = vec![];
@@ -389,6 +439,11 @@ fn send_all(net: &Net, bulk: &[Sender], urgent: &Sender, urgent_fee: u128) -> Re
             handles.push(scope.spawn(move || -> Result<Vec<Sent>> {
                 let mut sent = vec![];
                 for (i, chunk) in sender.ids.chunks(BATCH).enumerate() {
+                    if let Some(pace) = pace {
+                        // Senders staggered evenly within each period.
+                        let due = start + pace.mul_f64(i as f64 + s as f64 / bulk.len() as f64);
+                        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                    }
                     let to = REMOTES[(s + i) % REMOTES.len()];
                     let msg = ExecuteMsg::SendAttestations {
                         attestation_ids: chunk.to_vec(),
@@ -483,7 +538,8 @@ fn collect(net: &Net, senders: &[Sender], sent: &[Sent], deadline: Instant) -> R
             say(&format!("{have}/{} received", wanted.len()));
             last_report = Instant::now();
         }
-        std::thread::sleep(Duration::from_millis(250));
+        // Latencies come from block times, so polling more often would only load the chains.
+        std::thread::sleep(Duration::from_secs(1));
     }
 }
 
@@ -517,19 +573,18 @@ struct Report {
 }
 
 impl Report {
-    fn new(net: &Net, sent: &[Sent], received: &Received) -> Result<Self> {
-        let mut times = BlockTimes::default();
+    fn new(commits: &CommitClock, sent: &[Sent], received: &Received) -> Result<Self> {
         let (mut bulk, mut urgent) = (vec![], vec![]);
         let mut lost = 0;
         let (mut first_send, mut last_receive) = (f64::MAX, f64::MIN);
         for s in sent {
-            let sent_at = times.get(net, SOURCE, s.height)?;
+            let sent_at = commits.seen(SOURCE, s.height)?;
             first_send = first_send.min(sent_at);
             let Some(heights) = received.get(&(s.to, s.id)) else {
                 lost += 1;
                 continue;
             };
-            let received_at = times.get(net, s.to, heights[0])?;
+            let received_at = commits.seen(s.to, heights[0])?;
             last_receive = last_receive.max(received_at);
             let latency = received_at - sent_at;
             if s.urgent {
@@ -556,33 +611,72 @@ impl Report {
     }
 }
 
-/// Block times in seconds since the epoch, read once per (chain, height).
+/// When each block became committed and queryable, by this machine's clock: a watcher polls
+/// every chain's latest height every `WATCH_INTERVAL` and stamps each new height (and any it
+/// skipped) with the time it first saw it. Block header times would not do: a header carries
+/// the time its block was proposed, before the block executed (up to a second under load).
 #[derive(Default)]
-struct BlockTimes(BTreeMap<(String, u64), f64>);
+struct CommitClock {
+    seen: Mutex<HashMap<(String, u64), f64>>,
+    origin: std::sync::OnceLock<Instant>,
+}
 
-impl BlockTimes {
-    fn get(&mut self, net: &Net, chain: &str, height: u64) -> Result<f64> {
-        let key = (chain.to_string(), height);
-        if let Some(t) = self.0.get(&key) {
-            return Ok(*t);
+const WATCH_INTERVAL: Duration = Duration::from_millis(100);
+
+impl CommitClock {
+    fn watch(&self, net: &Net, done: &AtomicBool) -> Result<()> {
+        let origin = *self.origin.get_or_init(Instant::now);
+        let mut watches = vec![];
+        for chain in [SOURCE, REMOTES[0], REMOTES[1]] {
+            watches.push((chain, net.height_watch(chain)?));
         }
-        let t = net.block_time(chain, height)?;
-        self.0.insert(key, t);
-        Ok(t)
+        let mut last: HashMap<&str, u64> = HashMap::new();
+        for (chain, height) in &mut watches {
+            last.insert(chain, height()?);
+        }
+        while !done.load(Ordering::Relaxed) {
+            for (chain, height) in &mut watches {
+                let chain = *chain;
+                let height = height()?;
+                let now = origin.elapsed().as_secs_f64();
+                let previous = last.insert(chain, height).unwrap_or(height);
+                let mut seen = self.seen.lock().expect("no panics hold it");
+                for h in previous + 1..=height {
+                    seen.insert((chain.to_string(), h), now);
+                }
+            }
+            std::thread::sleep(WATCH_INTERVAL);
+        }
+        Ok(())
+    }
+
+    /// Seconds from the watcher's start to the commit of `height` on `chain`.
+    fn seen(&self, chain: &str, height: u64) -> Result<f64> {
+        self.seen
+            .lock()
+            .expect("no panics hold it")
+            .get(&(chain.to_string(), height))
+            .copied()
+            .with_context(|| format!("{chain}: block {height} was not seen committed"))
     }
 }
 
 /// Waits (up to a minute) until both relayer keys hold what their fees should bring them;
 /// returns their balances.
-fn wait_fees(net: &Net, bulk: (&str, u128), urgent: (&str, u128)) -> Result<(u128, u128)> {
+fn wait_fees(net: &Net, bulk: (&[String], u128), urgent: (&str, u128)) -> Result<(u128, u128)> {
     let clock = Instant::now();
     loop {
-        let now = (net.balance(SOURCE, bulk.0)?, net.balance(SOURCE, urgent.0)?);
+        let now = (balances(net, bulk.0)?, net.balance(SOURCE, urgent.0)?);
         if (now.0 >= bulk.1 && now.1 >= urgent.1) || clock.elapsed() > Duration::from_secs(60) {
             return Ok(now);
         }
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// The summed balances of `addresses` on the source chain.
+fn balances(net: &Net, addresses: &[String]) -> Result<u128> {
+    addresses.iter().map(|a| net.balance(SOURCE, a)).sum()
 }
 
 /// Gas of the relayer's receive transactions (client update and up to three batch packets
@@ -618,6 +712,10 @@ fn print_table(s: &Summary) {
         "| attestations (bulk + urgent), senders | {} + {}, {} | 1,000 |",
         s.attestations, s.urgent_attestations, s.senders
     );
+    let offered = s
+        .offered_per_s
+        .map_or("as fast as sends commit".into(), |r| format!("{r} att/s"));
+    println!("| offered load | {offered} | |");
     println!(
         "| sustained throughput, first send → last receive | {:.1} att/s | ≥ 50 ({}) |",
         s.attestations_per_s,
@@ -665,6 +763,94 @@ fn print_table(s: &Summary) {
         "| send phase / first send → all received (wall clock) | {:.1} / {:.1} s | |",
         s.send_phase_s, s.drain_s
     );
+    let by_process = s
+        .cpu_by_process
+        .iter()
+        .map(|(p, share)| format!("{p} {:.0} %", share * 100.0))
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!(
+        "| machine CPU busy during the timed phase (2 cores = 100 %) | {:.0} %: {by_process} | |",
+        s.cpu_busy * 100.0
+    );
+}
+
+/// CPU accounting from /proc: the machine's busy share and each localnet process's share
+/// (chains' nodes, both Hermes, this benchmark) over the timed phase.
+mod cpu {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use anyhow::{Context, Result};
+
+    pub struct Sample {
+        total: u64,
+        idle: u64,
+        processes: Vec<(String, u32, u64)>,
+    }
+
+    impl Sample {
+        pub fn take(root: &Path) -> Result<Self> {
+            let stat = std::fs::read_to_string("/proc/stat")?;
+            let cpu: Vec<u64> = stat
+                .lines()
+                .next()
+                .context("empty /proc/stat")?
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            let mut processes = vec![("bench-relay".to_string(), std::process::id())];
+            for chain in ["genomics-1", "trials-1", "billing-1"] {
+                processes.extend(pid(
+                    &root.join(".localnet").join(chain).join("node.pid"),
+                    chain,
+                ));
+            }
+            for (name, file) in [
+                ("hermes bulk", "hermes.pid"),
+                ("hermes urgent", "urgent.pid"),
+            ] {
+                processes.extend(pid(&root.join(".localnet/hermes").join(file), name));
+            }
+            Ok(Sample {
+                total: cpu.iter().sum(),
+                idle: cpu.get(3).copied().unwrap_or(0) + cpu.get(4).copied().unwrap_or(0),
+                processes: processes
+                    .into_iter()
+                    .filter_map(|(name, pid)| Some((name, pid, ticks(pid)?)))
+                    .collect(),
+            })
+        }
+
+        /// (busy share of all cores, each process's share of all cores) since this sample.
+        pub fn since(&self) -> Result<(f64, BTreeMap<String, f64>)> {
+            let now = Sample::take(Path::new("/nonexistent"))?;
+            let total = (now.total - self.total).max(1) as f64;
+            let busy = 1.0 - (now.idle - self.idle) as f64 / total;
+            let shares = self
+                .processes
+                .iter()
+                .filter_map(|(name, pid, before)| {
+                    Some((name.clone(), (ticks(*pid)? - before) as f64 / total))
+                })
+                .collect();
+            Ok((busy, shares))
+        }
+    }
+
+    fn pid(file: &Path, name: &str) -> Option<(String, u32)> {
+        let pid = std::fs::read_to_string(file).ok()?.trim().parse().ok()?;
+        Some((name.to_string(), pid))
+    }
+
+    /// User + system clock ticks of a process (fields 14 and 15 of /proc/PID/stat).
+    fn ticks(pid: u32) -> Option<u64> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let after_name = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    }
 }
 
 #[cfg(test)]

@@ -216,6 +216,13 @@ impl Net {
         Ok(time as f64 / 1e9)
     }
 
+    /// A watcher of the chain's last committed block height (its state is queryable), on one
+    /// connection, for polling many times a second.
+    pub fn height_watch(&self, chain: &str) -> Result<impl FnMut() -> Result<u64> + '_> {
+        let client = self.client(chain)?;
+        Ok(move || Ok(self.rt.block_on(client.status())?.height))
+    }
+
     /// Runs `hmesh --chain CHAIN --keyring-backend test -o json ARGS…` (built by `make e2e`)
     /// and parses its JSON output; a non-zero exit is an error carrying hmesh's message.
     pub fn hmesh(&self, chain: &str, args: &[&str]) -> Result<Value> {

@@ -77,6 +77,7 @@ pub fn grant(net: &Net, ev: &mut Evidence) -> Result<Grant> {
 
 /// [`grant`] to the key `grantee`.
 pub fn grant_to(net: &Net, ev: &mut Evidence, grantee: &str) -> Result<Grant> {
+    let grantee_address = net.account(SOURCE, grantee)?;
     let dataset = random_hex();
     let designate = [
         "consent",
@@ -94,7 +95,7 @@ pub fn grant_to(net: &Net, ev: &mut Evidence, grantee: &str) -> Result<Grant> {
         "consent",
         "grant",
         "--grantee",
-        grantee,
+        &grantee_address,
         "--dataset",
         &dataset,
         "--purpose",
