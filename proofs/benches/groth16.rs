@@ -3,7 +3,8 @@
 //! same number of constraints (a chain of squarings) proved by the same prover and verified
 //! by the same groth16 code — so the cost of our gadgets shows as a ratio. Also the
 //! `groth16` crate's own prover on the predicate circuit (what `prove` used before the
-//! precomputing [`Prover`]), for comparison. Ends with a summary table.
+//! precomputing [`Prover`]), for comparison; and the native Poseidon permutation beside the
+//! dense reference permutation. Ends with a summary table.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use std::hint::black_box;
 use criterion::Criterion;
 use healthmesh_proofs::circuit::{Assignment, PredicateCircuit};
 use healthmesh_proofs::keys::setup_from_seed;
+use healthmesh_proofs::poseidon;
 use healthmesh_proofs::prover::{prove, Opening, Prover, ProverCircuit};
 use healthmesh_proofs::statement::{
     commit, subject_key, AttributeCode, Context, Operator, Predicate, Statement,
@@ -246,6 +248,25 @@ fn main() {
         });
         g.finish();
     }
+    {
+        let mut g = criterion.benchmark_group("poseidon");
+        let input = [0u64, 1, 2, 3, 4].map(Scalar::from);
+        g.bench_function("permute", |b| {
+            b.iter(|| {
+                let mut state = black_box(input);
+                poseidon::permute(&mut state);
+                state
+            })
+        });
+        g.bench_function("reference", |b| {
+            b.iter(|| {
+                let mut state = black_box(input);
+                poseidon::permute_reference(&mut state);
+                state
+            })
+        });
+        g.finish();
+    }
     criterion.final_summary();
     print_table(constraints, pk.to_bytes().len(), vk.to_bytes().len());
 }
@@ -322,6 +343,8 @@ fn print_table(constraints: usize, pk_len: usize, vk_len: usize) {
         ms("verify", "baseline"),
         "",
     );
+    let us = |id: &str| ms("poseidon", id).map(|ms| ms * 1e3);
+    row("poseidon permute (us)", us("permute"), us("reference"), "");
     println!("\nbaseline: a chain of {constraints} squarings with 1 public input, same prover;");
     if let Some((ours, crate_)) = ms("prove", "lt").zip(ms("prove", "groth16_crate")) {
         println!(
@@ -329,5 +352,6 @@ fn print_table(constraints: usize, pk_len: usize, vk_len: usize) {
             crate_ / ours
         );
     }
-    println!("verify baseline: groth16::verify_proof with a prepared key.");
+    println!("verify baseline: groth16::verify_proof with a prepared key;");
+    println!("poseidon permute: in microseconds, beside the dense reference permutation.");
 }
