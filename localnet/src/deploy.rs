@@ -10,21 +10,22 @@ use cosmwasm_std::{Binary, Decimal, Uint128};
 use healthmesh_client::deployment::contract;
 use healthmesh_client::tx::{coin, instantiate2_address, Instantiation};
 use healthmesh_client::{localnet_options, ChainInfo, Deployment, Wallet};
-use healthmesh_types::{attestation, consent, governance, staking};
+use healthmesh_types::{attestation, billing, consent, governance, staking};
 use sha2::{Digest, Sha256};
 
 use crate::chains::client;
 use crate::layout::{
-    ports, roles, Layout, ATTESTATION_SALT, CHAINS, COUNCIL_SIZE, COUNCIL_THRESHOLD, DENOM,
-    GOV_DEPOSIT, PREFIX, URGENT_FEE,
+    ports, roles, Layout, ATTESTATION_SALT, BILLING_CHAIN, BILLING_SALT, CHAINS, CONSENT_SALT,
+    COUNCIL_SIZE, COUNCIL_THRESHOLD, DENOM, GOV_DEPOSIT, PREFIX, PRICE_FLOOR, SPLIT, URGENT_FEE,
 };
 use crate::process::log;
 
-const CONTRACTS: [&str; 4] = [
+const CONTRACTS: [&str; 5] = [
     contract::CONSENT,
     contract::STAKING,
     contract::GOVERNANCE,
     contract::ATTESTATION,
+    contract::BILLING,
 ];
 /// Voting power for the DAO members and an active attester (uSTAKE bonded).
 const BONDS: [(&str, u128); 4] = [
@@ -61,12 +62,15 @@ impl Artifacts {
     }
 }
 
-/// Every chain's attestation address before it exists (checksum, deployer, salt).
-fn predicted_attestation(
+/// Every chain's address of the contract `name` (instantiated with `salt`) before it exists
+/// (checksum, deployer, salt).
+fn predicted(
     layout: &Layout,
     artifacts: &Artifacts,
+    name: &str,
+    salt: &[u8],
 ) -> Result<BTreeMap<String, String>> {
-    let checksum = artifacts.checksum(contract::ATTESTATION);
+    let checksum = artifacts.checksum(name);
     CHAINS
         .iter()
         .map(|chain| {
@@ -75,10 +79,28 @@ fn predicted_attestation(
             let deployer = healthmesh_client::tx::parse_address(&deployer, PREFIX)?;
             Ok((
                 chain.to_string(),
-                instantiate2_address(&checksum, &deployer, ATTESTATION_SALT)?,
+                instantiate2_address(&checksum, &deployer, salt)?,
             ))
         })
         .collect()
+}
+
+/// The addresses each chain's deployment binds to before they exist.
+struct Predicted {
+    attestation: BTreeMap<String, String>,
+    consent: BTreeMap<String, String>,
+    billing: String,
+}
+
+impl Predicted {
+    fn new(layout: &Layout, artifacts: &Artifacts) -> Result<Self> {
+        let billing = predicted(layout, artifacts, contract::BILLING, BILLING_SALT)?;
+        Ok(Predicted {
+            attestation: predicted(layout, artifacts, contract::ATTESTATION, ATTESTATION_SALT)?,
+            consent: predicted(layout, artifacts, contract::CONSENT, CONSENT_SALT)?,
+            billing: billing[BILLING_CHAIN].clone(),
+        })
+    }
 }
 
 fn chain_info(layout: &Layout, chain: &str) -> ChainInfo {
@@ -100,7 +122,7 @@ fn chain_info(layout: &Layout, chain: &str) -> ChainInfo {
 /// Deploys on every chain that has no contracts yet, the chains in parallel; records each
 /// chain in the deployment as soon as it is done.
 pub async fn deploy_all(layout: &Layout, d: &mut Deployment, artifacts: &Artifacts) -> Result<()> {
-    let predicted = predicted_attestation(layout, artifacts)?;
+    let predicted = Predicted::new(layout, artifacts)?;
     let pending: Vec<&str> = CHAINS
         .into_iter()
         .filter(|c| d.chains.get(*c).is_none_or(|i| i.contracts.is_empty()))
@@ -135,21 +157,34 @@ async fn deploy_chain(
     d: &Deployment,
     artifacts: &Artifacts,
     chain: &str,
-    predicted: &BTreeMap<String, String>,
+    predicted: &Predicted,
 ) -> Result<ChainInfo> {
     let mut info = chain_info(layout, chain);
     let client = client(chain)?;
-    // An earlier run that died after instantiating this chain's attestation contract left it
-    // at the predicted address, which no second instantiate2 can take: say so plainly.
-    let leftover: Result<attestation::ConfigResponse, _> = client
-        .smart(&predicted[chain], &attestation::QueryMsg::Config {})
-        .await;
-    ensure!(
-        leftover.is_err(),
-        "{chain}: an interrupted earlier deployment already instantiated the attestation contract at {}; \
-         run `make localnet-reset` and `make localnet` again",
-        predicted[chain]
-    );
+    // An earlier run that died after instantiating a contract left it at its predicted
+    // address, which no second instantiate2 can take: say so plainly.
+    let mut taken = vec![
+        (
+            predicted.attestation[chain].clone(),
+            serde_json::to_value(attestation::QueryMsg::Config {})?,
+        ),
+        (
+            predicted.consent[chain].clone(),
+            serde_json::to_value(consent::QueryMsg::NumTokens {})?,
+        ),
+    ];
+    if chain == BILLING_CHAIN {
+        let query = serde_json::to_value(billing::QueryMsg::Market {})?;
+        taken.push((predicted.billing.clone(), query));
+    }
+    for (address, query) in taken {
+        let leftover: Result<serde_json::Value, _> = client.smart(&address, &query).await;
+        ensure!(
+            leftover.is_err(),
+            "{chain}: an interrupted earlier deployment already instantiated a contract at {address}; \
+             run `make localnet-reset` and `make localnet` again"
+        );
+    }
     let keys = info.clone();
     let wallet = |role: &str| -> Result<Wallet<'_>> {
         Ok(Wallet::new(
@@ -163,7 +198,10 @@ async fn deploy_chain(
         info.accounts.insert(role, address);
     }
     let deployer = wallet("validator")?;
-    for name in CONTRACTS {
+    let here = CONTRACTS
+        .into_iter()
+        .filter(|name| *name != contract::BILLING || chain == BILLING_CHAIN);
+    for name in here {
         log(format!(
             "{chain}: storing {name} ({} KB)",
             artifacts.wasm[name].len() / 1024
@@ -231,12 +269,25 @@ async fn deploy_chain(
     };
     let admin = healthmesh_client::tx::parse_address(&governance_addr, PREFIX)?;
 
+    // The consent contracts off the billing chain sell their offers through its billing contract.
+    let settlement_connections = if chain == BILLING_CHAIN {
+        vec![]
+    } else {
+        vec![consent::AllowedConnection {
+            connection_id: d
+                .connection(chain, BILLING_CHAIN)
+                .with_context(|| format!("no connection {chain} -> {BILLING_CHAIN}"))?,
+            chain_id: BILLING_CHAIN.into(),
+            counterparty_port: format!("wasm.{}", predicted.billing),
+        }]
+    };
     let consent_msg = consent::InstantiateMsg {
         name: format!("HealthMesh Consent ({chain})"),
         symbol: "HMCONSENT".into(),
         admin: governance_addr.clone(),
         pausers: vec![],
         max_pause_seconds: None,
+        settlement_connections,
     };
     let at = Instantiation {
         code_id: code(contract::CONSENT),
@@ -244,9 +295,14 @@ async fn deploy_chain(
         admin: Some(&admin),
     };
     let consent_addr = deployer
-        .instantiate(&at, &consent_msg)
+        .instantiate2(&at, &consent_msg, CONSENT_SALT)
         .await
         .with_context(|| format!("{chain}: consent"))?;
+    ensure!(
+        consent_addr == predicted.consent[chain],
+        "{chain}: consent contract at {consent_addr}, predicted {}",
+        predicted.consent[chain]
+    );
 
     let allowed_connections = CHAINS
         .iter()
@@ -257,7 +313,7 @@ async fn deploy_chain(
                     .connection(chain, other)
                     .with_context(|| format!("no connection {chain} -> {other}"))?,
                 chain_id: other.to_string(),
-                counterparty_port: format!("wasm.{}", predicted[*other]),
+                counterparty_port: format!("wasm.{}", predicted.attestation[*other]),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -282,10 +338,30 @@ async fn deploy_chain(
         .await
         .with_context(|| format!("{chain}: attestation"))?;
     ensure!(
-        attestation_addr == predicted[chain],
+        attestation_addr == predicted.attestation[chain],
         "{chain}: attestation contract at {attestation_addr}, predicted {}",
-        predicted[chain]
+        predicted.attestation[chain]
     );
+    let billing_addr = if chain == BILLING_CHAIN {
+        let msg = billing_msg(d, &governance_addr, predicted)?;
+        let at = Instantiation {
+            code_id: code(contract::BILLING),
+            label: "healthmesh-billing",
+            admin: Some(&admin),
+        };
+        let address = deployer
+            .instantiate2(&at, &msg, BILLING_SALT)
+            .await
+            .with_context(|| format!("{chain}: billing"))?;
+        ensure!(
+            address == predicted.billing,
+            "{chain}: billing contract at {address}, predicted {}",
+            predicted.billing
+        );
+        Some(address)
+    } else {
+        None
+    };
 
     // Bonds come from four accounts: one block for all of them.
     let bonds = BONDS.iter().map(|(role, amount)| {
@@ -309,6 +385,9 @@ async fn deploy_chain(
         (contract::CONSENT.to_string(), consent_addr),
         (contract::ATTESTATION.to_string(), attestation_addr),
     ]);
+    if let Some(address) = billing_addr {
+        info.contracts.insert(contract::BILLING.to_string(), address);
+    }
     log(format!(
         "{chain}: deployed {}",
         info.contracts
@@ -318,6 +397,38 @@ async fn deploy_chain(
             .join(", ")
     ));
     Ok(info)
+}
+
+/// The billing contract: governed by the billing chain's DAO, which is also its treasury;
+/// trusts the consent contract of every other chain.
+fn billing_msg(
+    d: &Deployment,
+    governance: &str,
+    predicted: &Predicted,
+) -> Result<billing::InstantiateMsg> {
+    let allowed_connections = CHAINS
+        .iter()
+        .filter(|other| **other != BILLING_CHAIN)
+        .map(|other| {
+            Ok(billing::AllowedConnection {
+                connection_id: d
+                    .connection(BILLING_CHAIN, other)
+                    .with_context(|| format!("no connection {BILLING_CHAIN} -> {other}"))?,
+                chain_id: other.to_string(),
+                counterparty_port: format!("wasm.{}", predicted.consent[*other]),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(billing::InstantiateMsg {
+        admin: governance.into(),
+        pausers: vec![],
+        max_pause_seconds: None,
+        split: SPLIT,
+        treasury: governance.into(),
+        price_floors: vec![cosmwasm_std::coin(PRICE_FLOOR, DENOM)],
+        allowed_connections,
+        packet_timeout_seconds: None,
+    })
 }
 
 /// Governance (x/gov, voting period of a few seconds on the localnet) pins every HealthMesh

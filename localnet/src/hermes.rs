@@ -1,20 +1,21 @@
 //! Hermes, the relayer of record: its config rendered from `relayer-config/`, checked by
 //! `hermes config validate` and by the HealthMesh rules below, its keys, the connections and
-//! attestation channels it creates, and the running relayer.
+//! the attestation and settlement channels it creates, and the running relayer.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
-use healthmesh_client::deployment::{ChannelInfo, ConnectionInfo, RelayerInfo};
+use healthmesh_client::deployment::{contract, ChannelInfo, ConnectionInfo, RelayerInfo};
 use healthmesh_client::keys::{Backend, Keyring};
 use healthmesh_client::Deployment;
 use healthmesh_types::attestation::Lane;
+use healthmesh_types::settle::SETTLE_CHANNEL_VERSION;
 use serde_json::Value;
 
 use crate::chains::pinned_binary;
-use crate::layout::{pairs, ports, Layout, CHAINS, DENOM};
+use crate::layout::{pairs, ports, Layout, BILLING_CHAIN, CHAINS, DENOM};
 use crate::process::{alive, log, run, spawn_daemon};
 
 /// Gas of one packet's receive, with margin: a packet carries up to `MAX_BATCH` (32)
@@ -32,29 +33,60 @@ pub struct Hermes {
 /// What a Hermes instance relays: (chain, port, channel or `*`) allow-list entries.
 pub type Filter = Vec<(String, String, String)>;
 
+fn contract_port(d: &Deployment, chain: &str, contract: &str) -> Option<String> {
+    let address = d.chains.get(chain)?.contracts.get(contract)?;
+    Some(format!("wasm.{address}"))
+}
+
 fn attestation_port(d: &Deployment, chain: &str) -> Option<String> {
-    let contract = d.chains.get(chain)?.contracts.get("attestation")?;
-    Some(format!("wasm.{contract}"))
+    contract_port(d, chain, contract::ATTESTATION)
 }
 
-/// Every channel of each chain's attestation port (`*`): the relayer that opens the
-/// channels. Empty before deployment.
+/// The settlement channel's port on `chain`: the billing contract on the billing chain, the
+/// consent contract elsewhere.
+fn settle_port(d: &Deployment, chain: &str) -> Option<String> {
+    let name = if chain == BILLING_CHAIN {
+        contract::BILLING
+    } else {
+        contract::CONSENT
+    };
+    contract_port(d, chain, name)
+}
+
+/// The port of a channel of `version` on `chain`.
+fn port_for(d: &Deployment, chain: &str, version: &str) -> Option<String> {
+    if version == SETTLE_CHANNEL_VERSION {
+        settle_port(d, chain)
+    } else {
+        attestation_port(d, chain)
+    }
+}
+
+/// Every channel of each chain's attestation and settlement ports (`*`): the relayer that
+/// opens the channels. Empty before deployment.
 pub fn attestation_ports(d: &Deployment) -> Filter {
-    CHAINS
-        .iter()
-        .filter_map(|chain| {
-            let port = attestation_port(d, chain)?;
-            Some((chain.to_string(), port, "*".to_string()))
-        })
-        .collect()
+    let mut filter = vec![];
+    for chain in CHAINS {
+        for port in [attestation_port(d, chain), settle_port(d, chain)]
+            .into_iter()
+            .flatten()
+        {
+            filter.push((chain.to_string(), port, "*".to_string()));
+        }
+    }
+    filter
 }
 
-/// Exactly the channels of `lane`, on both ends: each relayer sees only its lane.
+/// Exactly the channels of `lane`, on both ends: each relayer sees only its lane. The bulk
+/// relayer also carries the settlement channels.
 pub fn lane_channels(d: &Deployment, lane: Lane) -> Filter {
+    let relays = |version: &str| {
+        version == lane.version() || (lane == Lane::Bulk && version == SETTLE_CHANNEL_VERSION)
+    };
     let mut filter = vec![];
-    for c in d.channels.iter().filter(|c| c.version == lane.version()) {
+    for c in d.channels.iter().filter(|c| relays(&c.version)) {
         for (chain, channel) in [(&c.a_chain, &c.a_channel), (&c.b_chain, &c.b_channel)] {
-            if let Some(port) = attestation_port(d, chain) {
+            if let Some(port) = port_for(d, chain, &c.version) {
                 filter.push((chain.clone(), port, channel.clone()));
             }
         }
@@ -361,62 +393,79 @@ impl Hermes {
         Ok(())
     }
 
-    /// Two attestation channels per chain pair, one per lane, opened from the smaller chain id.
+    /// Two attestation channels per chain pair, one per lane, and a settlement channel from
+    /// the billing chain to each other chain; each opened from the smaller chain id.
     pub fn open_channels(&self, layout: &Layout, d: &mut Deployment) -> Result<()> {
         for (a, b) in pairs() {
-            for lane in [Lane::Bulk, Lane::Urgent] {
-                let version = lane.version();
-                let open = match lane {
-                    Lane::Bulk => d.channel(a, b),
-                    Lane::Urgent => d.urgent_channel(a, b),
-                };
-                if open.is_some() {
-                    continue;
-                }
-                let connection = d.connection(a, b).context("no connection")?;
-                let port = |chain: &str| attestation_port(d, chain).context("not deployed");
-                let (port_a, port_b) = (port(a)?, port(b)?);
-                log(format!(
-                    "channel {a} <-> {b} ({version}): opening (about 20 s)"
-                ));
-                let res = self.result(&[
-                    "create",
-                    "channel",
-                    "--a-chain",
-                    a,
-                    "--a-connection",
-                    &connection,
-                    "--a-port",
-                    &port_a,
-                    "--b-port",
-                    &port_b,
-                    "--order",
-                    "unordered",
-                    "--channel-version",
-                    version,
-                    "--yes",
-                ])?;
-                let id = |side: &str| {
-                    res[side]["channel_id"]
-                        .as_str()
-                        .map(str::to_string)
-                        .context("channel id")
-                };
-                let c = ChannelInfo {
-                    a_chain: a.into(),
-                    b_chain: b.into(),
-                    a_channel: id("a_side")?,
-                    b_channel: id("b_side")?,
-                    version: version.into(),
-                };
-                log(format!(
-                    "channel {a} {} <-> {b} {} ({version})",
-                    c.a_channel, c.b_channel
-                ));
-                d.channels.push(c);
-                d.save(&layout.deployment())?;
+            let mut versions = vec![Lane::Bulk.version(), Lane::Urgent.version()];
+            if a == BILLING_CHAIN || b == BILLING_CHAIN {
+                versions.push(SETTLE_CHANNEL_VERSION);
+            }
+            for version in versions {
+                self.open_channel(layout, d, (a, b), version)?;
             }
         }
+        Ok(())
+    }
+
+    fn open_channel(
+        &self,
+        layout: &Layout,
+        d: &mut Deployment,
+        (a, b): (&str, &str),
+        version: &str,
+    ) -> Result<()> {
+        let open = d.channels.iter().any(|c| {
+            c.a_chain == a
+                && c.b_chain == b
+                && (c.version == version
+                    || (c.version.is_empty() && version == Lane::Bulk.version()))
+        });
+        if open {
+            return Ok(());
+        }
+        let connection = d.connection(a, b).context("no connection")?;
+        let port = |chain: &str| port_for(d, chain, version).context("not deployed");
+        let (port_a, port_b) = (port(a)?, port(b)?);
+        log(format!(
+            "channel {a} <-> {b} ({version}): opening (about 20 s)"
+        ));
+        let res = self.result(&[
+            "create",
+            "channel",
+            "--a-chain",
+            a,
+            "--a-connection",
+            &connection,
+            "--a-port",
+            &port_a,
+            "--b-port",
+            &port_b,
+            "--order",
+            "unordered",
+            "--channel-version",
+            version,
+            "--yes",
+        ])?;
+        let id = |side: &str| {
+            res[side]["channel_id"]
+                .as_str()
+                .map(str::to_string)
+                .context("channel id")
+        };
+        let c = ChannelInfo {
+            a_chain: a.into(),
+            b_chain: b.into(),
+            a_channel: id("a_side")?,
+            b_channel: id("b_side")?,
+            version: version.into(),
+        };
+        log(format!(
+            "channel {a} {} <-> {b} {} ({version})",
+            c.a_channel, c.b_channel
+        ));
+        d.channels.push(c);
+        d.save(&layout.deployment())?;
         Ok(())
     }
 

@@ -37,6 +37,21 @@ pub const PROOF_SEED: &str = "healthmesh-localnet";
 pub const URGENT_FEE: u128 = 5_000;
 /// The `instantiate2` salt of every chain's attestation contract.
 pub const ATTESTATION_SALT: &[u8] = b"healthmesh-attestation-v2";
+/// The consent contracts and the billing contract are bound to each other's ports at
+/// instantiation, so both sit at predicted `instantiate2` addresses too.
+pub const CONSENT_SALT: &[u8] = b"healthmesh-consent-v3";
+pub const BILLING_SALT: &[u8] = b"healthmesh-billing-v1";
+/// The settlement layer: the chain that hosts the billing contract.
+pub const BILLING_CHAIN: &str = "billing-1";
+/// The market at deployment (the DAO changes it with `update_market`): 80 % to the patient,
+/// 10 % custodian, 7 % treasury, 3 % relayer; at least 1,000 ustake per purchase.
+pub const SPLIT: healthmesh_types::billing::RevenueSplit = healthmesh_types::billing::RevenueSplit {
+    patient_bps: 8_000,
+    custodian_bps: 1_000,
+    treasury_bps: 700,
+    relayer_bps: 300,
+};
+pub const PRICE_FLOOR: u128 = 1_000;
 
 pub fn roles() -> Vec<String> {
     BASE_ROLES

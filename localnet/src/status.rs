@@ -41,7 +41,7 @@ pub async fn print(layout: &Layout) -> Result<()> {
         }
     }
     if !d.channels.is_empty() {
-        println!("\nattestation channels:");
+        println!("\nchannels (attestation lanes and settlement):");
         for c in &d.channels {
             println!(
                 "  {} {} <-> {} {}  ({})",

@@ -1,6 +1,8 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Env, Event, HexBinary, MessageInfo, Response};
+use cosmwasm_std::{
+    Addr, Binary, Deps, DepsMut, Env, Event, HexBinary, MessageInfo, Response, Storage,
+};
 use cw721::state::CollectionInfo;
 use cw_utils::Expiration;
 use healthmesh_controllers::validate;
@@ -11,9 +13,10 @@ use healthmesh_types::consent::{
 use healthmesh_types::events;
 
 use crate::access::evaluate;
+use crate::offers::{self, OfferTerms};
 use crate::state::{
     consents, load_consent, next_token_id, ADMIN, COLLECTION, CONTRACT_NAME, CONTRACT_VERSION,
-    CUSTODIANS, PAUSE, STATE_LAYOUT,
+    CUSTODIANS, PAUSE, SETTLEMENT, STATE_LAYOUT,
 };
 use crate::{queries, ContractError};
 
@@ -42,6 +45,9 @@ pub fn instantiate(
     )?;
     let admin = ADMIN.initialize_owner(deps.storage, deps.api, Some(&msg.admin))?;
     let pausers = PAUSE.init(deps.storage, deps.api, &msg.pausers, msg.max_pause_seconds)?;
+    for allowed in &msg.settlement_connections {
+        SETTLEMENT.allow(deps.storage, allowed)?;
+    }
     Ok(Response::new()
         .add_attribute("action", "instantiate")
         .add_attribute("admin", admin.owner.map(String::from).unwrap_or_default())
@@ -84,6 +90,45 @@ pub fn execute(
             attribute,
             reference,
         } => execute_record_access(deps, env, info, token_id, attribute, reference),
+        ExecuteMsg::PublishOffer {
+            dataset,
+            purposes,
+            scope,
+            max_duration_seconds,
+            price,
+            payout,
+            buyers,
+            max_sales,
+        } => {
+            let terms = OfferTerms {
+                dataset,
+                purposes,
+                scope,
+                max_duration_seconds,
+                price,
+                payout,
+                buyers,
+                max_sales,
+            };
+            offers::publish(deps, env, info, terms)
+        }
+        ExecuteMsg::WithdrawOffer { offer_id } => offers::withdraw(deps, env, info, offer_id),
+        ExecuteMsg::AllowSettlement(allowed) => {
+            ADMIN.assert_owner(deps.storage, &info.sender)?;
+            SETTLEMENT.allow(deps.storage, &allowed)?;
+            Ok(Response::new()
+                .add_attribute("action", "allow_settlement")
+                .add_attribute("connection_id", allowed.connection_id)
+                .add_attribute("chain_id", allowed.chain_id)
+                .add_attribute("counterparty_port", allowed.counterparty_port))
+        }
+        ExecuteMsg::DisallowSettlement { connection_id } => {
+            ADMIN.assert_owner(deps.storage, &info.sender)?;
+            SETTLEMENT.disallow(deps.storage, &connection_id);
+            Ok(Response::new()
+                .add_attribute("action", "disallow_settlement")
+                .add_attribute("connection_id", connection_id))
+        }
         ExecuteMsg::Pausable(msg) => {
             let is_admin = ADMIN.is_owner(deps.storage, &info.sender)?;
             Ok(PAUSE.execute(deps, &env, &info.sender, is_admin, msg)?)
@@ -144,13 +189,7 @@ fn execute_grant(
         uses: 0,
         last_used_at: None,
     };
-    let id = next_token_id(deps.storage)?;
-    consents().save(deps.storage, id, &record)?;
-
-    let token_id = id.to_string();
-    let event = consent_event(events::CONSENT_GRANTED, &token_id, &record)
-        .add_attribute("scope", record.scope.join(","))
-        .add_attribute("expires", record.expires.to_string());
+    let (token_id, event) = mint(deps.storage, &record)?;
     // cw721 indexers recognise a mint by these attributes.
     Ok(Response::new()
         .add_attribute("action", "mint")
@@ -158,6 +197,20 @@ fn execute_grant(
         .add_attribute("minter", &record.patient)
         .add_attribute("owner", &record.grantee)
         .add_event(event))
+}
+
+/// Store a new consent record: its token id and `consent_granted` event.
+pub(crate) fn mint(
+    storage: &mut dyn Storage,
+    record: &ConsentRecord,
+) -> Result<(String, Event), ContractError> {
+    let id = next_token_id(storage)?;
+    consents().save(storage, id, record)?;
+    let token_id = id.to_string();
+    let event = consent_event(events::CONSENT_GRANTED, &token_id, record)
+        .add_attribute("scope", record.scope.join(","))
+        .add_attribute("expires", record.expires.to_string());
+    Ok((token_id, event))
 }
 
 fn execute_revoke(
@@ -275,7 +328,7 @@ fn execute_record_access(
 }
 
 /// The attributes every consent event carries, under stable names (see README).
-fn consent_event(kind: &str, token_id: &str, record: &ConsentRecord) -> Event {
+pub(crate) fn consent_event(kind: &str, token_id: &str, record: &ConsentRecord) -> Event {
     Event::new(kind)
         .add_attribute("token_id", token_id)
         .add_attribute("patient", &record.patient)

@@ -59,4 +59,35 @@ pub enum ContractError {
 
     #[error("funds are not accepted")]
     FundsNotAccepted,
+
+    #[error("{0}")]
+    Channel(#[from] healthmesh_controllers::channels::ChannelError),
+
+    #[error("invalid offer: {0}")]
+    InvalidOffer(String),
+
+    #[error("offer {0} not found")]
+    OfferNotFound(u64),
+
+    #[error("offer {0} has been withdrawn")]
+    OfferWithdrawn(u64),
+
+    #[error("only the patient who published offer {offer_id} may withdraw it; {sender} did not")]
+    NotOfferPatient { offer_id: u64, sender: Addr },
+
+    #[error("offer {offer_id} does not sell this purchase: {reason}")]
+    PurchaseRefused { offer_id: u64, reason: String },
+
+    #[error("offer {0} is sold out")]
+    SoldOut(u64),
+
+    #[error("purchase {purchase_id} from {chain} was already served (token {token_id})")]
+    DuplicatePurchase {
+        chain: String,
+        purchase_id: u64,
+        token_id: String,
+    },
+
+    #[error("malformed settlement packet: {0}")]
+    MalformedPacket(String),
 }

@@ -4,10 +4,12 @@
 pub mod contract;
 pub mod error;
 pub mod msg;
+pub mod settle;
 pub mod state;
 
 mod access;
 mod cw721_queries;
+mod offers;
 mod queries;
 
 pub use crate::error::ContractError;

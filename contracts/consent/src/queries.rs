@@ -10,7 +10,8 @@ use healthmesh_types::consent::{
 };
 
 use crate::access::{check_recent_grants, check_token, effective_status, AccessQuery};
-use crate::state::{consents, load_consent, start_bound, CUSTODIANS, PAUSE};
+use crate::offers;
+use crate::state::{consents, load_consent, start_bound, CUSTODIANS, PAUSE, SETTLEMENT};
 use crate::{cw721_queries, ContractError};
 
 pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
@@ -41,6 +42,16 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
                 None => check_recent_grants(deps, block, &query)?,
             };
             to_json_binary(&response)?
+        }
+        QueryMsg::Offer { offer_id } => offers::query_offer(deps, offer_id)?,
+        QueryMsg::Offers {
+            patient,
+            start_before,
+            limit,
+        } => offers::query_offers(deps, patient, start_before, limit)?,
+        QueryMsg::SettlementChannels {} => to_json_binary(&SETTLEMENT.channels(deps.storage)?)?,
+        QueryMsg::SettlementConnections {} => {
+            to_json_binary(&SETTLEMENT.allowed_connections(deps.storage)?)?
         }
         QueryMsg::Custodian { patient, dataset } => {
             validate::commitment("dataset", &dataset)?;

@@ -2,8 +2,10 @@ use cosmwasm_std::{Addr, StdResult, Storage};
 use cw721::state::CollectionInfo;
 use cw_ownable::OwnershipStore;
 use cw_storage_plus::{Bound, Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+use healthmesh_controllers::channels::ChannelBindings;
 use healthmesh_controllers::pause::Pausable;
-use healthmesh_types::consent::ConsentRecord;
+use healthmesh_types::consent::{ConsentRecord, Offer};
+use healthmesh_types::settle::SETTLE_CHANNEL_VERSION;
 
 use crate::ContractError;
 
@@ -21,6 +23,42 @@ pub const PAUSE: Pausable = Pausable::new("pausers", "paused", "max_pause");
 pub const TOKEN_COUNT: Item<u64> = Item::new("token_count");
 /// The custodian each patient designated for each of their datasets.
 pub const CUSTODIANS: Map<(&Addr, &[u8]), Addr> = Map::new("custodians");
+
+/// Offers are numbered 1, 2, …; withdrawn offers are kept.
+pub const OFFER_COUNT: Item<u64> = Item::new("offer_count");
+/// Most billing contracts (connections) trusted to sell offers.
+pub const MAX_SETTLEMENT_CONNECTIONS: usize = 4;
+/// The settlement channels to billing contracts.
+pub const SETTLEMENT: ChannelBindings = ChannelBindings::new(
+    [
+        "settle_allowed",
+        "settle_channels",
+        "settle_by_chain",
+        "settle_handshakes",
+    ],
+    SETTLE_CHANNEL_VERSION,
+    MAX_SETTLEMENT_CONNECTIONS,
+);
+/// Purchases already served, by (billing chain, purchase id): the consent token minted.
+pub const PURCHASES: Map<(&str, u64), String> = Map::new("purchases");
+
+pub struct OfferIndexes<'a> {
+    pub patient: MultiIndex<'a, Addr, Offer, u64>,
+}
+
+impl IndexList<Offer> for OfferIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Offer>> + '_> {
+        let v: Vec<&dyn Index<Offer>> = vec![&self.patient];
+        Box::new(v.into_iter())
+    }
+}
+
+pub fn offers<'a>() -> IndexedMap<u64, Offer, OfferIndexes<'a>> {
+    let indexes = OfferIndexes {
+        patient: MultiIndex::new(|_, o| o.patient.clone(), "offers", "offers__patient"),
+    };
+    IndexedMap::new("offers", indexes)
+}
 
 /// Secondary indexes of the consent records, so every list query is a bounded range scan.
 pub struct ConsentIndexes<'a> {

@@ -17,6 +17,8 @@ pub mod contract {
     pub const STAKING: &str = "staking";
     pub const CONSENT: &str = "consent";
     pub const ATTESTATION: &str = "attestation";
+    /// On the billing chain only.
+    pub const BILLING: &str = "billing";
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -180,6 +182,18 @@ impl Deployment {
     /// The urgent-lane attestation channel on `from` that leads to `to`.
     pub fn urgent_channel(&self, from: &str, to: &str) -> Option<String> {
         self.lane_channel(from, to, URGENT_CHANNEL_VERSION)
+    }
+
+    /// The settlement channel (billing contract ↔ consent contract) on `from` to `to`.
+    pub fn settle_channel(&self, from: &str, to: &str) -> Option<String> {
+        self.lane_channel(from, to, healthmesh_types::settle::SETTLE_CHANNEL_VERSION)
+    }
+
+    /// The chain that hosts the billing contract, if one is deployed.
+    pub fn billing_chain(&self) -> Option<&ChainInfo> {
+        self.chains
+            .values()
+            .find(|c| c.contracts.contains_key(contract::BILLING))
     }
 
     /// The channel of `version` on `from` to `to` (files written before lanes existed have

@@ -2,6 +2,7 @@
 //! `healthmesh-types` (as cw-plus keeps `cw-controllers` beside its spec crates): the
 //! pausable mechanism, the storage-layout migration rule, input validation and pagination.
 
+pub mod channels;
 pub mod migrate;
 pub mod pagination;
 pub mod pause;

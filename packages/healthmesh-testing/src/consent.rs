@@ -64,6 +64,7 @@ impl ConsentSuite {
                     admin: admin.to_string(),
                     pausers: vec![council.to_string()],
                     max_pause_seconds: None,
+                    settlement_connections: vec![],
                 },
                 &[],
                 "consent",

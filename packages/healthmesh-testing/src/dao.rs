@@ -156,6 +156,7 @@ impl DaoSuite {
                     admin: governance.to_string(),
                     pausers: vec![],
                     max_pause_seconds: None,
+                    settlement_connections: vec![],
                 },
                 &[],
                 "consent",

@@ -1,8 +1,9 @@
 //! A small IBC relay harness over several multi-test `App`s (multi-test has no IBC of its
 //! own): each chain records the packets its contracts send, and the harness performs the
 //! channel handshake and moves packets, acknowledgements and timeouts by calling the
-//! attestation contracts' IBC entry points against each chain's contract storage — the
-//! calls wasmd makes when Hermes relays.
+//! contracts' IBC entry points ([`IbcApp`]: attestation, the consent contract's settlement
+//! end, billing) against each chain's contract storage — the calls wasmd makes when Hermes
+//! relays.
 //!
 //! Limitation: a packet is recorded when the `SendPacket` message is dispatched; the flows
 //! tested here never roll that message back.
@@ -16,14 +17,13 @@ use cosmwasm_std::{
     coins, Addr, Api, Binary, BlockInfo, ContractInfo, CustomMsg, CustomQuery, DepsMut, Empty, Env,
     IbcAcknowledgement, IbcBasicResponse, IbcChannel, IbcChannelConnectMsg, IbcChannelOpenMsg,
     IbcEndpoint, IbcMsg, IbcOrder, IbcPacket, IbcPacketAckMsg, IbcPacketReceiveMsg,
-    IbcPacketTimeoutMsg, IbcQuery, IbcTimeout, Querier, QuerierWrapper, Storage, Timestamp,
-    Uint128,
+    IbcPacketTimeoutMsg, IbcQuery, IbcReceiveResponse, IbcTimeout, Querier, QuerierWrapper,
+    Storage, Timestamp, Uint128,
 };
 use cw_multi_test::{
     App, AppBuilder, AppResponse, BankKeeper, ContractWrapper, CosmosRouter, DistributionKeeper,
     Executor, FailingModule, Ibc, Module, StakeKeeper, WasmKeeper,
 };
-use healthmesh_attestation::ibc as entry;
 use healthmesh_types::attestation::{self as att, CHANNEL_VERSION};
 use healthmesh_types::staking;
 use serde::de::DeserializeOwned;
@@ -139,6 +139,8 @@ pub struct Chain {
     pub staking: Addr,
     pub consent: Addr,
     pub attestation: Addr,
+    /// The billing contract, once `settle::deploy_billing` put one on this chain.
+    pub billing: Option<Addr>,
     next_sequence: u64,
 }
 
@@ -202,6 +204,7 @@ impl Chain {
                     admin: admin.to_string(),
                     pausers: vec![],
                     max_pause_seconds: None,
+                    settlement_connections: vec![],
                 },
                 &[],
                 "consent",
@@ -246,6 +249,7 @@ impl Chain {
             staking,
             consent,
             attestation,
+            billing: None,
             next_sequence: 1,
         }
     }
@@ -281,16 +285,21 @@ impl Chain {
 
     /// Run an IBC entry point of the attestation contract as the chain would.
     pub fn ibc<R>(&mut self, f: impl FnOnce(DepsMut, Env) -> R) -> R {
+        let contract = self.attestation.clone();
+        self.ibc_on(&contract, f)
+    }
+
+    /// Run an IBC entry point of `contract` as the chain would.
+    pub fn ibc_on<R>(&mut self, contract: &Addr, f: impl FnOnce(DepsMut, Env) -> R) -> R {
         let api = *self.app.api();
         let env = Env {
             block: self.app.block_info(),
             contract: ContractInfo {
-                address: self.attestation.clone(),
+                address: contract.clone(),
             },
             transaction: None,
         };
-        let contract = self.attestation.clone();
-        let mut storage = self.app.contract_storage_mut(&contract);
+        let mut storage = self.app.contract_storage_mut(contract);
         let querier: MockQuerier = MockQuerier::new(&[]);
         let deps = DepsMut {
             storage: &mut *storage,
@@ -300,10 +309,15 @@ impl Chain {
         f(deps, env)
     }
 
-    /// Run the messages of an IBC entry point's response as the contract, as wasmd does
-    /// (relayer fees: payments and refunds).
+    /// Run the messages of an attestation IBC entry point's response as the contract, as
+    /// wasmd does (relayer fees: payments and refunds).
     pub fn dispatch(&mut self, response: IbcBasicResponse) {
         let contract = self.attestation.clone();
+        self.dispatch_as(&contract, response);
+    }
+
+    /// Run the messages of `contract`'s IBC entry point response as that contract.
+    pub fn dispatch_as(&mut self, contract: &Addr, response: IbcBasicResponse) {
         for sub in response.messages {
             self.app.execute(contract.clone(), sub.msg).unwrap();
         }
@@ -337,27 +351,122 @@ pub struct Link {
     pub connection: String,
 }
 
-fn channel(
-    own: &Chain,
-    own_channel: &str,
-    other: &Chain,
-    other_channel: &str,
-    connection: &str,
-    version: &str,
-) -> IbcChannel {
-    IbcChannel::new(
+/// The IBC entry points of one contract, as wasmd calls them.
+pub trait IbcApp {
+    fn open(&self, deps: DepsMut, env: Env, msg: IbcChannelOpenMsg) -> anyhow::Result<()>;
+    fn connect(&self, deps: DepsMut, env: Env, msg: IbcChannelConnectMsg) -> anyhow::Result<()>;
+    fn receive(&self, deps: DepsMut, env: Env, msg: IbcPacketReceiveMsg) -> IbcReceiveResponse;
+    fn ack(
+        &self,
+        deps: DepsMut,
+        env: Env,
+        msg: IbcPacketAckMsg,
+    ) -> anyhow::Result<IbcBasicResponse>;
+    fn timeout(
+        &self,
+        deps: DepsMut,
+        env: Env,
+        msg: IbcPacketTimeoutMsg,
+    ) -> anyhow::Result<IbcBasicResponse>;
+}
+
+macro_rules! ibc_app {
+    ($(#[$doc:meta])* $name:ident => $($entry:ident)::+) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl IbcApp for $name {
+            fn open(&self, deps: DepsMut, env: Env, msg: IbcChannelOpenMsg) -> anyhow::Result<()> {
+                $($entry)::+::ibc_channel_open(deps, env, msg)?;
+                Ok(())
+            }
+            fn connect(
+                &self,
+                deps: DepsMut,
+                env: Env,
+                msg: IbcChannelConnectMsg,
+            ) -> anyhow::Result<()> {
+                $($entry)::+::ibc_channel_connect(deps, env, msg)?;
+                Ok(())
+            }
+            fn receive(
+                &self,
+                deps: DepsMut,
+                env: Env,
+                msg: IbcPacketReceiveMsg,
+            ) -> IbcReceiveResponse {
+                match $($entry)::+::ibc_packet_receive(deps, env, msg) {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
+            }
+            fn ack(
+                &self,
+                deps: DepsMut,
+                env: Env,
+                msg: IbcPacketAckMsg,
+            ) -> anyhow::Result<IbcBasicResponse> {
+                Ok($($entry)::+::ibc_packet_ack(deps, env, msg)?)
+            }
+            fn timeout(
+                &self,
+                deps: DepsMut,
+                env: Env,
+                msg: IbcPacketTimeoutMsg,
+            ) -> anyhow::Result<IbcBasicResponse> {
+                Ok($($entry)::+::ibc_packet_timeout(deps, env, msg)?)
+            }
+        }
+    };
+}
+
+ibc_app!(
+    /// The attestation contracts' app (`healthmesh-attest-2`, and the urgent lane).
+    AttestationApp => healthmesh_attestation::ibc
+);
+ibc_app!(
+    /// The consent contract's end of the settlement channel.
+    ConsentSettleApp => healthmesh_consent::settle
+);
+ibc_app!(
+    /// The billing contract's end of the settlement channel.
+    BillingApp => healthmesh_billing::ibc
+);
+
+/// One end of a channel: a contract on a chain and its app.
+pub struct End<'a> {
+    pub chain: &'a mut Chain,
+    pub contract: Addr,
+    pub app: &'a dyn IbcApp,
+    pub channel: String,
+}
+
+impl End<'_> {
+    fn port(&self) -> String {
+        format!("wasm.{}", self.contract)
+    }
+
+    fn run<R>(&mut self, f: impl FnOnce(&dyn IbcApp, DepsMut, Env) -> R) -> R {
+        let (app, contract) = (self.app, self.contract.clone());
+        self.chain.ibc_on(&contract, |deps, env| f(app, deps, env))
+    }
+
+    fn endpoint(&self) -> IbcEndpoint {
         IbcEndpoint {
-            port_id: own.port(),
-            channel_id: own_channel.into(),
-        },
-        IbcEndpoint {
-            port_id: other.port(),
-            channel_id: other_channel.into(),
-        },
-        IbcOrder::Unordered,
-        version,
-        connection,
-    )
+            port_id: self.port(),
+            channel_id: self.channel.clone(),
+        }
+    }
+
+    fn channel_to(&self, other: &End, connection: &str, version: &str) -> IbcChannel {
+        IbcChannel::new(
+            self.endpoint(),
+            other.endpoint(),
+            IbcOrder::Unordered,
+            version,
+            connection,
+        )
+    }
 }
 
 /// Governance on each side trusts the connection, then the 4-step channel handshake runs.
@@ -399,6 +508,16 @@ pub fn connect_urgent(
     )
 }
 
+fn attestation_end<'a>(chain: &'a mut Chain, channel: &str) -> End<'a> {
+    let contract = chain.attestation.clone();
+    End {
+        chain,
+        contract,
+        app: &AttestationApp,
+        channel: channel.into(),
+    }
+}
+
 fn open_channel(
     a: &mut Chain,
     b: &mut Chain,
@@ -407,12 +526,9 @@ fn open_channel(
     connection: &str,
     version: &str,
 ) -> Link {
-    // The chain with the smaller chain id starts the handshake (the contracts require it).
-    if a.chain_id < b.chain_id {
-        handshake(a, a_channel, b, b_channel, connection, version);
-    } else {
-        handshake(b, b_channel, a, a_channel, connection, version);
-    }
+    let mut a_end = attestation_end(a, a_channel);
+    let mut b_end = attestation_end(b, b_channel);
+    handshake(&mut a_end, &mut b_end, connection, version).unwrap();
     Link {
         a_channel: a_channel.into(),
         b_channel: b_channel.into(),
@@ -420,53 +536,30 @@ fn open_channel(
     }
 }
 
-/// The 4-step channel handshake started by `init`.
-fn handshake(
-    init: &mut Chain,
-    init_channel: &str,
-    other: &mut Chain,
-    other_channel: &str,
+/// The 4-step channel handshake, started by the end whose chain has the smaller chain id
+/// (HealthMesh contracts require it).
+pub fn handshake<'a>(
+    a: &mut End<'a>,
+    b: &mut End<'a>,
     connection: &str,
     version: &str,
-) {
-    let init_side = channel(
-        init,
-        init_channel,
-        other,
-        other_channel,
-        connection,
-        version,
-    );
-    let other_side = channel(
-        other,
-        other_channel,
-        init,
-        init_channel,
-        connection,
-        version,
-    );
-    init.ibc(|deps, env| {
-        entry::ibc_channel_open(deps, env, IbcChannelOpenMsg::new_init(init_side.clone()))
-    })
-    .unwrap();
+) -> anyhow::Result<()> {
+    let (init, other) = if a.chain.chain_id < b.chain.chain_id {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let init_side = init.channel_to(other, connection, version);
+    let other_side = other.channel_to(init, connection, version);
+    let side = init_side.clone();
+    init.run(|app, deps, env| app.open(deps, env, IbcChannelOpenMsg::new_init(side)))?;
+    let side = other_side.clone();
+    other.run(|app, deps, env| app.open(deps, env, IbcChannelOpenMsg::new_try(side, version)))?;
+    init.run(|app, deps, env| {
+        app.connect(deps, env, IbcChannelConnectMsg::new_ack(init_side, version))
+    })?;
     other
-        .ibc(|deps, env| {
-            entry::ibc_channel_open(
-                deps,
-                env,
-                IbcChannelOpenMsg::new_try(other_side.clone(), version),
-            )
-        })
-        .unwrap();
-    init.ibc(|deps, env| {
-        entry::ibc_channel_connect(deps, env, IbcChannelConnectMsg::new_ack(init_side, version))
-    })
-    .unwrap();
-    other
-        .ibc(|deps, env| {
-            entry::ibc_channel_connect(deps, env, IbcChannelConnectMsg::new_confirm(other_side))
-        })
-        .unwrap();
+        .run(|app, deps, env| app.connect(deps, env, IbcChannelConnectMsg::new_confirm(other_side)))
 }
 
 /// What happened to one relayed packet.
@@ -484,76 +577,64 @@ pub fn relay(
     from_channel: &str,
     to_channel: &str,
 ) -> Vec<Relayed> {
-    let relayer = from.app.api().addr_make("relayer");
-    let packets: Vec<SentPacket> = {
-        let mut sent = from.recorder.sent.borrow_mut();
-        let (mine, rest): (Vec<_>, Vec<_>) =
-            sent.drain(..).partition(|p| p.channel_id == from_channel);
-        *sent = rest;
-        mine
-    };
+    let mut from = attestation_end(from, from_channel);
+    let mut to = attestation_end(to, to_channel);
+    relay_between(&mut from, &mut to).unwrap()
+}
+
+/// The packets `chain` sent on `channel` and not yet relayed, taken out of its queue.
+pub fn take_sent(chain: &Chain, channel: &str) -> Vec<SentPacket> {
+    let mut sent = chain.recorder.sent.borrow_mut();
+    let (mine, rest): (Vec<_>, Vec<_>) = sent.drain(..).partition(|p| p.channel_id == channel);
+    *sent = rest;
+    mine
+}
+
+/// The packet `from` sends as the chain would number it.
+pub fn packet_of(from: &mut End, to: &End, sent: SentPacket) -> IbcPacket {
+    let sequence = from.chain.next_sequence;
+    from.chain.next_sequence += 1;
+    IbcPacket::new(
+        sent.data,
+        from.endpoint(),
+        to.endpoint(),
+        sequence,
+        sent.timeout,
+    )
+}
+
+/// Relay every packet the `from` end sent on its channel to the `to` end and bring each
+/// acknowledgement (or timeout) back, dispatching the sender's messages (payments, refunds).
+pub fn relay_between(from: &mut End, to: &mut End) -> anyhow::Result<Vec<Relayed>> {
+    let relayer = from.chain.app.api().addr_make("relayer");
     let mut outcomes = vec![];
-    for sent in packets {
-        let sequence = from.next_sequence;
-        from.next_sequence += 1;
-        let packet = IbcPacket::new(
-            sent.data,
-            IbcEndpoint {
-                port_id: from.port(),
-                channel_id: from_channel.into(),
-            },
-            IbcEndpoint {
-                port_id: to.port(),
-                channel_id: to_channel.into(),
-            },
-            sequence,
-            sent.timeout.clone(),
-        );
-        let timed_out = sent
-            .timeout
+    for sent in take_sent(from.chain, &from.channel) {
+        let timeout = sent.timeout.clone();
+        let packet = packet_of(from, to, sent);
+        let timed_out = timeout
             .timestamp()
-            .is_some_and(|t| to.app.block_info().time >= t);
+            .is_some_and(|t| to.chain.app.block_info().time >= t);
+        let sender = from.contract.clone();
         if timed_out {
-            let response = from
-                .ibc(|deps, env| {
-                    entry::ibc_packet_timeout(
-                        deps,
-                        env,
-                        IbcPacketTimeoutMsg::new(packet, relayer.clone()),
-                    )
-                })
-                .unwrap();
-            from.dispatch(response);
+            let msg = IbcPacketTimeoutMsg::new(packet, relayer.clone());
+            let response = from.run(|app, deps, env| app.timeout(deps, env, msg))?;
+            from.chain.dispatch_as(&sender, response);
             outcomes.push(Relayed::TimedOut);
             continue;
         }
-        let received = to
-            .ibc(|deps, env| {
-                entry::ibc_packet_receive(
-                    deps,
-                    env,
-                    IbcPacketReceiveMsg::new(packet.clone(), relayer.clone()),
-                )
-            })
-            .unwrap();
+        let msg = IbcPacketReceiveMsg::new(packet.clone(), relayer.clone());
+        let received = to.run(|app, deps, env| app.receive(deps, env, msg));
         let ack = received
             .acknowledgement
             .expect("synchronous acknowledgement");
-        let response = from
-            .ibc(|deps, env| {
-                entry::ibc_packet_ack(
-                    deps,
-                    env,
-                    IbcPacketAckMsg::new(
-                        IbcAcknowledgement::new(ack.clone()),
-                        packet,
-                        relayer.clone(),
-                    ),
-                )
-            })
-            .unwrap();
-        from.dispatch(response);
+        let msg = IbcPacketAckMsg::new(
+            IbcAcknowledgement::new(ack.clone()),
+            packet,
+            relayer.clone(),
+        );
+        let response = from.run(|app, deps, env| app.ack(deps, env, msg))?;
+        from.chain.dispatch_as(&sender, response);
         outcomes.push(Relayed::Acknowledged(ack));
     }
-    outcomes
+    Ok(outcomes)
 }

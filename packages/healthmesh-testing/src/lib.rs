@@ -4,6 +4,7 @@
 pub mod consent;
 pub mod dao;
 pub mod ibc_harness;
+pub mod settle;
 
 use anyhow::Error as AnyError;
 use cosmwasm_std::Record;

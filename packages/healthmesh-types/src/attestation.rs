@@ -8,6 +8,7 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Binary, Coin, HexBinary, Timestamp};
 use cw_ownable::{Action, Ownership};
 
+pub use crate::ibc::{AllowedConnection, ChannelState};
 use crate::pause::{PauseMsg, PauseStatusResponse};
 
 /// The channel version of the attestation app (packets `healthmesh.attest.v2`); other
@@ -478,12 +479,6 @@ pub struct DeliveriesResponse {
 }
 
 #[cw_serde]
-pub enum ChannelState {
-    Open,
-    Closed { at: Timestamp },
-}
-
-#[cw_serde]
 pub struct ChannelInfo {
     pub channel_id: String,
     pub connection_id: String,
@@ -498,15 +493,6 @@ pub struct ChannelInfo {
 #[cw_serde]
 pub struct ChannelsResponse {
     pub channels: Vec<ChannelInfo>,
-}
-
-#[cw_serde]
-#[serde(deny_unknown_fields)]
-pub struct AllowedConnection {
-    pub connection_id: String,
-    pub chain_id: String,
-    /// `wasm.<address of the counterparty attestation contract>`: the only port trusted.
-    pub counterparty_port: String,
 }
 
 /// The data of a success acknowledgement.

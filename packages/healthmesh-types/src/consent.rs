@@ -12,7 +12,7 @@
 #![cfg_attr(target_arch = "wasm32", allow(unused_imports))]
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Binary, Empty, HexBinary, Timestamp};
+use cosmwasm_std::{Addr, Binary, Coin, Empty, HexBinary, Timestamp};
 use cw721::msg::{
     AllNftInfoResponse, ApprovalsResponse, CollectionInfoAndExtensionResponse, MinterResponse,
     NftInfoResponse, NumTokensResponse, OperatorsResponse, OwnerOfResponse, TokensResponse,
@@ -20,6 +20,7 @@ use cw721::msg::{
 use cw_ownable::{Action, Ownership};
 use cw_utils::Expiration;
 
+pub use crate::ibc::{AllowedConnection, BoundChannel};
 use crate::pause::{PauseMsg, PauseStatusResponse};
 
 /// Longest purpose identifier, e.g. `trial-eligibility`.
@@ -33,6 +34,15 @@ pub const MAX_NOTE_LEN: usize = 256;
 /// Most recent grants of one (grantee, dataset) pair that `check_access` without a token id
 /// examines; naming the token id checks exactly that grant.
 pub const MAX_ACCESS_SCAN: usize = 50;
+
+/// Most grantees an offer may list as its only buyers.
+pub const MAX_OFFER_BUYERS: usize = 32;
+/// Most purposes one offer allows.
+pub const MAX_OFFER_PURPOSES: usize = 8;
+/// Longest access an offer may sell (a year).
+pub const MAX_OFFER_DURATION_SECONDS: u64 = 365 * 24 * 3600;
+/// Longest denom or payout address an offer names.
+pub const MAX_OFFER_TEXT: usize = 128;
 
 /// The cw721 collection extension of the consent contract: none.
 pub type CollectionExtension = Option<Empty>;
@@ -52,6 +62,10 @@ pub struct InstantiateMsg {
     pub pausers: Vec<String>,
     /// Longest a pause lasts before it lapses by itself (default 14 days, 1 h to 365 d).
     pub max_pause_seconds: Option<u64>,
+    /// Billing contracts trusted from the start to sell this chain's offers (settlement
+    /// channel `healthmesh-settle-1`), one per connection.
+    #[serde(default)]
+    pub settlement_connections: Vec<AllowedConnection>,
 }
 
 #[cw_serde]
@@ -90,6 +104,31 @@ pub enum ExecuteMsg {
         attribute: String,
         /// Caller's reference for the use, e.g. a query id. No PHI.
         reference: Option<String>,
+    },
+    /// The patient (sender) publishes a standing offer: access to `dataset` for one of
+    /// `purposes`, within `scope`, for at most `max_duration_seconds`, at `price` paid on the
+    /// billing chain to `payout` (default: the patient's own key there). `buyers` limits who
+    /// may buy (grantee addresses on this chain; none: anyone); `max_sales` caps the sales.
+    PublishOffer {
+        dataset: HexBinary,
+        purposes: Vec<String>,
+        scope: Vec<String>,
+        max_duration_seconds: u64,
+        price: Coin,
+        payout: Option<String>,
+        buyers: Option<Vec<String>>,
+        max_sales: Option<u32>,
+    },
+    /// The patient withdraws an offer; purchases arriving later are refused (and refunded on
+    /// the billing chain). Never paused.
+    WithdrawOffer {
+        offer_id: u64,
+    },
+    /// Governance: trust the billing contract at `counterparty_port` over `connection_id`.
+    AllowSettlement(AllowedConnection),
+    /// Governance: stop trusting a settlement connection.
+    DisallowSettlement {
+        connection_id: String,
     },
     /// Pause, unpause, manage pausers.
     Pausable(PauseMsg),
@@ -172,6 +211,20 @@ pub enum QueryMsg {
     },
     #[returns(PauseStatusResponse)]
     PauseStatus {},
+    #[returns(Offer)]
+    Offer { offer_id: u64 },
+    /// Offers (open and withdrawn), newest first after `start_before`; only `patient`'s if
+    /// named.
+    #[returns(OffersResponse)]
+    Offers {
+        patient: Option<String>,
+        start_before: Option<u64>,
+        limit: Option<u32>,
+    },
+    #[returns(Vec<BoundChannel>)]
+    SettlementChannels {},
+    #[returns(Vec<AllowedConnection>)]
+    SettlementConnections {},
 
     // cw721 0.22 queries, same JSON as `cw721::msg::Cw721QueryMsg`.
     #[returns(OwnerOfResponse)]
@@ -294,6 +347,38 @@ pub enum DenialReason {
     OutOfScope,
     Revoked,
     Expired,
+}
+
+/// A patient's standing access offer.
+#[cw_serde]
+pub struct Offer {
+    pub id: u64,
+    pub patient: Addr,
+    pub dataset: HexBinary,
+    pub purposes: Vec<String>,
+    pub scope: Vec<String>,
+    pub max_duration_seconds: u64,
+    /// Paid on the billing chain.
+    pub price: Coin,
+    /// The patient's payout address on the billing chain; `None`: the patient's own key.
+    pub payout: Option<String>,
+    /// Grantees allowed to buy; `None`: anyone.
+    pub buyers: Option<Vec<Addr>>,
+    pub max_sales: Option<u32>,
+    pub sales: u32,
+    pub created_at: Timestamp,
+    pub status: OfferStatus,
+}
+
+#[cw_serde]
+pub enum OfferStatus {
+    Open,
+    Withdrawn { at: Timestamp },
+}
+
+#[cw_serde]
+pub struct OffersResponse {
+    pub offers: Vec<Offer>,
 }
 
 #[cw_serde]

@@ -36,6 +36,21 @@ events! {
     COUNCIL_ACTION_PROPOSED = "council_action_proposed";
     COUNCIL_ACTION_APPROVED = "council_action_approved";
     COUNCIL_ACTION_EXECUTED = "council_action_executed";
+    OFFER_PUBLISHED = "offer_published";
+    OFFER_WITHDRAWN = "offer_withdrawn";
+    /// A purchase from the billing chain minted a consent token under an offer.
+    OFFER_SOLD = "offer_sold";
+    /// A purchase from the billing chain refused by the consent contract (error ack).
+    PURCHASE_REFUSED = "purchase_refused";
+    /// Billing: a researcher's payment escrowed and its packet sent.
+    PURCHASE_CREATED = "billing_purchase";
+    /// Billing: a purchase acknowledged with its consent token; one payout event per payee.
+    PURCHASE_SETTLED = "billing_settled";
+    PAYOUT = "billing_payout";
+    REFUND = "billing_refund";
+    WITHDRAWAL = "billing_withdrawal";
+    SETTLE_CHANNEL_OPEN = "settle_channel_open";
+    SETTLE_CHANNEL_CLOSED = "settle_channel_closed";
 }
 
 /// Attribute keys read outside the contract that writes them.
@@ -48,6 +63,8 @@ pub mod attr {
     pub const ATTESTER: &str = "attester";
     pub const PROPOSAL_ID: &str = "proposal_id";
     pub const ACTION_ID: &str = "action_id";
+    pub const OFFER_ID: &str = "offer_id";
+    pub const PURCHASE_ID: &str = "purchase_id";
 }
 
 #[cfg(test)]

@@ -4,8 +4,11 @@
 //! `healthmesh-controllers`.
 
 pub mod attestation;
+pub mod billing;
 pub mod consent;
 pub mod events;
 pub mod governance;
+pub mod ibc;
 pub mod pause;
+pub mod settle;
 pub mod staking;

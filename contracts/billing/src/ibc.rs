@@ -1,0 +1,244 @@
+//! The billing contract's end of the settlement channel (`healthmesh-settle-1`): it sends
+//! purchase packets and settles each on its acknowledgement — split on success, full refund
+//! on an error or a timeout. Acks and timeouts are never paused and need no channel to stay
+//! open: a refund depends only on the packet's fate. An ack for a purchase that is not open
+//! on that channel is refused with no state change.
+
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{
+    from_json, Addr, Api, BankMsg, Binary, Coin, DepsMut, Env, Event, IbcBasicResponse,
+    IbcChannelCloseMsg, IbcChannelConnectMsg, IbcChannelOpenMsg, IbcChannelOpenResponse, IbcPacket,
+    IbcPacketAckMsg, IbcPacketReceiveMsg, IbcPacketTimeoutMsg, IbcReceiveResponse, Never, StdAck,
+    Storage,
+};
+use healthmesh_types::billing::{HistoryKind, Payout, PayoutRole, Purchase, PurchaseStatus};
+use healthmesh_types::events::{self, attr};
+use healthmesh_types::settle::{PurchaseAck, SettlePacket};
+
+use crate::contract::coins_text;
+use crate::state::{purchases, MARKET, MARKETS, OPEN_PURCHASES};
+use crate::{ledger, split, ContractError};
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_channel_open(
+    deps: DepsMut,
+    env: Env,
+    msg: IbcChannelOpenMsg,
+) -> Result<IbcChannelOpenResponse, ContractError> {
+    Ok(MARKETS.open(deps, &env, &msg)?)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_channel_connect(
+    deps: DepsMut,
+    _env: Env,
+    msg: IbcChannelConnectMsg,
+) -> Result<IbcBasicResponse, ContractError> {
+    let bound = MARKETS.connect(deps, &msg)?;
+    Ok(IbcBasicResponse::new().add_event(
+        Event::new(events::SETTLE_CHANNEL_OPEN)
+            .add_attribute("channel_id", bound.channel_id)
+            .add_attribute("counterparty_chain", bound.counterparty_chain)
+            .add_attribute("counterparty_port", bound.counterparty_port),
+    ))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_channel_close(
+    deps: DepsMut,
+    env: Env,
+    msg: IbcChannelCloseMsg,
+) -> Result<IbcBasicResponse, ContractError> {
+    let channel_id = MARKETS.close(deps, &env, &msg)?;
+    Ok(IbcBasicResponse::new().add_event(
+        Event::new(events::SETTLE_CHANNEL_CLOSED).add_attribute("channel_id", channel_id),
+    ))
+}
+
+/// Consent contracts send nothing on this channel.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_packet_receive(
+    _deps: DepsMut,
+    _env: Env,
+    _msg: IbcPacketReceiveMsg,
+) -> Result<IbcReceiveResponse, Never> {
+    Ok(IbcReceiveResponse::new(StdAck::error(
+        ContractError::NoPacketsAccepted.to_string(),
+    )))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_packet_ack(
+    deps: DepsMut,
+    env: Env,
+    msg: IbcPacketAckMsg,
+) -> Result<IbcBasicResponse, ContractError> {
+    let purchase = open_purchase(deps.storage, &msg.original_packet)?;
+    let outcome = match from_json::<StdAck>(&msg.acknowledgement.data) {
+        Ok(StdAck::Success(data)) => match from_json::<PurchaseAck>(&data) {
+            Ok(ack) if ack.purchase_id == purchase.id => Ok(ack),
+            Ok(ack) => {
+                return Err(ContractError::AckMismatch {
+                    expected: purchase.id,
+                    got: ack.purchase_id,
+                })
+            }
+            Err(e) => Err(format!("undecodable success acknowledgement: {e}")),
+        },
+        Ok(StdAck::Error(error)) => Err(error),
+        Err(e) => Err(format!("undecodable acknowledgement: {e}")),
+    };
+    match outcome {
+        Ok(ack) => settle(deps, &env, purchase, ack, &msg.relayer),
+        Err(reason) => refund(deps, &env, purchase, reason),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_packet_timeout(
+    deps: DepsMut,
+    env: Env,
+    msg: IbcPacketTimeoutMsg,
+) -> Result<IbcBasicResponse, ContractError> {
+    let purchase = open_purchase(deps.storage, &msg.packet)?;
+    refund(deps, &env, purchase, "timeout".into())
+}
+
+/// The open purchase a returning packet carried, sent on the channel it came back on.
+fn open_purchase(storage: &dyn Storage, packet: &IbcPacket) -> Result<Purchase, ContractError> {
+    let SettlePacket::Purchase(sent) = from_json::<SettlePacket>(&packet.data)
+        .map_err(|e| ContractError::ForeignPacket(e.to_string()))?;
+    let purchase = purchases()
+        .may_load(storage, sent.purchase_id)?
+        .ok_or(ContractError::PurchaseNotFound(sent.purchase_id))?;
+    if purchase.status != PurchaseStatus::Open || purchase.channel_id != packet.src.channel_id {
+        return Err(ContractError::PurchaseNotOpen(purchase.id));
+    }
+    Ok(purchase)
+}
+
+/// Who is paid what for a settled purchase. Addresses come as canonical bytes from the offer's
+/// chain (same key here); one that does not resolve falls back so no share is ever lost:
+/// patient payout → patient's key → treasury; custodian → patient; relayer → the ack's relayer.
+fn payees(
+    api: &dyn Api,
+    ack: &PurchaseAck,
+    treasury: &Addr,
+    ack_relayer: &Addr,
+) -> (Addr, Option<Addr>, Addr) {
+    let humanize = |bytes: &Binary| api.addr_humanize(&bytes.to_vec().into()).ok();
+    let patient = ack
+        .patient_payout
+        .as_ref()
+        .and_then(|p| api.addr_validate(p).ok())
+        .or_else(|| humanize(&ack.patient_account))
+        .unwrap_or_else(|| treasury.clone());
+    let custodian = ack.custodian.as_ref().and_then(humanize);
+    let relayer = humanize(&ack.relayer).unwrap_or_else(|| ack_relayer.clone());
+    (patient, custodian, relayer)
+}
+
+fn settle(
+    deps: DepsMut,
+    env: &Env,
+    mut purchase: Purchase,
+    ack: PurchaseAck,
+    ack_relayer: &Addr,
+) -> Result<IbcBasicResponse, ContractError> {
+    let market = MARKET.load(deps.storage)?;
+    let (patient, custodian, relayer) = payees(deps.api, &ack, &market.treasury, ack_relayer);
+    let shares = split::divide(purchase.paid.amount, &purchase.split, custodian.is_some());
+    let denom = &purchase.paid.denom;
+    let mut payouts = Vec::with_capacity(shares.len());
+    for (role, amount) in shares.into_iter().filter(|(_, a)| !a.is_zero()) {
+        let address = match role {
+            PayoutRole::Patient => patient.clone(),
+            PayoutRole::Custodian => custodian.clone().unwrap_or_else(|| patient.clone()),
+            PayoutRole::Treasury => market.treasury.clone(),
+            PayoutRole::Relayer => relayer.clone(),
+        };
+        payouts.push(Payout {
+            role,
+            address,
+            amount: Coin::new(amount, denom),
+        });
+    }
+    ledger::release_escrow(deps.storage, &purchase.paid)?;
+    let mut events = vec![Event::new(events::PURCHASE_SETTLED)
+        .add_attribute(attr::PURCHASE_ID, purchase.id.to_string())
+        .add_attribute("buyer", &purchase.buyer)
+        .add_attribute("chain_id", &purchase.chain_id)
+        .add_attribute(attr::OFFER_ID, purchase.offer_id.to_string())
+        .add_attribute(attr::TOKEN_ID, &ack.token_id)
+        .add_attribute("grantee", &ack.grantee)
+        .add_attribute("paid", purchase.paid.to_string())];
+    for payout in &payouts {
+        ledger::credit(deps.storage, &payout.address, &payout.amount)?;
+        let kind = HistoryKind::Credit {
+            purchase_id: purchase.id,
+            role: payout.role,
+        };
+        let amount = vec![payout.amount.clone()];
+        ledger::record(deps.storage, &payout.address, kind, amount, env.block.time)?;
+        events.push(
+            Event::new(events::PAYOUT)
+                .add_attribute(attr::PURCHASE_ID, purchase.id.to_string())
+                .add_attribute("role", format!("{:?}", payout.role).to_lowercase())
+                .add_attribute("address", &payout.address)
+                .add_attribute("amount", payout.amount.to_string()),
+        );
+    }
+    purchase.status = PurchaseStatus::Settled {
+        token_id: ack.token_id,
+        grantee: ack.grantee,
+        at: env.block.time,
+        payouts,
+    };
+    close(deps.storage, &purchase)?;
+    Ok(IbcBasicResponse::new().add_events(events))
+}
+
+fn refund(
+    deps: DepsMut,
+    env: &Env,
+    mut purchase: Purchase,
+    reason: String,
+) -> Result<IbcBasicResponse, ContractError> {
+    ledger::release_escrow(deps.storage, &purchase.paid)?;
+    let refunded = vec![purchase.paid.clone()];
+    let kind = HistoryKind::Refund {
+        purchase_id: purchase.id,
+        reason: reason.clone(),
+    };
+    ledger::record(
+        deps.storage,
+        &purchase.buyer,
+        kind,
+        refunded.clone(),
+        env.block.time,
+    )?;
+    let event = Event::new(events::REFUND)
+        .add_attribute(attr::PURCHASE_ID, purchase.id.to_string())
+        .add_attribute("buyer", &purchase.buyer)
+        .add_attribute("amount", coins_text(&refunded))
+        .add_attribute("reason", &reason);
+    let send = BankMsg::Send {
+        to_address: purchase.buyer.to_string(),
+        amount: refunded,
+    };
+    purchase.status = PurchaseStatus::Refunded {
+        reason,
+        at: env.block.time,
+    };
+    close(deps.storage, &purchase)?;
+    Ok(IbcBasicResponse::new().add_message(send).add_event(event))
+}
+
+fn close(storage: &mut dyn Storage, purchase: &Purchase) -> Result<(), ContractError> {
+    purchases().save(storage, purchase.id, purchase)?;
+    OPEN_PURCHASES.update(storage, |n| -> Result<_, ContractError> {
+        Ok(n.saturating_sub(1))
+    })?;
+    Ok(())
+}
