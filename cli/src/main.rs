@@ -8,7 +8,7 @@ mod output;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use commands::{attest, chain, consent, dao, keys, research, stake};
+use commands::{attest, billing, chain, consent, dao, keys, research, stake};
 use context::GlobalArgs;
 
 /// HealthMesh: consent, staking, governance and attestations across the HealthMesh chains.
@@ -41,9 +41,13 @@ enum Command {
     /// Security council: pause, unpause, veto (8 of 12 approvals act).
     #[command(subcommand)]
     Council(dao::CouncilCommand),
-    /// Patient consent tokens: grant, revoke, list, check, record-access, show.
+    /// Patient consent tokens and offers: grant, revoke, list, check, record-access, show,
+    /// offer, offers, withdraw-offer.
     #[command(subcommand)]
     Consent(consent::ConsentCommand),
+    /// The market on the billing chain: buy, purchase(s), history, balance, withdraw, market.
+    #[command(subcommand)]
+    Billing(billing::BillingCommand),
     /// Custodian stake: bond, unbond, claim, show, rewards.
     #[command(subcommand)]
     Stake(stake::StakeCommand),
@@ -102,6 +106,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dao(c) => dao::run(&g, c).await,
         Command::Council(c) => dao::run_council(&g, c).await,
         Command::Consent(c) => consent::run(&g, c).await,
+        Command::Billing(c) => billing::run(&g, c).await,
         Command::Stake(c) => stake::run(&g, c).await,
         Command::Attest(c) => attest::run(&g, c).await,
         Command::Chain(c) => chain::run(&g, c).await,

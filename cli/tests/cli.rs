@@ -46,6 +46,7 @@ fn help_documents_every_command() {
         "dao",
         "council",
         "consent",
+        "billing",
         "stake",
         "attest",
         "chain",
@@ -53,7 +54,7 @@ fn help_documents_every_command() {
     ] {
         assert!(help.contains(command), "--help lacks {command}:\n{help}");
     }
-    let groups: [(&str, &[&str]); 6] = [
+    let groups: [(&str, &[&str]); 7] = [
         (
             "dao",
             &[
@@ -63,7 +64,28 @@ fn help_documents_every_command() {
         ("council", &["pause", "unpause", "veto"]),
         (
             "consent",
-            &["grant", "revoke", "list", "check", "record-access"],
+            &[
+                "grant",
+                "revoke",
+                "list",
+                "check",
+                "record-access",
+                "offer",
+                "offers",
+                "withdraw-offer",
+            ],
+        ),
+        (
+            "billing",
+            &[
+                "buy",
+                "purchase",
+                "purchases",
+                "history",
+                "balance",
+                "withdraw",
+                "market",
+            ],
         ),
         ("stake", &["bond", "unbond", "claim", "show", "rewards"]),
         (

@@ -386,7 +386,8 @@ async fn deploy_chain(
         (contract::ATTESTATION.to_string(), attestation_addr),
     ]);
     if let Some(address) = billing_addr {
-        info.contracts.insert(contract::BILLING.to_string(), address);
+        info.contracts
+            .insert(contract::BILLING.to_string(), address);
     }
     log(format!(
         "{chain}: deployed {}",

@@ -45,12 +45,13 @@ pub const BILLING_SALT: &[u8] = b"healthmesh-billing-v1";
 pub const BILLING_CHAIN: &str = "billing-1";
 /// The market at deployment (the DAO changes it with `update_market`): 80 % to the patient,
 /// 10 % custodian, 7 % treasury, 3 % relayer; at least 1,000 ustake per purchase.
-pub const SPLIT: healthmesh_types::billing::RevenueSplit = healthmesh_types::billing::RevenueSplit {
-    patient_bps: 8_000,
-    custodian_bps: 1_000,
-    treasury_bps: 700,
-    relayer_bps: 300,
-};
+pub const SPLIT: healthmesh_types::billing::RevenueSplit =
+    healthmesh_types::billing::RevenueSplit {
+        patient_bps: 8_000,
+        custodian_bps: 1_000,
+        treasury_bps: 700,
+        relayer_bps: 300,
+    };
 pub const PRICE_FLOOR: u128 = 1_000;
 
 pub fn roles() -> Vec<String> {

@@ -4,8 +4,10 @@ use anyhow::{bail, Result};
 use clap::Subcommand;
 use cosmwasm_std::Timestamp;
 use cw_utils::Expiration;
+use healthmesh_client::market::describe_offer;
 use healthmesh_types::consent::{
-    CheckAccessResponse, ConsentResponse, ConsentsResponse, ExecuteMsg, QueryMsg,
+    CheckAccessResponse, ConsentResponse, ConsentsResponse, ExecuteMsg, Offer, OffersResponse,
+    QueryMsg,
 };
 
 use super::parse_hex;
@@ -92,6 +94,54 @@ pub enum ConsentCommand {
     },
     /// Show one consent token.
     Show { token_id: String },
+    /// Publish a standing offer: researchers buy access to a dataset of yours on the billing
+    /// chain (`hmesh billing buy`), and you are paid there. Signed by the patient.
+    Offer {
+        /// Dataset commitment, hex.
+        #[arg(long)]
+        dataset: String,
+        /// Purposes a buyer may choose from, comma separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        purposes: Vec<String>,
+        /// Attribute codes a buyer may choose from, comma separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scope: Vec<String>,
+        /// Longest access one purchase buys, in days.
+        #[arg(long)]
+        max_days: u64,
+        /// Price per purchase, paid on the billing chain.
+        #[arg(long)]
+        price: u128,
+        /// Denom of the price (default: the chain's denom).
+        #[arg(long)]
+        denom: Option<String>,
+        /// Your payout address on the billing chain (default: your own key there).
+        #[arg(long)]
+        payout: Option<String>,
+        /// Only these grantees may buy (addresses or role names), comma separated.
+        #[arg(long, value_delimiter = ',')]
+        buyers: Option<Vec<String>>,
+        /// Stop selling after this many sales.
+        #[arg(long)]
+        max_sales: Option<u32>,
+    },
+    /// Withdraw one of your offers; purchases still on their way are refused and refunded.
+    WithdrawOffer { offer_id: u64 },
+    /// List offers, newest first, in plain language (JSON with -o json).
+    Offers {
+        /// Only this patient's offers (address or role name).
+        #[arg(long)]
+        patient: Option<String>,
+        /// Only offers still open.
+        #[arg(long)]
+        open: bool,
+        #[arg(long)]
+        start_before: Option<u64>,
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Show one offer in plain language (JSON with -o json).
+    ShowOffer { offer_id: u64 },
 }
 
 pub async fn run(g: &GlobalArgs, command: ConsentCommand) -> Result<()> {
@@ -215,6 +265,74 @@ pub async fn run(g: &GlobalArgs, command: ConsentCommand) -> Result<()> {
                         .as_str()
                         .unwrap_or("unknown")
                 );
+            }
+            return Ok(());
+        }
+        ConsentCommand::Offer {
+            dataset,
+            purposes,
+            scope,
+            max_days,
+            price,
+            denom,
+            payout,
+            buyers,
+            max_sales,
+        } => {
+            let buyers = buyers
+                .map(|list| {
+                    list.iter()
+                        .map(|b| ctx.address(b).map(|a| a.to_string()))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .transpose()?;
+            ExecuteMsg::PublishOffer {
+                dataset: parse_hex("--dataset", &dataset)?,
+                purposes,
+                scope,
+                max_duration_seconds: max_days.saturating_mul(86_400),
+                price: cosmwasm_std::coin(price, denom.unwrap_or_else(|| ctx.info.denom.clone())),
+                payout,
+                buyers,
+                max_sales,
+            }
+        }
+        ConsentCommand::WithdrawOffer { offer_id } => ExecuteMsg::WithdrawOffer { offer_id },
+        ConsentCommand::Offers {
+            patient,
+            open,
+            start_before,
+            limit,
+        } => {
+            let q = QueryMsg::Offers {
+                patient: patient
+                    .map(|p| ctx.address(&p).map(|a| a.to_string()))
+                    .transpose()?,
+                start_before,
+                limit,
+            };
+            let mut page: OffersResponse = ctx.query(&consent, &q).await?;
+            if open {
+                page.offers
+                    .retain(|o| o.status == healthmesh_types::consent::OfferStatus::Open);
+            }
+            if ctx.json() {
+                print_value(&page);
+            } else if page.offers.is_empty() {
+                println!("no offers");
+            } else {
+                for offer in &page.offers {
+                    println!("{}\n", describe_offer(offer));
+                }
+            }
+            return Ok(());
+        }
+        ConsentCommand::ShowOffer { offer_id } => {
+            let offer: Offer = ctx.query(&consent, &QueryMsg::Offer { offer_id }).await?;
+            if ctx.json() {
+                print_value(&offer);
+            } else {
+                println!("{}", describe_offer(&offer));
             }
             return Ok(());
         }

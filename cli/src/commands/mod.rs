@@ -1,4 +1,5 @@
 pub mod attest;
+pub mod billing;
 pub mod chain;
 pub mod consent;
 pub mod dao;

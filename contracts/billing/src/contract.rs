@@ -12,7 +12,7 @@ use healthmesh_types::billing::{
 };
 use healthmesh_types::consent::{MAX_ATTRIBUTE_LEN, MAX_PURPOSE_LEN, MAX_SCOPE};
 use healthmesh_types::events::{self, attr};
-use healthmesh_types::settle::{PurchasePacket, SettlePacket};
+use healthmesh_types::settle::{PurchasePacket, SettlePacket, ACCOUNT_ADDRESS_LEN};
 
 use crate::state::{
     next, purchases, ADMIN, CONTRACT_NAME, CONTRACT_VERSION, MARKET, MARKETS, OPEN_PURCHASES,
@@ -142,6 +142,21 @@ pub fn execute(
                 .add_attribute("action", "disallow_connection")
                 .add_attribute("connection_id", connection_id))
         }
+        ExecuteMsg::ResolveDispute { purchase_id } => {
+            ADMIN.assert_owner(deps.storage, &info.sender)?;
+            let purchase = purchases()
+                .may_load(deps.storage, purchase_id)?
+                .ok_or(ContractError::PurchaseNotFound(purchase_id))?;
+            let PurchaseStatus::Disputed { reason, .. } = &purchase.status else {
+                return Err(ContractError::NotDisputed(purchase_id));
+            };
+            let reason = format!("dispute resolved by governance: {reason}");
+            let (send, event) = crate::ibc::refund(deps.storage, &env, purchase, reason)?;
+            Ok(Response::new()
+                .add_attribute("action", "resolve_dispute")
+                .add_message(send)
+                .add_event(event))
+        }
         ExecuteMsg::Pausable(msg) => {
             let is_admin = ADMIN.is_owner(deps.storage, &info.sender)?;
             Ok(PAUSE.execute(deps, &env, &info.sender, is_admin, msg)?)
@@ -205,6 +220,9 @@ fn execute_buy(
     }
     let channel = MARKETS.channel_to(deps.storage, &order.chain_id)?;
     let buyer = deps.api.addr_canonicalize(info.sender.as_str())?;
+    if buyer.len() != ACCOUNT_ADDRESS_LEN {
+        return Err(ContractError::NotKeyAccount(info.sender.to_string()));
+    }
 
     let id = next(deps.storage, &PURCHASE_COUNT)?;
     let packet = SettlePacket::Purchase(PurchasePacket {

@@ -51,9 +51,6 @@ pub enum ContractError {
     #[error("purchase {0} is already settled or refunded")]
     PurchaseNotOpen(u64),
 
-    #[error("acknowledgement names purchase {got}, the packet carried {expected}")]
-    AckMismatch { expected: u64, got: u64 },
-
     #[error("not a packet of this contract: {0}")]
     ForeignPacket(String),
 
@@ -62,4 +59,10 @@ pub enum ContractError {
 
     #[error("the billing contract accepts no packets")]
     NoPacketsAccepted,
+
+    #[error("{0} is not a key account: only a key's address names the same owner on the offer's chain (contracts and interchain accounts cannot buy)")]
+    NotKeyAccount(String),
+
+    #[error("purchase {0} is not disputed")]
+    NotDisputed(u64),
 }

@@ -1,8 +1,9 @@
 //! The billing contract's end of the settlement channel (`healthmesh-settle-1`): it sends
 //! purchase packets and settles each on its acknowledgement — split on success, full refund
-//! on an error or a timeout. Acks and timeouts are never paused and need no channel to stay
-//! open: a refund depends only on the packet's fate. An ack for a purchase that is not open
-//! on that channel is refused with no state change.
+//! on an error or a timeout, held for governance if the answer cannot be read. Acks and
+//! timeouts are never paused and need no channel to stay open: a refund depends only on the
+//! packet's fate. An ack for a purchase that is not open on that channel is refused with no
+//! state change.
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
@@ -14,7 +15,7 @@ use cosmwasm_std::{
 };
 use healthmesh_types::billing::{HistoryKind, Payout, PayoutRole, Purchase, PurchaseStatus};
 use healthmesh_types::events::{self, attr};
-use healthmesh_types::settle::{PurchaseAck, SettlePacket};
+use healthmesh_types::settle::{PurchaseAck, SettlePacketId, ACCOUNT_ADDRESS_LEN};
 
 use crate::contract::coins_text;
 use crate::state::{purchases, MARKET, MARKETS, OPEN_PURCHASES};
@@ -68,6 +69,32 @@ pub fn ibc_packet_receive(
     )))
 }
 
+/// How the consent contract answered a purchase.
+enum Answer {
+    Sold(PurchaseAck),
+    Refused(String),
+    /// Unreadable, or about another purchase: whether a token was minted is unknown, so
+    /// neither the patient is paid nor the buyer refunded until governance decides.
+    Unreadable(String),
+}
+
+fn answer(purchase_id: u64, data: &Binary) -> Answer {
+    match from_json::<StdAck>(data) {
+        Ok(StdAck::Success(data)) => match from_json::<PurchaseAck>(&data) {
+            Ok(ack) if ack.purchase_id == purchase_id => Answer::Sold(ack),
+            Ok(ack) => Answer::Unreadable(format!(
+                "the acknowledgement names purchase {}",
+                ack.purchase_id
+            )),
+            Err(e) => Answer::Unreadable(format!("undecodable success acknowledgement: {e}")),
+        },
+        Ok(StdAck::Error(error)) => Answer::Refused(error),
+        Err(e) => Answer::Unreadable(format!("undecodable acknowledgement: {e}")),
+    }
+}
+
+/// Never fails for an open purchase of this contract: an escrow is never stuck behind an
+/// acknowledgement that keeps failing.
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn ibc_packet_ack(
     deps: DepsMut,
@@ -75,23 +102,13 @@ pub fn ibc_packet_ack(
     msg: IbcPacketAckMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
     let purchase = open_purchase(deps.storage, &msg.original_packet)?;
-    let outcome = match from_json::<StdAck>(&msg.acknowledgement.data) {
-        Ok(StdAck::Success(data)) => match from_json::<PurchaseAck>(&data) {
-            Ok(ack) if ack.purchase_id == purchase.id => Ok(ack),
-            Ok(ack) => {
-                return Err(ContractError::AckMismatch {
-                    expected: purchase.id,
-                    got: ack.purchase_id,
-                })
-            }
-            Err(e) => Err(format!("undecodable success acknowledgement: {e}")),
-        },
-        Ok(StdAck::Error(error)) => Err(error),
-        Err(e) => Err(format!("undecodable acknowledgement: {e}")),
-    };
-    match outcome {
-        Ok(ack) => settle(deps, &env, purchase, ack, &msg.relayer),
-        Err(reason) => refund(deps, &env, purchase, reason),
+    match answer(purchase.id, &msg.acknowledgement.data) {
+        Answer::Sold(ack) => settle(deps, &env, purchase, ack, &msg.relayer),
+        Answer::Refused(reason) => {
+            let (send, event) = refund(deps.storage, &env, purchase, reason)?;
+            Ok(IbcBasicResponse::new().add_message(send).add_event(event))
+        }
+        Answer::Unreadable(reason) => dispute(deps.storage, &env, purchase, reason),
     }
 }
 
@@ -102,12 +119,13 @@ pub fn ibc_packet_timeout(
     msg: IbcPacketTimeoutMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
     let purchase = open_purchase(deps.storage, &msg.packet)?;
-    refund(deps, &env, purchase, "timeout".into())
+    let (send, event) = refund(deps.storage, &env, purchase, "timeout".into())?;
+    Ok(IbcBasicResponse::new().add_message(send).add_event(event))
 }
 
 /// The open purchase a returning packet carried, sent on the channel it came back on.
 fn open_purchase(storage: &dyn Storage, packet: &IbcPacket) -> Result<Purchase, ContractError> {
-    let SettlePacket::Purchase(sent) = from_json::<SettlePacket>(&packet.data)
+    let SettlePacketId::Purchase(sent) = from_json::<SettlePacketId>(&packet.data)
         .map_err(|e| ContractError::ForeignPacket(e.to_string()))?;
     let purchase = purchases()
         .may_load(storage, sent.purchase_id)?
@@ -116,6 +134,26 @@ fn open_purchase(storage: &dyn Storage, packet: &IbcPacket) -> Result<Purchase, 
         return Err(ContractError::PurchaseNotOpen(purchase.id));
     }
     Ok(purchase)
+}
+
+/// Hold the escrow of a purchase whose answer cannot be read (see [`Answer::Unreadable`]).
+fn dispute(
+    storage: &mut dyn Storage,
+    env: &Env,
+    mut purchase: Purchase,
+    reason: String,
+) -> Result<IbcBasicResponse, ContractError> {
+    let event = Event::new(events::PURCHASE_DISPUTED)
+        .add_attribute(attr::PURCHASE_ID, purchase.id.to_string())
+        .add_attribute("buyer", &purchase.buyer)
+        .add_attribute("amount", purchase.paid.to_string())
+        .add_attribute("reason", &reason);
+    purchase.status = PurchaseStatus::Disputed {
+        reason,
+        at: env.block.time,
+    };
+    purchases().save(storage, purchase.id, &purchase)?;
+    Ok(IbcBasicResponse::new().add_event(event))
 }
 
 /// Who is paid what for a settled purchase. Addresses come as canonical bytes from the offer's
@@ -127,7 +165,12 @@ fn payees(
     treasury: &Addr,
     ack_relayer: &Addr,
 ) -> (Addr, Option<Addr>, Addr) {
-    let humanize = |bytes: &Binary| api.addr_humanize(&bytes.to_vec().into()).ok();
+    // Only a key account's bytes name the same owner here (see `ACCOUNT_ADDRESS_LEN`).
+    let humanize = |bytes: &Binary| {
+        (bytes.len() == ACCOUNT_ADDRESS_LEN)
+            .then(|| api.addr_humanize(&bytes.to_vec().into()).ok())
+            .flatten()
+    };
     let patient = ack
         .patient_payout
         .as_ref()
@@ -199,20 +242,21 @@ fn settle(
     Ok(IbcBasicResponse::new().add_events(events))
 }
 
-fn refund(
-    deps: DepsMut,
+/// Refund a purchase in full: the bank message and the event.
+pub(crate) fn refund(
+    storage: &mut dyn Storage,
     env: &Env,
     mut purchase: Purchase,
     reason: String,
-) -> Result<IbcBasicResponse, ContractError> {
-    ledger::release_escrow(deps.storage, &purchase.paid)?;
+) -> Result<(BankMsg, Event), ContractError> {
+    ledger::release_escrow(storage, &purchase.paid)?;
     let refunded = vec![purchase.paid.clone()];
     let kind = HistoryKind::Refund {
         purchase_id: purchase.id,
         reason: reason.clone(),
     };
     ledger::record(
-        deps.storage,
+        storage,
         &purchase.buyer,
         kind,
         refunded.clone(),
@@ -231,8 +275,8 @@ fn refund(
         reason,
         at: env.block.time,
     };
-    close(deps.storage, &purchase)?;
-    Ok(IbcBasicResponse::new().add_message(send).add_event(event))
+    close(storage, &purchase)?;
+    Ok((send, event))
 }
 
 fn close(storage: &mut dyn Storage, purchase: &Purchase) -> Result<(), ContractError> {

@@ -22,6 +22,10 @@ fn sub(storage: &mut dyn Storage, map: &Map<&str, Uint128>, coin: &Coin) -> StdR
         .may_load(storage, &coin.denom)?
         .unwrap_or_default()
         .checked_sub(coin.amount)?;
+    if left.is_zero() {
+        map.remove(storage, &coin.denom);
+        return Ok(());
+    }
     map.save(storage, &coin.denom, &left)
 }
 

@@ -15,7 +15,7 @@ use healthmesh_controllers::validate;
 use healthmesh_types::consent::{ConsentRecord, ConsentStatus, Offer, OfferStatus};
 use healthmesh_types::consent::{MAX_ATTRIBUTE_LEN, MAX_PURPOSE_LEN, MAX_SCOPE};
 use healthmesh_types::events::{self, attr};
-use healthmesh_types::settle::{PurchaseAck, PurchasePacket, SettlePacket};
+use healthmesh_types::settle::{PurchaseAck, PurchasePacket, SettlePacket, ACCOUNT_ADDRESS_LEN};
 
 use crate::contract::mint;
 use crate::offers::{load_offer, offer_event};
@@ -115,7 +115,9 @@ fn receive(
     // A pause refuses sales (the billing chain refunds); it never blocks a withdrawal.
     PAUSE.assert_not_paused(deps.storage, &env.block)?;
     let chain = channel.counterparty_chain.as_str();
-    if let Some(token_id) = PURCHASES.may_load(deps.storage, (chain, purchase.purchase_id))? {
+    // Keyed by the billing contract's port: a redeployed billing contract starts again at 1.
+    let served = (channel.counterparty_port.as_str(), purchase.purchase_id);
+    if let Some(token_id) = PURCHASES.may_load(deps.storage, served)? {
         return Err(ContractError::DuplicatePurchase {
             chain: chain.into(),
             purchase_id: purchase.purchase_id,
@@ -135,7 +137,7 @@ fn receive(
     let (token_id, granted) = mint(deps.storage, &record)?;
     offer.sales += 1;
     offers().save(deps.storage, offer.id, &offer)?;
-    PURCHASES.save(deps.storage, (chain, purchase.purchase_id), &token_id)?;
+    PURCHASES.save(deps.storage, served, &token_id)?;
     let sold = offer_event(events::OFFER_SOLD, &offer)
         .add_attribute(attr::TOKEN_ID, &token_id)
         .add_attribute("grantee", &record.grantee)
@@ -194,6 +196,12 @@ fn check_purchase(
             "duration {} s is not within 1..={} s",
             purchase.duration_seconds, offer.max_duration_seconds
         )));
+    }
+    // Only a key account's bytes name the same owner on both chains.
+    if purchase.buyer.len() != ACCOUNT_ADDRESS_LEN {
+        return Err(ContractError::MalformedPacket(
+            "buyer: not a key account's address".into(),
+        ));
     }
     let grantee = deps
         .api

@@ -39,7 +39,7 @@ pub const SETTLEMENT: ChannelBindings = ChannelBindings::new(
     SETTLE_CHANNEL_VERSION,
     MAX_SETTLEMENT_CONNECTIONS,
 );
-/// Purchases already served, by (billing chain, purchase id): the consent token minted.
+/// Purchases already served, by (billing contract port, purchase id): the token minted.
 pub const PURCHASES: Map<(&str, u64), String> = Map::new("purchases");
 
 pub struct OfferIndexes<'a> {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod fees;
 pub mod keys;
+pub mod market;
 pub mod rpc;
 pub mod tx;
 pub mod wallet;

@@ -93,6 +93,11 @@ pub enum ExecuteMsg {
         connection_id: String,
     },
     Pausable(PauseMsg),
+    /// Governance: refund the buyer of a disputed purchase (one whose acknowledgement could
+    /// not be read). Disputed escrows stay in the contract until resolved.
+    ResolveDispute {
+        purchase_id: u64,
+    },
     /// Two-step transfer of the admin role.
     UpdateOwnership(Action),
 }
@@ -175,6 +180,12 @@ pub enum PurchaseStatus {
         payouts: Vec<Payout>,
     },
     Refunded {
+        reason: String,
+        at: Timestamp,
+    },
+    /// The acknowledgement could not be read or named another purchase: the escrow is held
+    /// until governance resolves it (`resolve_dispute`).
+    Disputed {
         reason: String,
         at: Timestamp,
     },

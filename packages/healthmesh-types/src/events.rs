@@ -48,6 +48,8 @@ events! {
     PURCHASE_SETTLED = "billing_settled";
     PAYOUT = "billing_payout";
     REFUND = "billing_refund";
+    /// Billing: an acknowledgement that could not be read; the escrow waits for governance.
+    PURCHASE_DISPUTED = "billing_disputed";
     WITHDRAWAL = "billing_withdrawal";
     SETTLE_CHANNEL_OPEN = "settle_channel_open";
     SETTLE_CHANNEL_CLOSED = "settle_channel_closed";

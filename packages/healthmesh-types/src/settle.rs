@@ -34,9 +34,26 @@ pub struct PurchasePacket {
     pub duration_seconds: u64,
 }
 
-/// The data of a success acknowledgement: the consent token minted, and who is owed what.
+/// Just the purchase id of a packet, read leniently: an ack or timeout of a packet sent by an
+/// earlier version of the billing contract still finds its purchase.
 #[cw_serde]
-#[serde(deny_unknown_fields)]
+pub struct PacketPurchaseId {
+    pub purchase_id: u64,
+}
+
+#[cw_serde]
+pub enum SettlePacketId {
+    Purchase(PacketPurchaseId),
+}
+
+/// The length of a key account's canonical address (a secp256k1 key's hash). Only such
+/// accounts cross chains: a contract's (or an interchain account's) address bytes name an
+/// unrelated account on another chain.
+pub const ACCOUNT_ADDRESS_LEN: usize = 20;
+
+/// The data of a success acknowledgement: the consent token minted, and who is owed what.
+/// Unknown fields are ignored, so the consent side can add some without breaking settlement.
+#[cw_serde]
 pub struct PurchaseAck {
     pub purchase_id: u64,
     /// The consent token minted on the offer's chain.
