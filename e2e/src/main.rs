@@ -11,7 +11,7 @@ mod steps;
 
 use anyhow::Result;
 use steps::burst::percentile;
-use steps::{attest, burst, dao, privacy, research, revoke, REMOTE};
+use steps::{attest, burst, dao, market, privacy, research, revoke, REMOTE};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,7 +36,11 @@ fn run() -> Result<()> {
         .ok()
         .and_then(|b| b.parse().ok())
         .unwrap_or(60);
-    let net = net::Net::load()?;
+    let purchases = std::env::var("E2E_PURCHASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
+    let mut net = net::Net::load()?;
     let prover = attest::Prover::load(&net)?;
     let mut ev = evidence::Evidence::default();
 
@@ -45,6 +49,7 @@ fn run() -> Result<()> {
     dao::run(&net, &mut ev)?;
     let burst = burst::run(&net, &prover, &mut ev, burst_size)?;
     let catch_up = research::run(&net, &mut ev, &burst, &first.token)?;
+    let settlement = market::run(&mut net, &mut ev, purchases)?;
     privacy::run(&net, &mut ev, &burst.grant.token)?;
 
     println!("\n{}", ev.gas_table());
@@ -79,6 +84,20 @@ fn run() -> Result<()> {
         burst.urgent_fee_earned
     );
     println!("| gateway catch-up, 3 chains from height 1 | {catch_up:.1} s |");
+    println!(
+        "| settlement, purchase commit on {} → token queryable on {} (p50 / max over {}) | {:.1} / {:.1} s |",
+        market::BILLING,
+        steps::SOURCE,
+        settlement.to_token.len(),
+        percentile(&settlement.to_token, 0.5),
+        percentile(&settlement.to_token, 1.0)
+    );
+    println!(
+        "| settlement, purchase commit → payout visible on {} (p50 / max) | {:.1} / {:.1} s |",
+        market::BILLING,
+        percentile(&settlement.to_payout, 0.5),
+        percentile(&settlement.to_payout, 1.0)
+    );
     println!("e2e: 1 passed, 0 failed");
     Ok(())
 }

@@ -45,32 +45,41 @@ impl Net {
     /// A new key `<role>-<random>` in the chain's test keyring (where `hmesh` finds it),
     /// funded by the validator so it exists on chain; returns its key name.
     pub fn fresh_account(&mut self, chain: &str, role: &str) -> Result<String> {
-        let info = self.info(chain)?.clone();
+        self.fresh_account_on(&[chain], role)
+    }
+
+    /// One new key in the test keyring of each of `chains` (the same mnemonic, so the same
+    /// account bytes everywhere), funded on each; returns its key name.
+    pub fn fresh_account_on(&mut self, chains: &[&str], role: &str) -> Result<String> {
         let name = format!("{role}-{}", &hex::encode(rand::random::<[u8; 4]>()));
-        let ring = Keyring::new(
-            info.home.clone().context("no chain home")?.join("keys"),
-            Backend::Test,
-        );
-        let key = ring.add(&name, &generate_mnemonic(), None, &info.bech32_prefix)?;
-        let client = self.client(chain)?;
-        let funder = Wallet::new(
-            &client,
-            info.test_key("validator")?,
-            localnet_options(&info.denom),
-        )?;
-        let to = tx::parse_address(&key.address, &info.bech32_prefix)?;
-        let send = tx::bank_send(
-            &funder.address,
-            &to,
-            vec![tx::coin(10_000_000, &info.denom)?],
-        )?;
-        self.rt.block_on(funder.submit(vec![send]))?;
-        self.deployment
-            .chains
-            .get_mut(chain)
-            .expect("checked")
-            .accounts
-            .insert(name.clone(), key.address);
+        let mnemonic = generate_mnemonic();
+        for chain in chains {
+            let info = self.info(chain)?.clone();
+            let ring = Keyring::new(
+                info.home.clone().context("no chain home")?.join("keys"),
+                Backend::Test,
+            );
+            let key = ring.add(&name, &mnemonic, None, &info.bech32_prefix)?;
+            let client = self.client(chain)?;
+            let funder = Wallet::new(
+                &client,
+                info.test_key("validator")?,
+                localnet_options(&info.denom),
+            )?;
+            let to = tx::parse_address(&key.address, &info.bech32_prefix)?;
+            let send = tx::bank_send(
+                &funder.address,
+                &to,
+                vec![tx::coin(10_000_000, &info.denom)?],
+            )?;
+            self.rt.block_on(funder.submit(vec![send]))?;
+            self.deployment
+                .chains
+                .get_mut(*chain)
+                .expect("checked")
+                .accounts
+                .insert(name.clone(), key.address);
+        }
         Ok(name)
     }
 

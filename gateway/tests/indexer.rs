@@ -96,6 +96,23 @@ fn restart_resumes_from_the_last_height_without_loss() {
     assert_eq!(reopened.heights(), rebuilt.heights());
 }
 
+/// A consent bought on the billing chain is minted by the consent contract when the relayer
+/// delivers the purchase packet: the gateway indexes it from that transaction like any grant,
+/// so the buyer's answers include the patients it covers.
+#[test]
+fn consents_bought_over_the_settlement_channel_count_for_the_buyer() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Arc::new(FakeChain::new(GENOMICS));
+    let buyer = address(7);
+    for s in 1..=3u64 {
+        chain.sell(&s.to_string(), &buyer);
+        chain.attest(s, &s.to_string(), &buyer, s);
+    }
+    let store = index_until(&dir.path().join("index.redb"), &chain, 6);
+    assert_eq!(count(&store, &buyer), 3);
+    assert_eq!(count(&store, &address(1)), 0);
+}
+
 #[test]
 fn a_chain_that_goes_down_is_reported_and_caught_up() {
     let dir = tempfile::tempdir().unwrap();

@@ -267,6 +267,30 @@ impl FakeChain {
         )])
     }
 
+    /// Consent `token` minted to `grantee` by a purchase on the billing chain: the consent
+    /// contract's events come in Hermes' `MsgRecvPacket` transaction, beside the IBC module's.
+    pub fn sell(&self, token: &str, grantee: &str) -> u64 {
+        let height = self.grant(token, grantee);
+        let mut blocks = self.blocks.lock().unwrap();
+        let events = &mut blocks[height as usize - 1][0].events;
+        events.insert(
+            0,
+            Event {
+                kind: "recv_packet".into(),
+                attributes: vec![Attribute {
+                    key: "packet_dst_port".into(),
+                    value: format!("wasm.{CONSENT_CONTRACT}"),
+                }],
+            },
+        );
+        events.push(event(
+            "wasm-offer_sold",
+            CONSENT_CONTRACT,
+            &[("offer_id", "1"), ("token_id", token), ("purchase_id", "1")],
+        ));
+        height
+    }
+
     pub fn revoke(&self, token: &str) -> u64 {
         self.push_block(vec![event(
             "wasm-consent_revoked",

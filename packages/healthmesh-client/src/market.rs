@@ -10,7 +10,7 @@ use healthmesh_types::billing::{
     QueryMsg,
 };
 use healthmesh_types::consent::{Offer, OfferStatus};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rpc::ChainClient;
 use crate::ClientError;
@@ -22,7 +22,7 @@ const MAX_PAGES: usize = 1_000;
 pub type Totals = BTreeMap<String, Uint128>;
 
 /// An address's account of the market, from the billing contract's state.
-#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     pub address: String,
     /// Shares of settled purchases credited to the address (as patient, custodian, treasury or
