@@ -11,7 +11,7 @@ use healthmesh_types::attestation::{
     ConfigResponse, DeliveriesResponse, DeliveryStatus, ExecuteMsg, QueryMsg as AttQuery,
 };
 use healthmesh_types::events;
-use healthmesh_types::pause::PauseStatusResponse;
+use healthmesh_types::pause::{PausableQueryMsg, PauseStatusResponse};
 
 use super::attest::{
     grant, prepare, recorded_ids, remote_records, send, wait_remote, Grant, Prover, RELAYER_FEE,
@@ -216,6 +216,7 @@ fn refund_on_error_ack(net: &Net, ev: &mut Evidence, id: u64) -> Result<()> {
         net,
         ev,
         to,
+        contract::ATTESTATION,
         &["council", "pause", "attestation", "--reason", reason],
         true,
     )?;
@@ -252,17 +253,31 @@ fn refund_on_error_ack(net: &Net, ev: &mut Evidence, id: u64) -> Result<()> {
             deliveries.deliveries
         )
     })?;
-    council(net, ev, to, &["council", "unpause", "attestation"], false)?;
+    council(
+        net,
+        ev,
+        to,
+        contract::ATTESTATION,
+        &["council", "unpause", "attestation"],
+        false,
+    )?;
     println!("   {to} paused by its council refused a packet ({error}); its relayer fee (fee {fee_id}) was refunded to the sender; unpaused");
     Ok(())
 }
 
 /// A council action on `chain` by hmesh: council-1 proposes it, the others approve until the
-/// attestation contract's pause state is `paused`.
-fn council(net: &Net, ev: &mut Evidence, chain: &str, args: &[&str], paused: bool) -> Result<()> {
+/// `target` contract's pause state is `paused`.
+pub fn council(
+    net: &Net,
+    ev: &mut Evidence,
+    chain: &str,
+    target: &str,
+    args: &[&str],
+    paused: bool,
+) -> Result<()> {
     let is_done = || -> Result<bool> {
         let status: PauseStatusResponse =
-            net.query(chain, contract::ATTESTATION, &AttQuery::PauseStatus {})?;
+            net.query(chain, target, &PausableQueryMsg::PauseStatus {})?;
         Ok(status.paused.is_some() == paused)
     };
     let tx = net.hmesh_tx(chain, "council-1", args)?;

@@ -16,6 +16,7 @@ use healthmesh_types::billing::{
 use healthmesh_types::consent::{self, ConsentsResponse, Offer};
 use healthmesh_types::events;
 
+use super::burst::council;
 use super::SOURCE;
 use crate::evidence::Evidence;
 use crate::net::Net;
@@ -88,6 +89,7 @@ pub fn run(net: &mut Net, ev: &mut Evidence, purchases: usize) -> Result<Settlem
     );
 
     refund_of_withdrawn_offer(net, ev, &patient, &buyer, &dataset)?;
+    paused_market_refuses_purchases(net, ev, &buyer, offer_id)?;
     withdraw_earnings(
         net,
         ev,
@@ -334,6 +336,63 @@ fn refund_of_withdrawn_offer(
         "the buyer had {before}, has {after} after the refund"
     );
     println!("   a purchase of withdrawn offer {offer_id}: refused on {SOURCE}, {PRICE} refunded in full");
+    Ok(())
+}
+
+/// billing-1's security council pauses the billing contract (8 hmesh transactions): a
+/// purchase is refused before any coin moves; unpaused, the market reopens.
+fn paused_market_refuses_purchases(
+    net: &Net,
+    ev: &mut Evidence,
+    buyer: &str,
+    offer_id: u64,
+) -> Result<()> {
+    let pause = [
+        "council",
+        "pause",
+        "billing",
+        "--reason",
+        "e2e: a paused market",
+    ];
+    council(net, ev, BILLING, contract::BILLING, &pause, true)?;
+    let offer = offer_id.to_string();
+    let price = PRICE.to_string();
+    let buy = [
+        "billing",
+        "buy",
+        "--offer-chain",
+        SOURCE,
+        "--offer",
+        &offer,
+        "--purpose",
+        PURPOSE,
+        "--scope",
+        "hba1c",
+        "--days",
+        "7",
+        "--price",
+        &price,
+    ];
+    let buyer_address = net.account(BILLING, buyer)?;
+    let before = net.balance(BILLING, &buyer_address)?;
+    match net.hmesh_tx(BILLING, buyer, &buy) {
+        Err(e) if e.to_string().contains("paused") => {}
+        Err(e) => return Err(e),
+        Ok(_) => bail!("a paused billing contract accepted a purchase"),
+    }
+    ensure!(
+        net.balance(BILLING, &buyer_address)? == before,
+        "a refused purchase moved coins"
+    );
+    council(
+        net,
+        ev,
+        BILLING,
+        contract::BILLING,
+        &["council", "unpause", "billing"],
+        false,
+    )?;
+    println!("   billing-1's council paused the market (8 hmesh transactions): a purchase was refused, no coin moved; unpaused");
     Ok(())
 }
 

@@ -33,6 +33,13 @@ pub enum PausableExecuteMsg {
     Pausable(PauseMsg),
 }
 
+/// The query every pausable contract answers with the same JSON (`{"pause_status":{}}`), for
+/// callers that read any contract's pause without its full query type.
+#[cw_serde]
+pub enum PausableQueryMsg {
+    PauseStatus {},
+}
+
 #[cw_serde]
 pub struct PauseInfo {
     pub paused_by: Addr,
