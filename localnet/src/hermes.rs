@@ -314,7 +314,7 @@ impl Hermes {
         let verdict = verdict?;
         std::fs::rename(&candidate, &self.config)?;
         log(format!(
-            "relayer config {}: {verdict}, pull mode, {} attestation port/channel entries relayed, batches within max_gas",
+            "relayer config {}: {verdict}, pull mode, {} port/channel entries relayed, batches within max_gas",
             self.config.display(),
             filter.len()
         ));

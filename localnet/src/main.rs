@@ -135,7 +135,9 @@ async fn up(layout: &Layout) -> Result<()> {
     deploy::deploy_all(layout, &mut d, &artifacts).await?;
     step.done();
 
-    let step = Step::start("attestation channels, bulk and urgent lanes (Hermes)");
+    let step = Step::start(
+        "attestation channels (bulk and urgent lanes) and settlement channels (Hermes)",
+    );
     hermes.write_config(layout, &hermes::attestation_ports(&d))?;
     hermes.open_channels(layout, &mut d)?;
     // Each lane's relayer sees only its lane's channels.

@@ -147,7 +147,9 @@ fn publish(net: &Net, ev: &mut Evidence, patient: &str, dataset: &str) -> Result
 }
 
 /// One `hmesh billing buy`; seconds from its commit to the token on genomics-1 and to the
-/// payout on billing-1.
+/// payout on billing-1. The commit time of the purchase's block H is read from the chain: block
+/// H+1's header time is the BFT time of H's precommits, i.e. when H was committed (hmesh returns
+/// up to one poll, 250 ms, later).
 fn buy_and_time(
     net: &Net,
     ev: &mut Evidence,
@@ -172,17 +174,17 @@ fn buy_and_time(
         "7",
     ];
     let tx = net.hmesh_tx(BILLING, buyer, &buy)?;
-    let committed = Instant::now();
+    let returned = Instant::now();
     ev.measure("buy (hmesh)", &tx);
     let id: u64 = tx
         .attr(events::tx::PURCHASE_CREATED, events::attr::PURCHASE_ID)
         .and_then(|id| id.parse().ok())
         .context("purchase id")?;
     let deadline = Duration::from_secs(60);
-    let mut to_token = None;
-    loop {
-        if to_token.is_none() && tokens_of(net, &buyer_address)? > tokens_before {
-            to_token = Some(committed.elapsed().as_secs_f64());
+    let mut token_seen = None;
+    let purchase = loop {
+        if token_seen.is_none() && tokens_of(net, &buyer_address)? > tokens_before {
+            token_seen = Some(now());
         }
         let purchase: Purchase = net.query(
             BILLING,
@@ -190,22 +192,41 @@ fn buy_and_time(
             &billing::QueryMsg::Purchase { purchase_id: id },
         )?;
         match &purchase.status {
-            PurchaseStatus::Settled { .. } => {
-                let to_payout = committed.elapsed().as_secs_f64();
-                // The token was queryable no later than its settlement's ack.
-                let to_token = to_token.unwrap_or(to_payout);
-                ev.see(&purchase);
-                return Ok((purchase, to_token, to_payout));
-            }
+            PurchaseStatus::Settled { .. } => break purchase,
             PurchaseStatus::Open => {}
             other => bail!("purchase {id} was not settled: {other:?}"),
         }
         ensure!(
-            committed.elapsed() < deadline,
+            returned.elapsed() < deadline,
             "purchase {id} still open after {} s",
             deadline.as_secs()
         );
         std::thread::sleep(Duration::from_millis(100));
+    };
+    let paid_seen = now();
+    // The token was queryable no later than its settlement's ack.
+    let token_seen = token_seen.unwrap_or(paid_seen);
+    let committed = commit_time(net, tx.height)?;
+    ev.see(&purchase);
+    Ok((purchase, token_seen - committed, paid_seen - committed))
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+}
+
+/// When billing-1 committed block `height`: the header time of the next block.
+fn commit_time(net: &Net, height: u64) -> Result<f64> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match net.block_time(BILLING, height + 1) {
+            Ok(time) => return Ok(time),
+            Err(e) if Instant::now() > deadline => return Err(e),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
     }
 }
 
