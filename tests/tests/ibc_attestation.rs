@@ -899,3 +899,53 @@ fn the_urgent_lane_takes_small_packets_paying_the_urgent_fee() {
     };
     assert!(w.genomics.execute(&admin, &zero).is_err());
 }
+
+/// Review of the urgent lane: a chain linked only by the urgent lane still hears revocations
+/// (notices go on the bulk lane, or on the urgent one when that is all there is).
+#[test]
+fn review_revocations_reach_a_chain_linked_only_by_the_urgent_lane() {
+    use healthmesh_testing::ibc_harness::{connect_urgent, URGENT_FEE};
+    let vk = keys().verifying_key().to_bytes();
+    let mut genomics = Chain::new("genomics-1", &vk);
+    let mut trials = Chain::new("trials-1", &vk);
+    let link = Link {
+        a_channel: "channel-3".into(),
+        b_channel: "channel-4".into(),
+        connection: "connection-u".into(),
+    };
+    let (genomics_port, trials_port) = (genomics.port(), trials.port());
+    for (chain, other, port) in [
+        (&mut genomics, "trials-1", trials_port),
+        (&mut trials, "genomics-1", genomics_port),
+    ] {
+        let admin = chain.admin.clone();
+        let allow = att::ExecuteMsg::AllowConnection {
+            connection_id: link.connection.clone(),
+            chain_id: other.into(),
+            counterparty_port: port,
+        };
+        chain.execute(&admin, &allow).unwrap();
+    }
+    let urgent = connect_urgent(&mut genomics, &mut trials, &link, "channel-3", "channel-4");
+    let a = attest(&mut genomics);
+    send_paid(
+        &mut genomics,
+        vec![a.id],
+        &urgent.a_channel,
+        None,
+        URGENT_FEE,
+    )
+    .unwrap();
+    relay(&mut genomics, &mut trials, "channel-3", "channel-4");
+    assert!(is_attested(&trials, &a.commitment));
+
+    revoke_consent(&mut genomics, &a.token_id);
+    let anyone = genomics.researcher.clone();
+    let propagate = att::ExecuteMsg::PropagateRevocation {
+        consent_token_id: a.token_id.clone(),
+    };
+    genomics.execute(&anyone, &propagate).unwrap();
+    let relayed = relay(&mut genomics, &mut trials, "channel-3", "channel-4");
+    assert!(matches!(ack(&relayed[0]), StdAck::Success(_)));
+    assert!(!is_attested(&trials, &a.commitment));
+}

@@ -24,6 +24,7 @@ use healthmesh_proto::attest::v2 as pb;
 use healthmesh_types::attestation::{
     AllowedConnection, Attestation, AttestationStatus, ChannelInfo, ChannelState, DeliveryStatus,
     Lane, NoticeDelivery, Origin, ReceiveAck, CHANNEL_VERSION, MAX_BATCH, URGENT_CHANNEL_VERSION,
+    URGENT_MAX_BATCH,
 };
 use healthmesh_types::events;
 use std::collections::BTreeSet;
@@ -65,6 +66,22 @@ fn check_channel(
             expected: allowed.counterparty_port,
             got: port.clone(),
         });
+    }
+    // Both lanes to a chain bind the same counterparty contract, so revocations and slash
+    // notices (sent on either lane) reach every contract that holds attestations.
+    let other_lane = match lane {
+        Lane::Bulk => Lane::Urgent,
+        Lane::Urgent => Lane::Bulk,
+    };
+    if let Some(other) = lane_channels(other_lane).may_load(deps.storage, &allowed.chain_id)? {
+        if let Ok(other) = open_trusted_channel(deps.storage, &other) {
+            if other.counterparty_port != *port {
+                return Err(ContractError::UntrustedCounterparty {
+                    expected: other.counterparty_port,
+                    got: port.clone(),
+                });
+            }
+        }
     }
     // One channel per counterparty chain and lane: its packets have one path.
     let this = &channel.endpoint.channel_id;
@@ -257,9 +274,14 @@ fn receive(
         }
         pb::packet::Body::AttestationBatch(batch) => {
             PAUSE.assert_not_paused(deps.storage, &env.block)?;
-            if batch.attestations.is_empty() || batch.attestations.len() > MAX_BATCH {
+            // The urgent lane's cap holds on arrival too, whatever the sender enforced.
+            let max = match channel.lane {
+                Lane::Bulk => MAX_BATCH,
+                Lane::Urgent => URGENT_MAX_BATCH,
+            };
+            if batch.attestations.is_empty() || batch.attestations.len() > max {
                 return Err(ContractError::BatchSize {
-                    max: MAX_BATCH,
+                    max,
                     got: batch.attestations.len(),
                 });
             }
@@ -327,14 +349,17 @@ fn receive_attestations(
         .map(|a| (a.packet.proof.as_slice(), &a.statement))
         .collect();
     verify::verify_batch(deps.as_ref(), &circuit_id, &proofs)?;
-    for a in &arrived {
-        policy::admit(
-            deps.storage,
-            &a.fields.commitment,
-            &a.packet.attribute,
-            &a.statement.predicate,
-        )?;
-    }
+    let claims: Vec<policy::Claim> = arrived
+        .iter()
+        .map(|a| {
+            (
+                a.fields.commitment.as_slice(),
+                a.packet.attribute.as_str(),
+                &a.statement.predicate,
+            )
+        })
+        .collect();
+    policy::admit_all(deps.storage, &claims)?;
 
     let first = next_attestation_ids(deps.storage, arrived.len() as u64)?;
     let mut ids = Vec::with_capacity(arrived.len());

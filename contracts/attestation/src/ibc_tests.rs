@@ -851,3 +851,85 @@ fn hostile_batch_packets_get_error_acks_and_change_nothing() {
         assert_eq!(stored(&deps, &env), 0, "after {expected:?}");
     }
 }
+
+/// Review of the urgent lane: its channel must bind the same counterparty contract as the
+/// bulk lane's, and its 4-attestation cap holds on arrival.
+#[test]
+fn review_the_urgent_lane_binds_the_bulk_lanes_contract_and_keeps_its_cap() {
+    let (mut deps, env) = setup();
+    let admin = deps.api.addr_make("governance");
+    let other_port = "wasm.cosmwasm1anothercontract";
+    let allow = ExecuteMsg::AllowConnection {
+        connection_id: "connection-9".into(),
+        chain_id: "genomics-1".into(),
+        counterparty_port: other_port.into(),
+    };
+    execute(deps.as_mut(), env.clone(), message_info(&admin, &[]), allow).unwrap();
+    let urgent = |id: &str, connection: &str, port: &str| {
+        let mut channel = trusted_channel(id);
+        channel.version = URGENT_CHANNEL_VERSION.into();
+        channel.connection_id = connection.into();
+        channel.counterparty_endpoint.port_id = port.into();
+        channel
+    };
+    let elsewhere =
+        cosmwasm_std::IbcChannelOpenMsg::new_init(urgent("channel-1", "connection-9", other_port));
+    assert_eq!(
+        ibc_channel_open(deps.as_mut(), env.clone(), elsewhere).unwrap_err(),
+        ContractError::UntrustedCounterparty {
+            expected: GENOMICS_PORT.into(),
+            got: other_port.into(),
+        }
+    );
+    let same = urgent("channel-1", CONNECTION, GENOMICS_PORT);
+    ibc_channel_open(
+        deps.as_mut(),
+        env.clone(),
+        cosmwasm_std::IbcChannelOpenMsg::new_init(same.clone()),
+    )
+    .unwrap();
+    let ack = cosmwasm_std::IbcChannelConnectMsg::new_ack(same, URGENT_CHANNEL_VERSION);
+    ibc_channel_connect(deps.as_mut(), env.clone(), ack).unwrap();
+
+    // Five attestations on the urgent lane: refused on arrival, nothing recorded.
+    let five: Vec<_> = (0..5u64)
+        .map(|i| packet_proving(40 + i, Operator::Lt, vec![70 + i]))
+        .collect();
+    let error = error_of(receive(&mut deps, &env, "channel-1", batch(five)));
+    assert!(error.contains("got 5"), "{error}");
+    assert_eq!(stored(&deps, &env), 0);
+    let ack = receive(&mut deps, &env, "channel-1", batch(batch_of_three()));
+    assert!(matches!(ack, StdAck::Success(_)), "{ack:?}");
+}
+
+/// Review: a batch whose last entry a predicate policy refuses gets an error ack — which
+/// keeps state — so no entry may have narrowed the proven range before the refusal.
+#[test]
+fn review_a_batch_refused_by_policy_narrows_no_range() {
+    let (mut deps, env) = setup();
+    let admin = deps.api.addr_make("governance");
+    let policy = ExecuteMsg::SetPredicatePolicy {
+        attribute: "hba1c".into(),
+        policy: Some(healthmesh_types::attestation::PredicatePolicy {
+            allowed_ops: vec![],
+            min_range: 30,
+        }),
+    };
+    execute(
+        deps.as_mut(),
+        env.clone(),
+        message_info(&admin, &[]),
+        policy,
+    )
+    .unwrap();
+    // lt 70 and gt 10 pass; between 50 90 then leaves 50..=69 (20 values < 30): refused.
+    let batch_three = batch_of_three();
+    let commitment = batch_three[0].commitment.clone();
+    let error = error_of(receive(&mut deps, &env, "channel-0", batch(batch_three)));
+    assert!(error.contains("hba1c"), "{error}");
+    assert_eq!(stored(&deps, &env), 0);
+    let range = crate::state::PROVEN_RANGES
+        .may_load(&deps.storage, (commitment.as_slice(), "hba1c"))
+        .unwrap();
+    assert_eq!(range, None, "a refused batch narrowed the proven range");
+}

@@ -11,6 +11,8 @@
 //! subtracted from the range; leave them out of `allowed_ops` on attributes where excluding a
 //! few values from a narrow range would matter.
 
+use std::collections::BTreeMap;
+
 use cosmwasm_std::Storage;
 use healthmesh_proofs::statement::{Operator, Predicate};
 use healthmesh_types::attestation::PredicatePolicy;
@@ -18,21 +20,41 @@ use healthmesh_types::attestation::PredicatePolicy;
 use crate::state::{POLICIES, PROVEN_RANGES};
 use crate::ContractError;
 
-/// Refuse `predicate` on (commitment, attribute) if the attribute's policy forbids it;
-/// otherwise record the range the attestations now prove. Writes only when it admits.
-pub fn admit(
-    storage: &mut dyn Storage,
-    commitment: &[u8],
+/// One attestation to admit: (commitment, attribute, predicate).
+pub type Claim<'a> = (&'a [u8], &'a str, &'a Predicate);
+
+/// Admit every claim or none: each is judged against the ranges already proven and those of
+/// the claims before it, and the new ranges are written only if all pass — an IBC receive
+/// answers a refusal with an error ack, which keeps state, so nothing may be written first.
+pub fn admit_all(storage: &mut dyn Storage, claims: &[Claim]) -> Result<(), ContractError> {
+    let mut ranges: BTreeMap<(Vec<u8>, String), (u64, u64)> = BTreeMap::new();
+    for (commitment, attribute, predicate) in claims {
+        let key = (commitment.to_vec(), attribute.to_string());
+        let proven = match ranges.get(&key) {
+            Some(range) => *range,
+            None => PROVEN_RANGES
+                .may_load(storage, (commitment, attribute))?
+                .unwrap_or((0, u64::MAX)),
+        };
+        let range = judge(storage, attribute, predicate, proven)?;
+        ranges.insert(key, range);
+    }
+    for ((commitment, attribute), range) in ranges {
+        PROVEN_RANGES.save(storage, (commitment.as_slice(), attribute.as_str()), &range)?;
+    }
+    Ok(())
+}
+
+/// The range proven once `predicate` joins `proven`, or why the attribute's policy refuses it.
+fn judge(
+    storage: &dyn Storage,
     attribute: &str,
     predicate: &Predicate,
-) -> Result<(), ContractError> {
+    (proven_lo, proven_hi): (u64, u64),
+) -> Result<(u64, u64), ContractError> {
     // Ranges are tracked with or without a policy, so a policy set later judges new
     // attestations against everything already proven.
-    let key = (commitment, attribute);
     let (lo, hi) = range(predicate);
-    let (proven_lo, proven_hi) = PROVEN_RANGES
-        .may_load(storage, key)?
-        .unwrap_or((0, u64::MAX));
     let (lo, hi) = (lo.max(proven_lo), hi.min(proven_hi));
     if let Some(policy) = POLICIES.may_load(storage, attribute)? {
         let op = predicate.op.name();
@@ -51,8 +73,7 @@ pub fn admit(
             });
         }
     }
-    PROVEN_RANGES.save(storage, key, &(lo, hi))?;
-    Ok(())
+    Ok((lo, hi))
 }
 
 /// How many values the attestations leave possible within [lo, hi]: a set (`in`) allows

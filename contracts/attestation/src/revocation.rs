@@ -10,6 +10,7 @@ use cosmwasm_std::{
 };
 use cw_storage_plus::Map;
 use healthmesh_proto::attest::v2 as pb;
+use healthmesh_types::attestation::Lane;
 use healthmesh_types::attestation::{
     AttestationStatus, DeliveryStatus, NoticeDelivery, ReceiveAck, DEFAULT_TIMEOUT_SECONDS,
 };
@@ -20,7 +21,7 @@ use healthmesh_types::staking::{QueryMsg as StakingQuery, SlashesResponse};
 use crate::ibc::open_trusted_channel;
 use crate::packet::encode;
 use crate::state::{
-    ALLOWED_CONNECTIONS, CHAIN_CHANNELS, CONFIG, REVOCATION_NOTICES, REVOKED_CONSENTS,
+    lane_channels, ALLOWED_CONNECTIONS, CONFIG, REVOCATION_NOTICES, REVOKED_CONSENTS,
     SENT_UNDER_CONSENT, SLASHED_ATTESTERS, SLASH_NOTICES,
 };
 use crate::submit::load_consent;
@@ -145,9 +146,7 @@ impl Notice<'_> {
         let mut response = Response::new();
         for chain in chains {
             let key = (self.subject, chain.as_str());
-            let channel = CHAIN_CHANNELS
-                .may_load(storage, &chain)?
-                .and_then(|id| open_trusted_channel(storage, &id).ok());
+            let channel = notice_channel(storage, &chain)?;
             let current = channel.as_ref().map(|c| c.channel_id.clone());
             let told = self.map.may_load(storage, key)?;
             let done = told.is_some_and(|t| match t.status {
@@ -213,4 +212,21 @@ pub fn receive_tombstone(
     }
     map.save(storage, key, &at)?;
     Ok(ReceiveAck::new(1))
+}
+
+/// The channel a notice to `chain` goes on: the bulk lane's, or the urgent lane's if the
+/// chain has only that one (both lanes bind the same counterparty contract).
+fn notice_channel(
+    storage: &dyn Storage,
+    chain: &str,
+) -> Result<Option<healthmesh_types::attestation::ChannelInfo>, ContractError> {
+    for lane in [Lane::Bulk, Lane::Urgent] {
+        let open = lane_channels(lane)
+            .may_load(storage, chain)?
+            .and_then(|id| open_trusted_channel(storage, &id).ok());
+        if open.is_some() {
+            return Ok(open);
+        }
+    }
+    Ok(None)
 }

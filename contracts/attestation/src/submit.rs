@@ -125,14 +125,17 @@ fn record_batch(
             &mut lookups,
         )?);
     }
-    for c in &batch {
-        policy::admit(
-            deps.storage,
-            &c.submission.commitment,
-            &c.submission.attribute,
-            &c.statement.predicate,
-        )?;
-    }
+    let claims: Vec<policy::Claim> = batch
+        .iter()
+        .map(|c| {
+            (
+                c.submission.commitment.as_slice(),
+                c.submission.attribute.as_str(),
+                &c.statement.predicate,
+            )
+        })
+        .collect();
+    policy::admit_all(deps.storage, &claims)?;
     let items: Vec<(&[u8], &Statement)> = batch
         .iter()
         .map(|c| (c.submission.proof.as_slice(), &c.statement))
