@@ -53,6 +53,11 @@ events! {
     WITHDRAWAL = "billing_withdrawal";
     SETTLE_CHANNEL_OPEN = "settle_channel_open";
     SETTLE_CHANNEL_CLOSED = "settle_channel_closed";
+    TRIAL_REGISTERED = "trial_registered";
+    TRIAL_SUSPENDED = "trial_suspended";
+    TRIAL_RESUMED = "trial_resumed";
+    SITE_APPROVED = "site_approved";
+    SITE_REVOKED = "site_revoked";
 }
 
 /// Attribute keys read outside the contract that writes them.
@@ -67,6 +72,7 @@ pub mod attr {
     pub const ACTION_ID: &str = "action_id";
     pub const OFFER_ID: &str = "offer_id";
     pub const PURCHASE_ID: &str = "purchase_id";
+    pub const TRIAL_ID: &str = "trial_id";
 }
 
 #[cfg(test)]

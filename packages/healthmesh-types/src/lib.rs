@@ -12,3 +12,4 @@ pub mod ibc;
 pub mod pause;
 pub mod settle;
 pub mod staking;
+pub mod trials;

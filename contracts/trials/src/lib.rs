@@ -1,0 +1,12 @@
+//! The HealthMesh trials contract (trials-1). See `healthmesh_types::trials` for its messages
+//! and the README for its events.
+
+pub mod contract;
+pub mod error;
+pub mod msg;
+pub mod state;
+
+mod queries;
+mod registry;
+
+pub use crate::error::ContractError;

@@ -1,0 +1,58 @@
+//! Trials queries: one trial, pages of trials (by sponsor), approved sites.
+
+use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Env, Order, StdResult};
+use cw_storage_plus::Bound;
+use healthmesh_controllers::pagination::clamp_limit;
+use healthmesh_types::trials::{QueryMsg, SitesResponse, TrialsResponse};
+
+use crate::contract::load;
+use crate::state::{trials, ADMIN, PAUSE, SITES};
+use crate::ContractError;
+
+pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    let binary = match msg {
+        QueryMsg::Trial { trial_id } => to_json_binary(&load(deps, trial_id)?)?,
+        QueryMsg::Trials {
+            sponsor,
+            start_before,
+            limit,
+        } => {
+            let max = start_before.map(Bound::exclusive);
+            let limit = clamp_limit(limit);
+            let page = match sponsor {
+                Some(sponsor) => trials()
+                    .idx
+                    .sponsor
+                    .prefix(deps.api.addr_validate(&sponsor)?)
+                    .range(deps.storage, None, max, Order::Descending)
+                    .take(limit)
+                    .map(|item| item.map(|(_, t)| t))
+                    .collect::<StdResult<Vec<_>>>()?,
+                None => trials()
+                    .range(deps.storage, None, max, Order::Descending)
+                    .take(limit)
+                    .map(|item| item.map(|(_, t)| t))
+                    .collect::<StdResult<Vec<_>>>()?,
+            };
+            to_json_binary(&TrialsResponse { trials: page })?
+        }
+        QueryMsg::Sites { start_after, limit } => {
+            let start = start_after
+                .map(|s| deps.api.addr_validate(&s))
+                .transpose()?;
+            let sites = SITES
+                .keys(
+                    deps.storage,
+                    start.as_ref().map(Bound::exclusive),
+                    None,
+                    Order::Ascending,
+                )
+                .take(clamp_limit(limit))
+                .collect::<StdResult<Vec<Addr>>>()?;
+            to_json_binary(&SitesResponse { sites })?
+        }
+        QueryMsg::PauseStatus {} => to_json_binary(&PAUSE.status(deps.storage, &env.block)?)?,
+        QueryMsg::Ownership {} => to_json_binary(&ADMIN.get_ownership(deps.storage)?)?,
+    };
+    Ok(binary)
+}

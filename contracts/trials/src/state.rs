@@ -1,0 +1,34 @@
+use cosmwasm_std::{Addr, Timestamp};
+use cw_ownable::OwnershipStore;
+use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+use healthmesh_controllers::pause::Pausable;
+use healthmesh_types::trials::Trial;
+
+pub const CONTRACT_NAME: &str = "crates.io:healthmesh-trials";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const STATE_LAYOUT: u16 = 1;
+
+/// Governance: approves sites, suspends trials.
+pub const ADMIN: OwnershipStore = OwnershipStore::new("admin");
+pub const PAUSE: Pausable = Pausable::new("pausers", "paused", "max_pause");
+pub const TRIAL_COUNT: Item<u64> = Item::new("trial_count");
+/// Approved sites and when governance approved them.
+pub const SITES: Map<&Addr, Timestamp> = Map::new("sites");
+
+pub struct TrialIndexes<'a> {
+    pub sponsor: MultiIndex<'a, Addr, Trial, u64>,
+}
+
+impl IndexList<Trial> for TrialIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Trial>> + '_> {
+        let v: Vec<&dyn Index<Trial>> = vec![&self.sponsor];
+        Box::new(v.into_iter())
+    }
+}
+
+pub fn trials<'a>() -> IndexedMap<u64, Trial, TrialIndexes<'a>> {
+    let indexes = TrialIndexes {
+        sponsor: MultiIndex::new(|_, t| t.sponsor.clone(), "trials", "trials__sponsor"),
+    };
+    IndexedMap::new("trials", indexes)
+}
