@@ -102,16 +102,23 @@ pub async fn run(g: &GlobalArgs, command: BillingCommand) -> Result<()> {
                 duration_seconds: days.saturating_mul(86_400),
             };
             let outcome = ctx.execute(&billing, &msg, vec![ctx.coin(price)?]).await?;
-            print_tx(&outcome, ctx.json());
-            if wait {
-                let id = outcome
-                    .attr(events::tx::PURCHASE_CREATED, attr::PURCHASE_ID)
-                    .and_then(|id| id.parse().ok())
-                    .context("the purchase id is not in the transaction's events")?;
-                let purchase = wait_settled(&ctx, billing.as_ref(), id).await?;
-                report(&purchase, ctx.json())?;
+            if !wait {
+                print_tx(&outcome, ctx.json());
+                return Ok(());
             }
-            return Ok(());
+            if !ctx.json() {
+                print_tx(&outcome, false);
+            }
+            let id = outcome
+                .attr(events::tx::PURCHASE_CREATED, attr::PURCHASE_ID)
+                .and_then(|id| id.parse().ok())
+                .context("the purchase id is not in the transaction's events")?;
+            let purchase = wait_settled(&ctx, billing.as_ref(), id).await?;
+            if ctx.json() {
+                // One JSON document: the transaction and the purchase it settled into.
+                print_json(&serde_json::json!({ "tx": outcome, "purchase": purchase }));
+            }
+            return report(&purchase, ctx.json());
         }
         BillingCommand::Purchase { purchase_id } => {
             let p: Purchase = ctx
@@ -231,9 +238,6 @@ async fn wait_settled(ctx: &Ctx<'_>, billing: &str, id: u64) -> Result<Purchase>
 }
 
 fn report(p: &Purchase, json: bool) -> Result<()> {
-    if json {
-        print_json(p);
-    }
     match &p.status {
         PurchaseStatus::Settled {
             token_id,
