@@ -386,6 +386,8 @@ fn receive_attestations(
             height: env.block.height,
             expires_at: fields.expires_at,
             status: AttestationStatus::Valid,
+            consent_purpose: p.consent_purpose,
+            patient_tag: fields.patient_tag,
         };
         REMOTE_IDS.save(deps.storage, (chain, p.attestation_id), &id)?;
         attestations().save(deps.storage, id, &attestation)?;

@@ -143,6 +143,8 @@ fn packet_proving(id: u64, op: Operator, values: Vec<u64>) -> pb::AttestationPac
         }),
         attester: "cosmwasm1hospital".into(),
         expires_at: 0,
+        consent_purpose: "trial-eligibility".into(),
+        patient_tag: vec![7; 32],
     }
 }
 
@@ -834,7 +836,10 @@ fn hostile_batch_packets_get_error_acks_and_change_nothing() {
         .collect();
     let mut wrong_source = good.clone();
     wrong_source[2].source_chain = "billing-1".into();
+    let mut bad_tag = good.clone();
+    bad_tag[1].patient_tag = vec![1; 5];
     let cases: Vec<(Binary, &str)> = vec![
+        (batch(bad_tag), "patient tag must be 32 bytes, got 5"),
         (batch(vec![]), "a batch holds 1 to 32 attestations, got 0"),
         (batch(oversized), "got 33"),
         (batch(one_bad_proof), "does not verify"),

@@ -57,6 +57,8 @@ pub fn attestation_packet(a: &Attestation) -> Result<pb::AttestationPacket, Cont
         }),
         attester: a.attester.clone(),
         expires_at: a.expires_at.map_or(0, |t| t.seconds()),
+        consent_purpose: a.consent_purpose.clone(),
+        patient_tag: a.patient_tag.as_ref().map_or(vec![], |t| t.to_vec()),
     })
 }
 
@@ -66,6 +68,7 @@ pub struct Received {
     pub context: ProofContext,
     pub commitment: HexBinary,
     pub expires_at: Option<Timestamp>,
+    pub patient_tag: Option<HexBinary>,
 }
 
 pub fn received(p: &pb::AttestationPacket) -> Result<Received, ContractError> {
@@ -80,6 +83,20 @@ pub fn received(p: &pb::AttestationPacket) -> Result<Received, ContractError> {
             p.commitment.len()
         )));
     }
+    let patient_tag = match p.patient_tag.len() {
+        0 => None,
+        32 => Some(HexBinary::from(p.patient_tag.clone())),
+        n => {
+            return Err(ContractError::MalformedPacket(format!(
+                "patient tag must be 32 bytes, got {n}"
+            )))
+        }
+    };
+    if p.consent_purpose.len() > healthmesh_types::consent::MAX_PURPOSE_LEN {
+        return Err(ContractError::MalformedPacket(
+            "consent purpose too long".into(),
+        ));
+    }
     Ok(Received {
         predicate: Predicate {
             op: Operator::from_code(op)?,
@@ -93,6 +110,7 @@ pub fn received(p: &pb::AttestationPacket) -> Result<Received, ContractError> {
         },
         commitment: HexBinary::from(p.commitment.clone()),
         expires_at: expiry(p.expires_at)?,
+        patient_tag,
     })
 }
 

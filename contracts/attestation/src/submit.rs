@@ -6,6 +6,7 @@
 use cosmwasm_std::Timestamp;
 use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Env, HexBinary, MessageInfo, Response};
 use cw_utils::Expiration;
+use healthmesh_controllers::identity::patient_tag;
 use healthmesh_controllers::validate;
 use healthmesh_proofs::statement::Statement;
 use healthmesh_types::attestation::{
@@ -44,6 +45,8 @@ struct Checked {
     context: ProofContext,
     attester: Addr,
     expires_at: Option<Timestamp>,
+    consent_purpose: String,
+    patient_tag: HexBinary,
 }
 
 /// What one batch reads from other contracts, read once per consent and per attester.
@@ -163,6 +166,8 @@ fn record_batch(
             height: env.block.height,
             expires_at: c.expires_at,
             status: AttestationStatus::Valid,
+            consent_purpose: c.consent_purpose,
+            patient_tag: Some(c.patient_tag),
         };
         attestations().save(deps.storage, id, &attestation)?;
         response = response.add_event(attestation_event(
@@ -247,7 +252,11 @@ fn check(
         return Err(ContractError::DuplicateInBatch);
     }
     let statement = verify::statement(&s.attribute, &s.predicate, &s.commitment, &context)?;
+    let patient = deps.api.addr_canonicalize(record.patient.as_str())?;
+    let patient_tag = patient_tag(&patient, &context.chain_id, &context.consent_id);
     Ok(Checked {
+        consent_purpose: record.purpose.clone(),
+        patient_tag,
         submission: s,
         statement,
         digest,

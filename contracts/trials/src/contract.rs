@@ -6,9 +6,10 @@ use healthmesh_types::events::{self, attr};
 use healthmesh_types::trials::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, TrialStatus};
 
 use crate::state::{
-    trials, ADMIN, CONTRACT_NAME, CONTRACT_VERSION, PAUSE, SITES, STATE_LAYOUT, TRIAL_COUNT,
+    trials, ADMIN, ATTESTATION, CONTRACT_NAME, CONTRACT_VERSION, PAUSE, SITES, STATE_LAYOUT,
+    TRIAL_COUNT,
 };
-use crate::{queries, registry, ContractError};
+use crate::{enrollment, queries, registry, ContractError};
 
 const MAX_REASON_LEN: usize = 256;
 
@@ -24,6 +25,7 @@ pub fn instantiate(
     healthmesh_controllers::migrate::set_state_layout(deps.storage, STATE_LAYOUT)?;
     let admin = ADMIN.initialize_owner(deps.storage, deps.api, Some(&msg.admin))?;
     PAUSE.init(deps.storage, deps.api, &msg.pausers, msg.max_pause_seconds)?;
+    ATTESTATION.save(deps.storage, &deps.api.addr_validate(&msg.attestation)?)?;
     Ok(Response::new()
         .add_attribute("action", "instantiate")
         .add_attribute("admin", admin.owner.map(String::from).unwrap_or_default()))
@@ -55,6 +57,11 @@ pub fn execute(
                 .set_data(to_json_binary(&id)?)
                 .add_event(event))
         }
+        ExecuteMsg::Enroll {
+            trial_id,
+            attestation_ids,
+        } => enrollment::enroll(deps, env, info, trial_id, attestation_ids),
+        ExecuteMsg::Withdraw { trial_id } => enrollment::withdraw(deps, env, info, trial_id),
         ExecuteMsg::ApproveSite { site } => {
             ADMIN.assert_owner(deps.storage, &info.sender)?;
             let site = deps.api.addr_validate(&site)?;

@@ -39,4 +39,22 @@ pub enum ContractError {
 
     #[error("trial {0} is not suspended")]
     NotSuspended(u64),
+
+    #[error("trial {trial_id} is suspended: {reason}")]
+    TrialSuspended { trial_id: u64, reason: String },
+
+    #[error("enrollment in trial {0} is not open now")]
+    EnrollmentClosed(u64),
+
+    #[error("trial {0} is full")]
+    TrialFull(u64),
+
+    #[error("{participant} is already enrolled in trial {trial_id}")]
+    AlreadyEnrolled { trial_id: u64, participant: String },
+
+    #[error("{participant} is not enrolled in trial {trial_id}")]
+    NotEnrolled { trial_id: u64, participant: String },
+
+    #[error("not eligible: {0}")]
+    NotEligible(String),
 }

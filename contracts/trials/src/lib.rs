@@ -6,6 +6,8 @@ pub mod error;
 pub mod msg;
 pub mod state;
 
+mod eligibility;
+mod enrollment;
 mod queries;
 mod registry;
 

@@ -7,7 +7,7 @@ use healthmesh_types::trials::{QueryMsg, SitesResponse, TrialsResponse};
 
 use crate::contract::load;
 use crate::state::{trials, ADMIN, PAUSE, SITES};
-use crate::ContractError;
+use crate::{enrollment, ContractError};
 
 pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     let binary = match msg {
@@ -36,6 +36,23 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             };
             to_json_binary(&TrialsResponse { trials: page })?
         }
+        QueryMsg::Participant {
+            trial_id,
+            participant,
+        } => {
+            let participant = deps.api.addr_validate(&participant)?;
+            to_json_binary(&enrollment::participant(deps, trial_id, &participant)?)?
+        }
+        QueryMsg::Participants {
+            trial_id,
+            start_after,
+            limit,
+        } => to_json_binary(&enrollment::participants(
+            deps,
+            trial_id,
+            start_after,
+            limit,
+        )?)?,
         QueryMsg::Sites { start_after, limit } => {
             let start = start_after
                 .map(|s| deps.api.addr_validate(&s))

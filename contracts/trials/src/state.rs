@@ -2,7 +2,7 @@ use cosmwasm_std::{Addr, Timestamp};
 use cw_ownable::OwnershipStore;
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 use healthmesh_controllers::pause::Pausable;
-use healthmesh_types::trials::Trial;
+use healthmesh_types::trials::{Enrollment, Trial};
 
 pub const CONTRACT_NAME: &str = "crates.io:healthmesh-trials";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -12,6 +12,14 @@ pub const STATE_LAYOUT: u16 = 1;
 pub const ADMIN: OwnershipStore = OwnershipStore::new("admin");
 pub const PAUSE: Pausable = Pausable::new("pausers", "paused", "max_pause");
 pub const TRIAL_COUNT: Item<u64> = Item::new("trial_count");
+/// This chain's attestation contract.
+pub const ATTESTATION: Item<Addr> = Item::new("attestation");
+/// Each trial's participants (withdrawn ones kept).
+pub const ENROLLMENTS: Map<(u64, &Addr), Enrollment> = Map::new("enrollments");
+/// Which participant a consent enrolled, per trial: one enrollment per consent.
+pub const CONSENTS_ENROLLED: Map<(u64, &str, &str), Addr> = Map::new("consents_enrolled");
+/// Participants enrolled and not withdrawn, per trial (capacity).
+pub const ENROLLED_COUNT: Map<u64, u32> = Map::new("enrolled_count");
 /// Approved sites and when governance approved them.
 pub const SITES: Map<&Addr, Timestamp> = Map::new("sites");
 

@@ -40,6 +40,7 @@ impl Suite {
         );
         let msg = InstantiateMsg {
             admin: dao.to_string(),
+            attestation: app.api().addr_make("attestation").to_string(),
             pausers: vec![app.api().addr_make("council").to_string()],
             max_pause_seconds: None,
         };

@@ -324,6 +324,8 @@ impl FakeChain {
             height: 1,
             expires_at: None,
             status: AttestationStatus::Valid,
+            consent_purpose: String::new(),
+            patient_tag: None,
         };
         self.attestations.lock().unwrap().insert(id, a);
         let id = id.to_string();

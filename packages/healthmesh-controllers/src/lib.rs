@@ -3,6 +3,7 @@
 //! pausable mechanism, the storage-layout migration rule, input validation and pagination.
 
 pub mod channels;
+pub mod identity;
 pub mod migrate;
 pub mod pagination;
 pub mod pause;

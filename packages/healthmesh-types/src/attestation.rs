@@ -442,6 +442,15 @@ pub struct Attestation {
     pub height: u64,
     pub expires_at: Option<Timestamp>,
     pub status: AttestationStatus,
+    /// The purpose of the consent the proof is bound to (e.g. `trial:3`), as the source
+    /// chain's consent contract records it. Empty in records made before it was carried.
+    #[serde(default)]
+    pub consent_purpose: String,
+    /// `healthmesh_controllers::identity::patient_tag` of the consent's patient: lets another
+    /// chain recognise the patient's key (e.g. a trial enrolling them) while revealing
+    /// nothing the consent id does not — the source chain's consent record names the patient.
+    #[serde(default)]
+    pub patient_tag: Option<HexBinary>,
 }
 
 #[cw_serde]

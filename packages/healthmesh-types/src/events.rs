@@ -58,6 +58,8 @@ events! {
     TRIAL_RESUMED = "trial_resumed";
     SITE_APPROVED = "site_approved";
     SITE_REVOKED = "site_revoked";
+    PARTICIPANT_ENROLLED = "participant_enrolled";
+    PARTICIPANT_WITHDRAWN = "participant_withdrawn";
 }
 
 /// Attribute keys read outside the contract that writes them.

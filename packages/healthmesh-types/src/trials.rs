@@ -18,12 +18,16 @@ pub const MAX_MILESTONES: usize = 16;
 pub const MAX_TRIAL_SITES: usize = 32;
 /// Longest enrollment window and trial (from registration to end): 10 years.
 pub const MAX_TRIAL_SECONDS: u64 = 10 * 365 * 24 * 3600;
+/// Most attestations one enrollment points to.
+pub const MAX_ENROLL_ATTESTATIONS: usize = 32;
 
 #[cw_serde]
 #[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {
     /// Governance: approves sites, suspends trials.
     pub admin: String,
+    /// This chain's attestation contract: enrollment reads the attestations it holds.
+    pub attestation: String,
     #[serde(default)]
     pub pausers: Vec<String>,
     pub max_pause_seconds: Option<u64>,
@@ -72,6 +76,18 @@ pub struct TrialTerms {
 pub enum ExecuteMsg {
     /// The sender (sponsor) registers a trial; its id is returned as data and in the event.
     RegisterTrial(TrialTerms),
+    /// The sender (the patient) enrolls: `attestation_ids` are attestations this chain's
+    /// attestation contract holds, all under one consent the sender granted to this contract
+    /// for `trial:<trial_id>`, together covering every eligibility criterion. No value is
+    /// recorded.
+    Enroll {
+        trial_id: u64,
+        attestation_ids: Vec<u64>,
+    },
+    /// The participant leaves the trial. Never paused.
+    Withdraw {
+        trial_id: u64,
+    },
     /// Governance: a site (an address) may run trials.
     ApproveSite {
         site: String,
@@ -103,6 +119,16 @@ pub enum QueryMsg {
     Trials {
         sponsor: Option<String>,
         start_before: Option<u64>,
+        limit: Option<u32>,
+    },
+    /// One participant, with whether their enrollment holds now (consent live, attestations
+    /// valid).
+    #[returns(ParticipantResponse)]
+    Participant { trial_id: u64, participant: String },
+    #[returns(ParticipantsResponse)]
+    Participants {
+        trial_id: u64,
+        start_after: Option<String>,
         limit: Option<u32>,
     },
     #[returns(SitesResponse)]
@@ -157,6 +183,40 @@ pub fn trial_purpose(id: u64) -> String {
 #[cw_serde]
 pub struct TrialsResponse {
     pub trials: Vec<Trial>,
+}
+
+#[cw_serde]
+pub enum EnrollmentStatus {
+    Enrolled,
+    Withdrawn { at: Timestamp },
+}
+
+/// A participant: who, under which consent, on which attestations — never a value.
+#[cw_serde]
+pub struct Enrollment {
+    pub trial_id: u64,
+    pub participant: Addr,
+    pub source_chain: String,
+    pub consent_id: String,
+    pub attestation_ids: Vec<u64>,
+    pub enrolled_at: Timestamp,
+    pub status: EnrollmentStatus,
+}
+
+#[cw_serde]
+pub struct ParticipantResponse {
+    pub enrollment: Enrollment,
+    /// Enrolled, and every attestation of the enrollment still valid (the consent live).
+    pub active: bool,
+    /// Why not, when not.
+    pub reason: Option<String>,
+}
+
+#[cw_serde]
+pub struct ParticipantsResponse {
+    pub participants: Vec<Enrollment>,
+    /// Enrolled (not withdrawn) participants.
+    pub enrolled: u32,
 }
 
 #[cw_serde]

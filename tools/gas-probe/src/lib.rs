@@ -189,5 +189,7 @@ fn record(env: &Env, id: u64) -> Attestation {
         height: env.block.height,
         expires_at: Some(Timestamp::from_seconds(2_000_000_000)),
         status: AttestationStatus::Valid,
+        consent_purpose: String::new(),
+        patient_tag: None,
     }
 }
