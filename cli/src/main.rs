@@ -8,7 +8,7 @@ mod output;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use commands::{attest, billing, chain, consent, dao, keys, research, stake};
+use commands::{attest, billing, chain, consent, dao, keys, research, stake, trials};
 use context::GlobalArgs;
 
 /// HealthMesh: consent, staking, governance and attestations across the HealthMesh chains.
@@ -48,6 +48,10 @@ enum Command {
     /// The market on the billing chain: buy, purchase(s), history, balance, withdraw, market.
     #[command(subcommand)]
     Billing(billing::BillingCommand),
+    /// Clinical trials on the trials chain: register, show, list, enroll, withdraw,
+    /// participant(s), sites.
+    #[command(subcommand)]
+    Trials(trials::TrialsCommand),
     /// Custodian stake: bond, unbond, claim, show, rewards.
     #[command(subcommand)]
     Stake(stake::StakeCommand),
@@ -108,6 +112,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Consent(c) => consent::run(&g, c).await,
         Command::Billing(c) => billing::run(&g, c).await,
         Command::Stake(c) => stake::run(&g, c).await,
+        Command::Trials(c) => trials::run(&g, c).await,
         Command::Attest(c) => attest::run(&g, c).await,
         Command::Chain(c) => chain::run(&g, c).await,
         Command::Research {

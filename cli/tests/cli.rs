@@ -47,6 +47,7 @@ fn help_documents_every_command() {
         "council",
         "consent",
         "billing",
+        "trials",
         "stake",
         "attest",
         "chain",
@@ -54,7 +55,7 @@ fn help_documents_every_command() {
     ] {
         assert!(help.contains(command), "--help lacks {command}:\n{help}");
     }
-    let groups: [(&str, &[&str]); 7] = [
+    let groups: [(&str, &[&str]); 8] = [
         (
             "dao",
             &[
@@ -73,6 +74,18 @@ fn help_documents_every_command() {
                 "offer",
                 "offers",
                 "withdraw-offer",
+            ],
+        ),
+        (
+            "trials",
+            &[
+                "register",
+                "show",
+                "list",
+                "enroll",
+                "withdraw",
+                "participant",
+                "sites",
             ],
         ),
         (

@@ -10,23 +10,34 @@ use cosmwasm_std::{Binary, Decimal, Uint128};
 use healthmesh_client::deployment::contract;
 use healthmesh_client::tx::{coin, instantiate2_address, Instantiation};
 use healthmesh_client::{localnet_options, ChainInfo, Deployment, Wallet};
-use healthmesh_types::{attestation, billing, consent, governance, staking};
+use healthmesh_types::{attestation, billing, consent, governance, staking, trials};
 use sha2::{Digest, Sha256};
 
 use crate::chains::client;
 use crate::layout::{
     ports, roles, Layout, ATTESTATION_SALT, BILLING_CHAIN, BILLING_SALT, CHAINS, CONSENT_SALT,
-    COUNCIL_SIZE, COUNCIL_THRESHOLD, DENOM, GOV_DEPOSIT, PREFIX, PRICE_FLOOR, SPLIT, URGENT_FEE,
+    COUNCIL_SIZE, COUNCIL_THRESHOLD, DENOM, GOV_DEPOSIT, PREFIX, PRICE_FLOOR, SPLIT, TRIALS_CHAIN,
+    URGENT_FEE,
 };
 use crate::process::log;
 
-const CONTRACTS: [&str; 5] = [
+const CONTRACTS: [&str; 6] = [
     contract::CONSENT,
     contract::STAKING,
     contract::GOVERNANCE,
     contract::ATTESTATION,
     contract::BILLING,
+    contract::TRIALS,
 ];
+
+/// Whether `name` is deployed on `chain` (billing and trials each live on one chain).
+fn deployed_on(name: &str, chain: &str) -> bool {
+    match name {
+        contract::BILLING => chain == BILLING_CHAIN,
+        contract::TRIALS => chain == TRIALS_CHAIN,
+        _ => true,
+    }
+}
 /// Voting power for the DAO members and an active attester (uSTAKE bonded).
 const BONDS: [(&str, u128); 4] = [
     ("dao-1", 5_000_000),
@@ -200,7 +211,7 @@ async fn deploy_chain(
     let deployer = wallet("validator")?;
     let here = CONTRACTS
         .into_iter()
-        .filter(|name| *name != contract::BILLING || chain == BILLING_CHAIN);
+        .filter(|name| deployed_on(name, chain));
     for name in here {
         log(format!(
             "{chain}: storing {name} ({} KB)",
@@ -379,15 +390,39 @@ async fn deploy_chain(
         bonded?;
     }
     wait_pinned(chain, &client, &pinning).await?;
+    let trials_addr = if chain == TRIALS_CHAIN {
+        let msg = trials::InstantiateMsg {
+            admin: governance_addr.clone(),
+            attestation: attestation_addr.clone(),
+            pausers: vec![],
+            max_pause_seconds: None,
+        };
+        let at = Instantiation {
+            code_id: code(contract::TRIALS),
+            label: "healthmesh-trials",
+            admin: Some(&admin),
+        };
+        let address = deployer
+            .instantiate(&at, &msg)
+            .await
+            .with_context(|| format!("{chain}: trials"))?;
+        Some(address)
+    } else {
+        None
+    };
     info.contracts = BTreeMap::from([
         (contract::GOVERNANCE.to_string(), governance_addr),
         (contract::STAKING.to_string(), staking_addr.to_string()),
         (contract::CONSENT.to_string(), consent_addr),
         (contract::ATTESTATION.to_string(), attestation_addr),
     ]);
-    if let Some(address) = billing_addr {
-        info.contracts
-            .insert(contract::BILLING.to_string(), address);
+    for (name, address) in [
+        (contract::BILLING, billing_addr),
+        (contract::TRIALS, trials_addr),
+    ] {
+        if let Some(address) = address {
+            info.contracts.insert(name.to_string(), address);
+        }
     }
     log(format!(
         "{chain}: deployed {}",

@@ -43,6 +43,8 @@ pub const CONSENT_SALT: &[u8] = b"healthmesh-consent-v3";
 pub const BILLING_SALT: &[u8] = b"healthmesh-billing-v1";
 /// The settlement layer: the chain that hosts the billing contract.
 pub const BILLING_CHAIN: &str = "billing-1";
+/// The chain that hosts the trials contract.
+pub const TRIALS_CHAIN: &str = "trials-1";
 /// The market at deployment (the DAO changes it with `update_market`): 80 % to the patient,
 /// 10 % custodian, 7 % treasury, 3 % relayer; at least 1,000 ustake per purchase.
 pub const SPLIT: healthmesh_types::billing::RevenueSplit =

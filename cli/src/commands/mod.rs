@@ -6,6 +6,7 @@ pub mod dao;
 pub mod keys;
 pub mod research;
 pub mod stake;
+pub mod trials;
 
 use anyhow::{Context as _, Result};
 

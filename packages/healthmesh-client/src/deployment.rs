@@ -19,6 +19,8 @@ pub mod contract {
     pub const ATTESTATION: &str = "attestation";
     /// On the billing chain only.
     pub const BILLING: &str = "billing";
+    /// On the trials chain only.
+    pub const TRIALS: &str = "trials";
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
