@@ -11,7 +11,7 @@ mod steps;
 
 use anyhow::Result;
 use steps::burst::percentile;
-use steps::{attest, burst, dao, market, privacy, research, revoke, REMOTE};
+use steps::{attest, burst, dao, market, privacy, research, revoke, trials, REMOTE};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,6 +50,7 @@ fn run() -> Result<()> {
     let burst = burst::run(&net, &prover, &mut ev, burst_size)?;
     let catch_up = research::run(&net, &mut ev, &burst, &first.token)?;
     let settlement = market::run(&mut net, &mut ev, purchases)?;
+    let enrollment = trials::run(&mut net, &prover, &mut ev)?;
     privacy::run(&net, &mut ev, &burst.grant.token)?;
 
     println!("\n{}", ev.gas_table());
@@ -97,6 +98,9 @@ fn run() -> Result<()> {
         market::BILLING,
         percentile(&settlement.to_payout, 0.5),
         percentile(&settlement.to_payout, 1.0)
+    );
+    println!(
+        "| trial enrollment, hmesh trials enroll → participant active on {REMOTE} | {enrollment:.1} s |"
     );
     println!("e2e: 1 passed, 0 failed");
     Ok(())

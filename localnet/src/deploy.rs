@@ -394,6 +394,8 @@ async fn deploy_chain(
         let msg = trials::InstantiateMsg {
             admin: governance_addr.clone(),
             attestation: attestation_addr.clone(),
+            // The chain's custodian runs the localnet's trials (a hospital site).
+            sites: vec![info.accounts["custodian"].clone()],
             pausers: vec![],
             max_pause_seconds: None,
         };

@@ -54,6 +54,7 @@ fn world(capacity: u32) -> World {
     let msg = trials::InstantiateMsg {
         admin: admin.to_string(),
         attestation: trials.attestation.to_string(),
+        sites: vec![],
         pausers: vec![],
         max_pause_seconds: None,
     };

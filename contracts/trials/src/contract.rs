@@ -16,7 +16,7 @@ const MAX_REASON_LEN: usize = 256;
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
     deps: DepsMut,
-    _env: Env,
+    env: Env,
     info: MessageInfo,
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
@@ -26,6 +26,13 @@ pub fn instantiate(
     let admin = ADMIN.initialize_owner(deps.storage, deps.api, Some(&msg.admin))?;
     PAUSE.init(deps.storage, deps.api, &msg.pausers, msg.max_pause_seconds)?;
     ATTESTATION.save(deps.storage, &deps.api.addr_validate(&msg.attestation)?)?;
+    for site in &msg.sites {
+        SITES.save(
+            deps.storage,
+            &deps.api.addr_validate(site)?,
+            &env.block.time,
+        )?;
+    }
     Ok(Response::new()
         .add_attribute("action", "instantiate")
         .add_attribute("admin", admin.owner.map(String::from).unwrap_or_default()))

@@ -42,6 +42,7 @@ impl Suite {
             admin: dao.to_string(),
             attestation: app.api().addr_make("attestation").to_string(),
             pausers: vec![app.api().addr_make("council").to_string()],
+            sites: vec![],
             max_pause_seconds: None,
         };
         let trials = app

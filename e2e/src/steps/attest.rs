@@ -55,6 +55,12 @@ impl Prover {
     pub fn circuit_id(&self) -> &str {
         &self.circuit_id
     }
+
+    /// A Groth16 proof of `statement` from `opening`, as bytes.
+    pub fn prove(&self, statement: &Statement, opening: &Opening) -> Result<Binary> {
+        let proof = prove(&self.pk, statement, opening, &mut rand::rng())?;
+        Ok(Binary::from(proof.to_vec()))
+    }
 }
 
 /// What one granted consent covers.

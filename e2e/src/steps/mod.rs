@@ -7,6 +7,7 @@ pub mod market;
 pub mod privacy;
 pub mod research;
 pub mod revoke;
+pub mod trials;
 
 /// Attestations go from here …
 pub const SOURCE: &str = "genomics-1";

@@ -10,7 +10,7 @@ use crate::evidence::Evidence;
 use crate::net::Net;
 
 pub fn run(net: &Net, ev: &mut Evidence, token: &str) -> Result<()> {
-    println!("== 8. no synthetic record value or salt on chain or from the gateway");
+    println!("== 9. no synthetic record value or salt on chain or from the gateway");
     // Every record under the burst's consent, on both chains.
     for chain in [SOURCE, REMOTE] {
         ev.see(&attestations_under(net, chain, token)?);

@@ -28,6 +28,9 @@ pub struct InstantiateMsg {
     pub admin: String,
     /// This chain's attestation contract: enrollment reads the attestations it holds.
     pub attestation: String,
+    /// Sites approved from the start (governance approves more with `approve_site`).
+    #[serde(default)]
+    pub sites: Vec<String>,
     #[serde(default)]
     pub pausers: Vec<String>,
     pub max_pause_seconds: Option<u64>,
