@@ -4,6 +4,7 @@ use cosmwasm_std::{
     to_json_binary, BankMsg, Binary, Coin, Deps, DepsMut, Env, Event, IbcMsg, IbcTimeout,
     MessageInfo, Response,
 };
+use healthmesh_controllers::channels::{allowed_response, disallowed_response};
 use healthmesh_controllers::validate;
 use healthmesh_types::billing::{
     ExecuteMsg, HistoryKind, InstantiateMsg, MarketResponse, MigrateMsg, Purchase, PurchaseStatus,
@@ -129,18 +130,12 @@ pub fn execute(
         ExecuteMsg::AllowConnection(allowed) => {
             ADMIN.assert_owner(deps.storage, &info.sender)?;
             MARKETS.allow(deps.storage, &allowed)?;
-            Ok(Response::new()
-                .add_attribute("action", "allow_connection")
-                .add_attribute("connection_id", allowed.connection_id)
-                .add_attribute("chain_id", allowed.chain_id)
-                .add_attribute("counterparty_port", allowed.counterparty_port))
+            Ok(allowed_response("allow_connection", allowed))
         }
         ExecuteMsg::DisallowConnection { connection_id } => {
             ADMIN.assert_owner(deps.storage, &info.sender)?;
             MARKETS.disallow(deps.storage, &connection_id);
-            Ok(Response::new()
-                .add_attribute("action", "disallow_connection")
-                .add_attribute("connection_id", connection_id))
+            Ok(disallowed_response("disallow_connection", connection_id))
         }
         ExecuteMsg::ResolveDispute { purchase_id } => {
             ADMIN.assert_owner(deps.storage, &info.sender)?;

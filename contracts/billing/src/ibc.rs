@@ -36,13 +36,7 @@ pub fn ibc_channel_connect(
     _env: Env,
     msg: IbcChannelConnectMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
-    let bound = MARKETS.connect(deps, &msg)?;
-    Ok(IbcBasicResponse::new().add_event(
-        Event::new(events::SETTLE_CHANNEL_OPEN)
-            .add_attribute("channel_id", bound.channel_id)
-            .add_attribute("counterparty_chain", bound.counterparty_chain)
-            .add_attribute("counterparty_port", bound.counterparty_port),
-    ))
+    Ok(MARKETS.connect_response(deps, &msg, events::SETTLE_CHANNEL_OPEN)?)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -51,10 +45,7 @@ pub fn ibc_channel_close(
     env: Env,
     msg: IbcChannelCloseMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
-    let channel_id = MARKETS.close(deps, &env, &msg)?;
-    Ok(IbcBasicResponse::new().add_event(
-        Event::new(events::SETTLE_CHANNEL_CLOSED).add_attribute("channel_id", channel_id),
-    ))
+    Ok(MARKETS.close_response(deps, &env, &msg, events::SETTLE_CHANNEL_CLOSED)?)
 }
 
 /// Consent contracts send nothing on this channel.

@@ -5,6 +5,7 @@ use cosmwasm_std::{
 };
 use cw721::state::CollectionInfo;
 use cw_utils::Expiration;
+use healthmesh_controllers::channels::{allowed_response, disallowed_response};
 use healthmesh_controllers::validate;
 use healthmesh_types::consent::{
     ConsentRecord, ConsentStatus, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg,
@@ -116,18 +117,12 @@ pub fn execute(
         ExecuteMsg::AllowSettlement(allowed) => {
             ADMIN.assert_owner(deps.storage, &info.sender)?;
             SETTLEMENT.allow(deps.storage, &allowed)?;
-            Ok(Response::new()
-                .add_attribute("action", "allow_settlement")
-                .add_attribute("connection_id", allowed.connection_id)
-                .add_attribute("chain_id", allowed.chain_id)
-                .add_attribute("counterparty_port", allowed.counterparty_port))
+            Ok(allowed_response("allow_settlement", allowed))
         }
         ExecuteMsg::DisallowSettlement { connection_id } => {
             ADMIN.assert_owner(deps.storage, &info.sender)?;
             SETTLEMENT.disallow(deps.storage, &connection_id);
-            Ok(Response::new()
-                .add_attribute("action", "disallow_settlement")
-                .add_attribute("connection_id", connection_id))
+            Ok(disallowed_response("disallow_settlement", connection_id))
         }
         ExecuteMsg::Pausable(msg) => {
             let is_admin = ADMIN.is_owner(deps.storage, &info.sender)?;

@@ -37,13 +37,7 @@ pub fn ibc_channel_connect(
     _env: Env,
     msg: IbcChannelConnectMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
-    let bound = SETTLEMENT.connect(deps, &msg)?;
-    Ok(IbcBasicResponse::new().add_event(
-        Event::new(events::SETTLE_CHANNEL_OPEN)
-            .add_attribute("channel_id", bound.channel_id)
-            .add_attribute("counterparty_chain", bound.counterparty_chain)
-            .add_attribute("counterparty_port", bound.counterparty_port),
-    ))
+    Ok(SETTLEMENT.connect_response(deps, &msg, events::SETTLE_CHANNEL_OPEN)?)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -52,10 +46,7 @@ pub fn ibc_channel_close(
     env: Env,
     msg: IbcChannelCloseMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
-    let channel_id = SETTLEMENT.close(deps, &env, &msg)?;
-    Ok(IbcBasicResponse::new().add_event(
-        Event::new(events::SETTLE_CHANNEL_CLOSED).add_attribute("channel_id", channel_id),
-    ))
+    Ok(SETTLEMENT.close_response(deps, &env, &msg, events::SETTLE_CHANNEL_CLOSED)?)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use healthmesh_client::deployment::contract;
 use healthmesh_client::market::Account;
+use healthmesh_client::TxOutcome;
 use healthmesh_types::billing::{
     self, LedgerResponse, PayoutRole, Purchase, PurchaseStatus, RevenueSplit,
 };
@@ -158,22 +159,7 @@ fn buy_and_time(
 ) -> Result<(Purchase, f64, f64)> {
     let buyer_address = net.account(BILLING, buyer)?;
     let tokens_before = tokens_of(net, &buyer_address)?;
-    let offer = offer_id.to_string();
-    let buy = [
-        "billing",
-        "buy",
-        "--offer-chain",
-        SOURCE,
-        "--offer",
-        &offer,
-        "--purpose",
-        PURPOSE,
-        "--scope",
-        "hba1c",
-        "--days",
-        "7",
-    ];
-    let tx = net.hmesh_tx(BILLING, buyer, &buy)?;
+    let tx = buy(net, buyer, offer_id, &[])?;
     let returned = Instant::now();
     ev.measure("buy (hmesh)", &tx);
     let id: u64 = tx
@@ -325,37 +311,14 @@ fn refund_of_withdrawn_offer(
         offer.status != consent::OfferStatus::Open,
         "offer {offer_id} still open"
     );
-    let buyer_address = net.account(BILLING, buyer)?;
-    let before = net.balance(BILLING, &buyer_address)?;
     let price = PRICE.to_string();
-    let offer = offer_id.to_string();
-    let buy = [
-        "billing",
-        "buy",
-        "--offer-chain",
-        SOURCE,
-        "--offer",
-        &offer,
-        "--purpose",
-        PURPOSE,
-        "--scope",
-        "hba1c",
-        "--days",
-        "7",
-        "--price",
-        &price,
-        "--wait",
-    ];
-    match net.hmesh_tx(BILLING, buyer, &buy) {
-        Err(e) if e.to_string().contains("refunded in full") => {}
-        Err(e) => return Err(e),
-        Ok(_) => bail!("a purchase of withdrawn offer {offer_id} was not refunded"),
-    }
-    let after = net.balance(BILLING, &buyer_address)?;
-    ensure!(
-        after == before,
-        "the buyer had {before}, has {after} after the refund"
-    );
+    assert_refused_purchase(
+        net,
+        buyer,
+        offer_id,
+        &["--price", &price, "--wait"],
+        "refunded in full",
+    )?;
     println!("   a purchase of withdrawn offer {offer_id}: refused on {SOURCE}, {PRICE} refunded in full");
     Ok(())
 }
@@ -376,35 +339,8 @@ fn paused_market_refuses_purchases(
         "e2e: a paused market",
     ];
     council(net, ev, BILLING, contract::BILLING, &pause, true)?;
-    let offer = offer_id.to_string();
     let price = PRICE.to_string();
-    let buy = [
-        "billing",
-        "buy",
-        "--offer-chain",
-        SOURCE,
-        "--offer",
-        &offer,
-        "--purpose",
-        PURPOSE,
-        "--scope",
-        "hba1c",
-        "--days",
-        "7",
-        "--price",
-        &price,
-    ];
-    let buyer_address = net.account(BILLING, buyer)?;
-    let before = net.balance(BILLING, &buyer_address)?;
-    match net.hmesh_tx(BILLING, buyer, &buy) {
-        Err(e) if e.to_string().contains("paused") => {}
-        Err(e) => return Err(e),
-        Ok(_) => bail!("a paused billing contract accepted a purchase"),
-    }
-    ensure!(
-        net.balance(BILLING, &buyer_address)? == before,
-        "a refused purchase moved coins"
-    );
+    assert_refused_purchase(net, buyer, offer_id, &["--price", &price], "paused")?;
     council(
         net,
         ev,
@@ -446,6 +382,52 @@ fn withdraw_earnings(
     );
     println!(
         "   the patient withdrew {earned} on {BILLING} with the same key that published the offer"
+    );
+    Ok(())
+}
+
+/// `hmesh billing buy` of `offer_id` (the run's purpose, scope `hba1c`, 7 days) by `buyer`,
+/// with `extra` flags.
+fn buy(net: &Net, buyer: &str, offer_id: u64, extra: &[&str]) -> Result<TxOutcome> {
+    let offer = offer_id.to_string();
+    let mut args = vec![
+        "billing",
+        "buy",
+        "--offer-chain",
+        SOURCE,
+        "--offer",
+        &offer,
+        "--purpose",
+        PURPOSE,
+        "--scope",
+        "hba1c",
+        "--days",
+        "7",
+    ];
+    args.extend_from_slice(extra);
+    net.hmesh_tx(BILLING, buyer, &args)
+}
+
+/// A purchase that must fail with `expected` in its error and leave the buyer's balance as it
+/// was (refused before any coin moved, or refunded in full).
+fn assert_refused_purchase(
+    net: &Net,
+    buyer: &str,
+    offer_id: u64,
+    extra: &[&str],
+    expected: &str,
+) -> Result<()> {
+    let address = net.account(BILLING, buyer)?;
+    let before = net.balance(BILLING, &address)?;
+    match buy(net, buyer, offer_id, extra) {
+        Err(e) if e.to_string().contains(expected) => {}
+        Err(e) => return Err(e),
+        Ok(_) => bail!("a purchase of offer {offer_id} was not refused ({expected})"),
+    }
+    let after = net.balance(BILLING, &address)?;
+    ensure!(
+        after == before,
+        "the buyer had {before}, has {after} after a refused purchase"
     );
     Ok(())
 }

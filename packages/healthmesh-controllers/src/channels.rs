@@ -6,9 +6,9 @@
 //! started here (any signer may send `MsgChannelCloseInit`); a counterparty's close is recorded.
 
 use cosmwasm_std::{
-    Deps, DepsMut, Env, Ibc3ChannelOpenResponse, IbcChannel, IbcChannelCloseMsg,
-    IbcChannelConnectMsg, IbcChannelOpenMsg, IbcChannelOpenResponse, IbcOrder, IbcPacket, Order,
-    StdError, StdResult, Storage,
+    Deps, DepsMut, Env, Event, Ibc3ChannelOpenResponse, IbcBasicResponse, IbcChannel,
+    IbcChannelCloseMsg, IbcChannelConnectMsg, IbcChannelOpenMsg, IbcChannelOpenResponse, IbcOrder,
+    IbcPacket, Order, Response, StdError, StdResult, Storage,
 };
 use cw_storage_plus::Map;
 use healthmesh_types::ibc::{AllowedConnection, BoundChannel, ChannelState};
@@ -234,6 +234,35 @@ impl ChannelBindings {
         Ok(bound)
     }
 
+    /// `ibc_channel_connect` answered with `event` (channel, counterparty chain and port).
+    pub fn connect_response(
+        &self,
+        deps: DepsMut,
+        msg: &IbcChannelConnectMsg,
+        event: &str,
+    ) -> Result<IbcBasicResponse, ChannelError> {
+        let bound = self.connect(deps, msg)?;
+        Ok(IbcBasicResponse::new().add_event(
+            Event::new(event)
+                .add_attribute("channel_id", bound.channel_id)
+                .add_attribute("counterparty_chain", bound.counterparty_chain)
+                .add_attribute("counterparty_port", bound.counterparty_port),
+        ))
+    }
+
+    /// `ibc_channel_close` answered with `event` (the channel id).
+    pub fn close_response(
+        &self,
+        deps: DepsMut,
+        env: &Env,
+        msg: &IbcChannelCloseMsg,
+        event: &str,
+    ) -> Result<IbcBasicResponse, ChannelError> {
+        let channel_id = self.close(deps, env, msg)?;
+        Ok(IbcBasicResponse::new()
+            .add_event(Event::new(event).add_attribute("channel_id", channel_id)))
+    }
+
     /// `ibc_channel_close`: refuses CloseInit, records CloseConfirm. Returns the channel id.
     pub fn close(
         &self,
@@ -311,6 +340,22 @@ impl ChannelBindings {
             .ok_or_else(|| ChannelError::NoChannelTo(chain_id.into()))?;
         self.trusted(storage, &channel_id)
     }
+}
+
+/// The response of a governance message that trusted `allowed` (`action` names it).
+pub fn allowed_response(action: &str, allowed: AllowedConnection) -> Response {
+    Response::new()
+        .add_attribute("action", action)
+        .add_attribute("connection_id", allowed.connection_id)
+        .add_attribute("chain_id", allowed.chain_id)
+        .add_attribute("counterparty_port", allowed.counterparty_port)
+}
+
+/// The response of a governance message that stopped trusting `connection_id`.
+pub fn disallowed_response(action: &str, connection_id: String) -> Response {
+    Response::new()
+        .add_attribute("action", action)
+        .add_attribute("connection_id", connection_id)
 }
 
 #[cfg(test)]
