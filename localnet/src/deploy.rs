@@ -17,7 +17,7 @@ use crate::chains::client;
 use crate::layout::{
     ports, roles, Layout, ATTESTATION_SALT, BILLING_CHAIN, BILLING_SALT, CHAINS, CONSENT_SALT,
     COUNCIL_SIZE, COUNCIL_THRESHOLD, DENOM, GOV_DEPOSIT, PREFIX, PRICE_FLOOR, SPLIT, TRIALS_CHAIN,
-    URGENT_FEE,
+    TRIALS_SALT, URGENT_FEE,
 };
 use crate::process::log;
 
@@ -101,12 +101,15 @@ struct Predicted {
     attestation: BTreeMap<String, String>,
     consent: BTreeMap<String, String>,
     billing: String,
+    trials: String,
 }
 
 impl Predicted {
     fn new(layout: &Layout, artifacts: &Artifacts) -> Result<Self> {
         let billing = predicted(layout, artifacts, contract::BILLING, BILLING_SALT)?;
+        let trials = predicted(layout, artifacts, contract::TRIALS, TRIALS_SALT)?;
         Ok(Predicted {
+            trials: trials[TRIALS_CHAIN].clone(),
             attestation: predicted(layout, artifacts, contract::ATTESTATION, ATTESTATION_SALT)?,
             consent: predicted(layout, artifacts, contract::CONSENT, CONSENT_SALT)?,
             billing: billing[BILLING_CHAIN].clone(),
@@ -187,6 +190,10 @@ async fn deploy_chain(
     if chain == BILLING_CHAIN {
         let query = serde_json::to_value(billing::QueryMsg::Market {})?;
         taken.push((predicted.billing.clone(), query));
+    }
+    if chain == TRIALS_CHAIN {
+        let query = serde_json::to_value(trials::QueryMsg::BillingConnections {})?;
+        taken.push((predicted.trials.clone(), query));
     }
     for (address, query) in taken {
         let leftover: Result<serde_json::Value, _> = client.smart(&address, &query).await;
@@ -398,6 +405,15 @@ async fn deploy_chain(
             sites: vec![info.accounts["custodian"].clone()],
             pausers: vec![],
             max_pause_seconds: None,
+            // Milestones are paid by billing-1's billing contract.
+            billing_connections: vec![trials::AllowedConnection {
+                connection_id: d
+                    .connection(TRIALS_CHAIN, BILLING_CHAIN)
+                    .with_context(|| format!("no connection {TRIALS_CHAIN} -> {BILLING_CHAIN}"))?,
+                chain_id: BILLING_CHAIN.into(),
+                counterparty_port: format!("wasm.{}", predicted.billing),
+            }],
+            packet_timeout_seconds: None,
         };
         let at = Instantiation {
             code_id: code(contract::TRIALS),
@@ -405,9 +421,14 @@ async fn deploy_chain(
             admin: Some(&admin),
         };
         let address = deployer
-            .instantiate(&at, &msg)
+            .instantiate2(&at, &msg, TRIALS_SALT)
             .await
             .with_context(|| format!("{chain}: trials"))?;
+        ensure!(
+            address == predicted.trials,
+            "{chain}: trials contract at {address}, predicted {}",
+            predicted.trials
+        );
         Some(address)
     } else {
         None
@@ -466,6 +487,13 @@ fn billing_msg(
         price_floors: vec![cosmwasm_std::coin(PRICE_FLOOR, DENOM)],
         allowed_connections,
         packet_timeout_seconds: None,
+        trials_connections: vec![billing::AllowedConnection {
+            connection_id: d
+                .connection(BILLING_CHAIN, TRIALS_CHAIN)
+                .with_context(|| format!("no connection {BILLING_CHAIN} -> {TRIALS_CHAIN}"))?,
+            chain_id: TRIALS_CHAIN.into(),
+            counterparty_port: format!("wasm.{}", predicted.trials),
+        }],
     })
 }
 

@@ -12,10 +12,11 @@ use healthmesh_client::keys::{Backend, Keyring};
 use healthmesh_client::Deployment;
 use healthmesh_types::attestation::Lane;
 use healthmesh_types::settle::SETTLE_CHANNEL_VERSION;
+use healthmesh_types::trial_pay::TRIALS_CHANNEL_VERSION;
 use serde_json::Value;
 
 use crate::chains::pinned_binary;
-use crate::layout::{pairs, ports, Layout, BILLING_CHAIN, CHAINS, DENOM};
+use crate::layout::{pairs, ports, Layout, BILLING_CHAIN, CHAINS, DENOM, TRIALS_CHAIN};
 use crate::process::{alive, log, run, spawn_daemon};
 
 /// Gas of one packet's receive, with margin: a packet carries up to `MAX_BATCH` (32)
@@ -53,12 +54,22 @@ fn settle_port(d: &Deployment, chain: &str) -> Option<String> {
     contract_port(d, chain, name)
 }
 
+/// The milestone channel's port on `chain`: the billing contract on the billing chain, the
+/// trials contract on the trials chain.
+fn trials_port(d: &Deployment, chain: &str) -> Option<String> {
+    match chain {
+        BILLING_CHAIN => contract_port(d, chain, contract::BILLING),
+        TRIALS_CHAIN => contract_port(d, chain, contract::TRIALS),
+        _ => None,
+    }
+}
+
 /// The port of a channel of `version` on `chain`.
 fn port_for(d: &Deployment, chain: &str, version: &str) -> Option<String> {
-    if version == SETTLE_CHANNEL_VERSION {
-        settle_port(d, chain)
-    } else {
-        attestation_port(d, chain)
+    match version {
+        SETTLE_CHANNEL_VERSION => settle_port(d, chain),
+        TRIALS_CHANNEL_VERSION => trials_port(d, chain),
+        _ => attestation_port(d, chain),
     }
 }
 
@@ -67,10 +78,14 @@ fn port_for(d: &Deployment, chain: &str, version: &str) -> Option<String> {
 pub fn attestation_ports(d: &Deployment) -> Filter {
     let mut filter = vec![];
     for chain in CHAINS {
-        for port in [attestation_port(d, chain), settle_port(d, chain)]
-            .into_iter()
-            .flatten()
-        {
+        let ports = [
+            attestation_port(d, chain),
+            settle_port(d, chain),
+            (chain == TRIALS_CHAIN)
+                .then(|| trials_port(d, chain))
+                .flatten(),
+        ];
+        for port in ports.into_iter().flatten() {
             filter.push((chain.to_string(), port, "*".to_string()));
         }
     }
@@ -78,10 +93,12 @@ pub fn attestation_ports(d: &Deployment) -> Filter {
 }
 
 /// Exactly the channels of `lane`, on both ends: each relayer sees only its lane. The bulk
-/// relayer also carries the settlement channels.
+/// relayer also carries the settlement and milestone channels.
 pub fn lane_channels(d: &Deployment, lane: Lane) -> Filter {
     let relays = |version: &str| {
-        version == lane.version() || (lane == Lane::Bulk && version == SETTLE_CHANNEL_VERSION)
+        version == lane.version()
+            || (lane == Lane::Bulk
+                && (version == SETTLE_CHANNEL_VERSION || version == TRIALS_CHANNEL_VERSION))
     };
     let mut filter = vec![];
     for c in d.channels.iter().filter(|c| relays(&c.version)) {
@@ -393,13 +410,17 @@ impl Hermes {
         Ok(())
     }
 
-    /// Two attestation channels per chain pair, one per lane, and a settlement channel from
-    /// the billing chain to each other chain; each opened from the smaller chain id.
+    /// Two attestation channels per chain pair, one per lane, a settlement channel from the
+    /// billing chain to each other chain and the milestone channel between the billing and
+    /// trials chains; each opened from the smaller chain id.
     pub fn open_channels(&self, layout: &Layout, d: &mut Deployment) -> Result<()> {
         for (a, b) in pairs() {
             let mut versions = vec![Lane::Bulk.version(), Lane::Urgent.version()];
             if a == BILLING_CHAIN || b == BILLING_CHAIN {
                 versions.push(SETTLE_CHANNEL_VERSION);
+            }
+            if [a, b].contains(&BILLING_CHAIN) && [a, b].contains(&TRIALS_CHAIN) {
+                versions.push(TRIALS_CHANNEL_VERSION);
             }
             for version in versions {
                 self.open_channel(layout, d, (a, b), version)?;

@@ -41,6 +41,7 @@ pub const ATTESTATION_SALT: &[u8] = b"healthmesh-attestation-v2";
 /// instantiation, so both sit at predicted `instantiate2` addresses too.
 pub const CONSENT_SALT: &[u8] = b"healthmesh-consent-v3";
 pub const BILLING_SALT: &[u8] = b"healthmesh-billing-v1";
+pub const TRIALS_SALT: &[u8] = b"healthmesh-trials-v1";
 /// The settlement layer: the chain that hosts the billing contract.
 pub const BILLING_CHAIN: &str = "billing-1";
 /// The chain that hosts the trials contract.

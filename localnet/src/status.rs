@@ -41,7 +41,7 @@ pub async fn print(layout: &Layout) -> Result<()> {
         }
     }
     if !d.channels.is_empty() {
-        println!("\nchannels (attestation lanes and settlement):");
+        println!("\nchannels (attestation lanes, settlement, milestones):");
         for c in &d.channels {
             println!(
                 "  {} {} <-> {} {}  ({})",

@@ -134,7 +134,7 @@ impl Market {
             .totals
             .iter()
             .filter(|t| t.denom == DENOM)
-            .map(|t| t.open_escrow + t.unclaimed)
+            .map(|t| t.open_escrow + t.unclaimed + t.trial_budgets)
             .sum();
         let bank = self.billing.balance(&billing_of(&self.billing));
         assert_eq!(bank, books.u128(), "bank balance vs books: {ledger:?}");

@@ -17,9 +17,9 @@ use healthmesh_types::settle::{PurchasePacket, SettlePacket, ACCOUNT_ADDRESS_LEN
 
 use crate::state::{
     next, purchases, ADMIN, CONTRACT_NAME, CONTRACT_VERSION, MARKET, MARKETS, OPEN_PURCHASES,
-    PAUSE, PURCHASE_COUNT, STATE_LAYOUT,
+    PAUSE, PURCHASE_COUNT, STATE_LAYOUT, TRIAL_LINKS,
 };
-use crate::{ledger, queries, split, ContractError};
+use crate::{budgets, ledger, queries, split, ContractError};
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -46,6 +46,9 @@ pub fn instantiate(
     OPEN_PURCHASES.save(deps.storage, &0)?;
     for allowed in &msg.allowed_connections {
         MARKETS.allow(deps.storage, allowed)?;
+    }
+    for allowed in &msg.trials_connections {
+        TRIAL_LINKS.allow(deps.storage, allowed)?;
     }
     Ok(Response::new()
         .add_attribute("action", "instantiate")
@@ -85,7 +88,7 @@ pub fn execute(
     info: MessageInfo,
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
-    if !matches!(msg, ExecuteMsg::Buy { .. }) {
+    if !matches!(msg, ExecuteMsg::Buy { .. } | ExecuteMsg::FundTrial { .. }) {
         cw_utils::nonpayable(&info).map_err(|_| ContractError::FundsNotAccepted)?;
     }
     match msg {
@@ -136,6 +139,22 @@ pub fn execute(
             ADMIN.assert_owner(deps.storage, &info.sender)?;
             MARKETS.disallow(deps.storage, &connection_id);
             Ok(disallowed_response("disallow_connection", connection_id))
+        }
+        ExecuteMsg::FundTrial { chain_id, trial_id } => {
+            budgets::fund(deps, env, info, chain_id, trial_id)
+        }
+        ExecuteMsg::ReclaimTrialBudget { chain_id, trial_id } => {
+            budgets::reclaim(deps, env, info, chain_id, trial_id)
+        }
+        ExecuteMsg::AllowTrials(allowed) => {
+            ADMIN.assert_owner(deps.storage, &info.sender)?;
+            TRIAL_LINKS.allow(deps.storage, &allowed)?;
+            Ok(allowed_response("allow_trials", allowed))
+        }
+        ExecuteMsg::DisallowTrials { connection_id } => {
+            ADMIN.assert_owner(deps.storage, &info.sender)?;
+            TRIAL_LINKS.disallow(deps.storage, &connection_id);
+            Ok(disallowed_response("disallow_trials", connection_id))
         }
         ExecuteMsg::ResolveDispute { purchase_id } => {
             ADMIN.assert_owner(deps.storage, &info.sender)?;

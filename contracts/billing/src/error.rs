@@ -57,12 +57,44 @@ pub enum ContractError {
     #[error("nothing to withdraw")]
     NothingToWithdraw,
 
-    #[error("the billing contract accepts no packets")]
-    NoPacketsAccepted,
-
-    #[error("{0} is not a key account: only a key's address names the same owner on the offer's chain (contracts and interchain accounts cannot buy)")]
+    #[error("{0} is not a key account: only a key's address names the same owner on another chain (contracts and interchain accounts cannot be paid or buy)")]
     NotKeyAccount(String),
 
     #[error("purchase {0} is not disputed")]
     NotDisputed(u64),
+
+    #[error("trial {trial_id} of {chain_id} has no budget on this chain (its trials contract has not opened one)")]
+    NoBudget { chain_id: String, trial_id: u64 },
+
+    #[error("only trial {trial_id}'s sponsor ({sponsor}) may do this")]
+    NotSponsor { trial_id: u64, sponsor: String },
+
+    #[error("trial {0} has ended: its budget takes no more funds")]
+    TrialEnded(u64),
+
+    #[error("trial {trial_id} ends at {ends_at}: its budget is reclaimed only after that")]
+    TrialNotEnded { trial_id: u64, ends_at: u64 },
+
+    #[error("the budget of trial {0} was reclaimed: it pays no more milestones")]
+    BudgetClosed(u64),
+
+    #[error("a budget holds at most {0} denoms")]
+    TooManyDenoms(usize),
+
+    #[error("trial {0} already has a budget with other terms")]
+    BudgetTermsDiffer(u64),
+
+    #[error("milestone {milestone} of trial {trial_id} was already paid to {participant}")]
+    MilestoneAlreadyPaid {
+        trial_id: u64,
+        milestone: String,
+        participant: String,
+    },
+
+    #[error("the budget of trial {trial_id} is exhausted: the milestone needs {needed}, {left} left; nothing was paid")]
+    BudgetExhausted {
+        trial_id: u64,
+        needed: String,
+        left: String,
+    },
 }

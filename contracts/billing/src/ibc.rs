@@ -1,4 +1,6 @@
-//! The billing contract's end of the settlement channel (`healthmesh-settle-1`): it sends
+//! The billing contract's IBC ends. Milestone channels (`healthmesh-trials-1`) from trials
+//! contracts carry budget terms and milestone payouts in (`crate::budgets`). The settlement
+//! channel (`healthmesh-settle-1`): it sends
 //! purchase packets and settles each on its acknowledgement — split on success, full refund
 //! on an error or a timeout, held for governance if the answer cannot be read. Acks and
 //! timeouts are never paused and need no channel to stay open: a refund depends only on the
@@ -8,7 +10,7 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    from_json, Addr, Api, BankMsg, Binary, Coin, DepsMut, Env, Event, IbcBasicResponse,
+    from_json, Addr, Api, BankMsg, Binary, Coin, DepsMut, Env, Event, IbcBasicResponse, IbcChannel,
     IbcChannelCloseMsg, IbcChannelConnectMsg, IbcChannelOpenMsg, IbcChannelOpenResponse, IbcPacket,
     IbcPacketAckMsg, IbcPacketReceiveMsg, IbcPacketTimeoutMsg, IbcReceiveResponse, Never, StdAck,
     Storage,
@@ -16,10 +18,17 @@ use cosmwasm_std::{
 use healthmesh_types::billing::{HistoryKind, Payout, PayoutRole, Purchase, PurchaseStatus};
 use healthmesh_types::events::{self, attr};
 use healthmesh_types::settle::{PurchaseAck, SettlePacketId, ACCOUNT_ADDRESS_LEN};
+use healthmesh_types::trial_pay::TRIALS_CHANNEL_VERSION;
 
 use crate::contract::coins_text;
-use crate::state::{purchases, MARKET, MARKETS, OPEN_PURCHASES};
-use crate::{ledger, split, ContractError};
+use crate::state::{purchases, MARKET, MARKETS, OPEN_PURCHASES, TRIAL_LINKS};
+use crate::{budgets, ledger, split, ContractError};
+
+/// The app a channel belongs to, by its version: milestone channels are the trials
+/// contracts'; anything else is checked (and refused if wrong) as a settlement channel.
+fn is_trials_channel(channel: &IbcChannel) -> bool {
+    channel.version == TRIALS_CHANNEL_VERSION
+}
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn ibc_channel_open(
@@ -27,7 +36,10 @@ pub fn ibc_channel_open(
     env: Env,
     msg: IbcChannelOpenMsg,
 ) -> Result<IbcChannelOpenResponse, ContractError> {
-    Ok(MARKETS.open(deps, &env, &msg)?)
+    let trials = is_trials_channel(msg.channel())
+        || msg.counterparty_version() == Some(TRIALS_CHANNEL_VERSION);
+    let bindings = if trials { &TRIAL_LINKS } else { &MARKETS };
+    Ok(bindings.open(deps, &env, &msg)?)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -36,6 +48,9 @@ pub fn ibc_channel_connect(
     _env: Env,
     msg: IbcChannelConnectMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
+    if is_trials_channel(msg.channel()) {
+        return Ok(TRIAL_LINKS.connect_response(deps, &msg, events::TRIALS_CHANNEL_OPEN)?);
+    }
     Ok(MARKETS.connect_response(deps, &msg, events::SETTLE_CHANNEL_OPEN)?)
 }
 
@@ -45,19 +60,21 @@ pub fn ibc_channel_close(
     env: Env,
     msg: IbcChannelCloseMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
+    if is_trials_channel(msg.channel()) {
+        return Ok(TRIAL_LINKS.close_response(deps, &env, &msg, events::TRIALS_CHANNEL_CLOSED)?);
+    }
     Ok(MARKETS.close_response(deps, &env, &msg, events::SETTLE_CHANNEL_CLOSED)?)
 }
 
-/// Consent contracts send nothing on this channel.
+/// Only trials contracts send packets here (consent contracts send nothing): anything not
+/// from a trusted trials channel and port gets an error ack and changes nothing.
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn ibc_packet_receive(
-    _deps: DepsMut,
-    _env: Env,
-    _msg: IbcPacketReceiveMsg,
+    deps: DepsMut,
+    env: Env,
+    msg: IbcPacketReceiveMsg,
 ) -> Result<IbcReceiveResponse, Never> {
-    Ok(IbcReceiveResponse::new(StdAck::error(
-        ContractError::NoPacketsAccepted.to_string(),
-    )))
+    Ok(budgets::receive(deps, &env, &msg))
 }
 
 /// How the consent contract answered a purchase.
@@ -187,7 +204,8 @@ fn settle(
     let mut payouts = Vec::with_capacity(shares.len());
     for (role, amount) in shares.into_iter().filter(|(_, a)| !a.is_zero()) {
         let address = match role {
-            PayoutRole::Patient => patient.clone(),
+            // `split::divide` yields only the four purchase roles.
+            PayoutRole::Patient | PayoutRole::Participant | PayoutRole::Site => patient.clone(),
             PayoutRole::Custodian => custodian.clone().unwrap_or_else(|| patient.clone()),
             PayoutRole::Treasury => market.treasury.clone(),
             PayoutRole::Relayer => relayer.clone(),

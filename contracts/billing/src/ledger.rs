@@ -1,11 +1,11 @@
-//! The contract's books: open escrows and unclaimed balances per denom (whose sum is the bank
-//! balance), each payee's balance, and each address's history.
+//! The contract's books: open escrows, unclaimed balances and trial budgets per denom (whose
+//! sum is the bank balance), each payee's balance, and each address's history.
 
 use cosmwasm_std::{Addr, Coin, Order, StdResult, Storage, Timestamp, Uint128};
 use cw_storage_plus::Map;
 use healthmesh_types::billing::{HistoryEntry, HistoryKind};
 
-use crate::state::{next, BALANCES, HISTORY, HISTORY_COUNT, OPEN_ESCROW, UNCLAIMED};
+use crate::state::{next, BALANCES, BUDGETED, HISTORY, HISTORY_COUNT, OPEN_ESCROW, UNCLAIMED};
 
 /// Most denoms one address holds a balance in (accepted denoms are at most 8 at a time).
 const MAX_BALANCE_DENOMS: usize = 32;
@@ -36,6 +36,16 @@ pub fn escrow(storage: &mut dyn Storage, coin: &Coin) -> StdResult<()> {
 /// An escrow leaves the books (refunded, or moved to unclaimed balances by `credit`).
 pub fn release_escrow(storage: &mut dyn Storage, coin: &Coin) -> StdResult<()> {
     sub(storage, &OPEN_ESCROW, coin)
+}
+
+/// A sponsor's coin enters a trial budget.
+pub fn fund_budget(storage: &mut dyn Storage, coin: &Coin) -> StdResult<()> {
+    add(storage, &BUDGETED, coin)
+}
+
+/// A coin leaves the trial budgets (credited to a payee by `credit`, or reclaimed).
+pub fn spend_budget(storage: &mut dyn Storage, coin: &Coin) -> StdResult<()> {
+    sub(storage, &BUDGETED, coin)
 }
 
 /// Credit `coin` to `payee`'s unclaimed balance.

@@ -7,6 +7,7 @@ pub mod ibc;
 pub mod msg;
 pub mod state;
 
+mod budgets;
 mod ledger;
 mod queries;
 pub mod split;

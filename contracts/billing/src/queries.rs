@@ -9,7 +9,8 @@ use healthmesh_types::billing::{
 use std::collections::BTreeMap;
 
 use crate::state::{
-    purchases, ADMIN, HISTORY, MARKET, MARKETS, OPEN_ESCROW, OPEN_PURCHASES, PAUSE, UNCLAIMED,
+    purchases, ADMIN, BUDGETED, BUDGETS, HISTORY, MARKET, MARKETS, MILESTONES_PAID, OPEN_ESCROW,
+    OPEN_PURCHASES, PAUSE, TRIAL_LINKS, UNCLAIMED,
 };
 use crate::{ledger, ContractError};
 
@@ -75,6 +76,29 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
         QueryMsg::AllowedConnections {} => {
             to_json_binary(&MARKETS.allowed_connections(deps.storage)?)?
         }
+        QueryMsg::TrialBudget { chain_id, trial_id } => to_json_binary(
+            &BUDGETS
+                .may_load(deps.storage, (&chain_id, trial_id))?
+                .ok_or(ContractError::NoBudget { chain_id, trial_id })?,
+        )?,
+        QueryMsg::MilestonePaid {
+            chain_id,
+            trial_id,
+            milestone,
+            participant,
+        } => {
+            let participant = deps.api.addr_canonicalize(&participant)?;
+            let key = (
+                (chain_id.as_str(), trial_id),
+                milestone.as_str(),
+                participant.as_slice(),
+            );
+            to_json_binary(&MILESTONES_PAID.may_load(deps.storage, key)?)?
+        }
+        QueryMsg::TrialsChannels {} => to_json_binary(&TRIAL_LINKS.channels(deps.storage)?)?,
+        QueryMsg::TrialsConnections {} => {
+            to_json_binary(&TRIAL_LINKS.allowed_connections(deps.storage)?)?
+        }
         QueryMsg::PauseStatus {} => to_json_binary(&PAUSE.status(deps.storage, &env.block)?)?,
         QueryMsg::Ownership {} => to_json_binary(&ADMIN.get_ownership(deps.storage)?)?,
     };
@@ -82,29 +106,27 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
 }
 
 fn ledger_totals(deps: Deps) -> StdResult<LedgerResponse> {
-    let mut totals: BTreeMap<String, (Uint128, Uint128)> = BTreeMap::new();
-    for item in OPEN_ESCROW
-        .range(deps.storage, None, None, Order::Ascending)
-        .take(MAX_LEDGER_DENOMS)
-    {
-        let (denom, amount) = item?;
-        totals.entry(denom).or_default().0 = amount;
-    }
-    for item in UNCLAIMED
-        .range(deps.storage, None, None, Order::Ascending)
-        .take(MAX_LEDGER_DENOMS)
-    {
-        let (denom, amount) = item?;
-        totals.entry(denom).or_default().1 = amount;
+    let mut totals: BTreeMap<String, [Uint128; 3]> = BTreeMap::new();
+    for (column, map) in [OPEN_ESCROW, UNCLAIMED, BUDGETED].iter().enumerate() {
+        for item in map
+            .range(deps.storage, None, None, Order::Ascending)
+            .take(MAX_LEDGER_DENOMS)
+        {
+            let (denom, amount) = item?;
+            totals.entry(denom).or_default()[column] = amount;
+        }
     }
     Ok(LedgerResponse {
         totals: totals
             .into_iter()
-            .map(|(denom, (open_escrow, unclaimed))| DenomTotals {
-                denom,
-                open_escrow,
-                unclaimed,
-            })
+            .map(
+                |(denom, [open_escrow, unclaimed, trial_budgets])| DenomTotals {
+                    denom,
+                    open_escrow,
+                    unclaimed,
+                    trial_budgets,
+                },
+            )
             .collect(),
         open_purchases: OPEN_PURCHASES.may_load(deps.storage)?.unwrap_or_default(),
     })

@@ -3,8 +3,12 @@ use cw_ownable::OwnershipStore;
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 use healthmesh_controllers::channels::ChannelBindings;
 use healthmesh_controllers::pause::Pausable;
-use healthmesh_types::billing::{HistoryEntry, MarketResponse, Purchase, MAX_MARKETS};
+use healthmesh_types::billing::{
+    HistoryEntry, MarketResponse, MilestonePaid, Purchase, TrialBudget, MAX_MARKETS,
+    MAX_TRIALS_LINKS,
+};
 use healthmesh_types::settle::SETTLE_CHANNEL_VERSION;
+use healthmesh_types::trial_pay::TRIALS_CHANNEL_VERSION;
 
 pub const CONTRACT_NAME: &str = "crates.io:healthmesh-billing";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -20,6 +24,26 @@ pub const MARKETS: ChannelBindings = ChannelBindings::new(
     SETTLE_CHANNEL_VERSION,
     MAX_MARKETS,
 );
+
+/// The milestone channels from the trials contracts of the other chains.
+pub const TRIAL_LINKS: ChannelBindings = ChannelBindings::new(
+    [
+        "trials_allowed",
+        "trials_channels",
+        "trials_channel_by_chain",
+        "trials_handshakes",
+    ],
+    TRIALS_CHANNEL_VERSION,
+    MAX_TRIALS_LINKS,
+);
+/// Trial budgets by (trials chain, trial id).
+pub const BUDGETS: Map<(&str, u64), TrialBudget> = Map::new("trial_budgets");
+/// ((trials chain, trial), milestone, participant's canonical bytes).
+pub type MilestoneKey<'a> = ((&'a str, u64), &'a str, &'a [u8]);
+/// Milestones paid, once each.
+pub const MILESTONES_PAID: Map<MilestoneKey, MilestonePaid> = Map::new("milestones_paid");
+/// Funds left in trial budgets, per denom (part of the ledger's invariant).
+pub const BUDGETED: Map<&str, Uint128> = Map::new("budgeted");
 
 pub const PURCHASE_COUNT: Item<u64> = Item::new("purchase_count");
 /// Unclaimed balance of each payee, by denom.

@@ -29,6 +29,7 @@ fn msg(app: &App) -> InstantiateMsg {
         price_floors: vec![coin(100, DENOM)],
         allowed_connections: vec![],
         packet_timeout_seconds: None,
+        trials_connections: vec![],
     }
 }
 

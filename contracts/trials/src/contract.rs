@@ -1,13 +1,18 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, Event, MessageInfo, Response};
+use healthmesh_controllers::channels::{allowed_response, disallowed_response};
 use healthmesh_controllers::validate;
 use healthmesh_types::events::{self, attr};
-use healthmesh_types::trials::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, TrialStatus};
+use healthmesh_types::trials::{
+    ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, TrialStatus, DEFAULT_PACKET_TIMEOUT_SECONDS,
+    MAX_PACKET_TIMEOUT_SECONDS, MIN_PACKET_TIMEOUT_SECONDS,
+};
 
+use crate::milestones::{self, Claim};
 use crate::state::{
-    trials, ADMIN, ATTESTATION, CONTRACT_NAME, CONTRACT_VERSION, PAUSE, SITES, STATE_LAYOUT,
-    TRIAL_COUNT,
+    trials, ADMIN, ATTESTATION, BILLING, CONTRACT_NAME, CONTRACT_VERSION, PACKET_TIMEOUT, PAUSE,
+    SITES, STATE_LAYOUT, TRIAL_COUNT,
 };
 use crate::{enrollment, queries, registry, ContractError};
 
@@ -26,6 +31,18 @@ pub fn instantiate(
     let admin = ADMIN.initialize_owner(deps.storage, deps.api, Some(&msg.admin))?;
     PAUSE.init(deps.storage, deps.api, &msg.pausers, msg.max_pause_seconds)?;
     ATTESTATION.save(deps.storage, &deps.api.addr_validate(&msg.attestation)?)?;
+    for allowed in &msg.billing_connections {
+        BILLING.allow(deps.storage, allowed)?;
+    }
+    let timeout = msg
+        .packet_timeout_seconds
+        .unwrap_or(DEFAULT_PACKET_TIMEOUT_SECONDS);
+    if !(MIN_PACKET_TIMEOUT_SECONDS..=MAX_PACKET_TIMEOUT_SECONDS).contains(&timeout) {
+        return Err(ContractError::InvalidSetting(format!(
+            "packet_timeout_seconds must be {MIN_PACKET_TIMEOUT_SECONDS} to {MAX_PACKET_TIMEOUT_SECONDS}"
+        )));
+    }
+    PACKET_TIMEOUT.save(deps.storage, &timeout)?;
     for site in &msg.sites {
         SITES.save(
             deps.storage,
@@ -59,10 +76,38 @@ pub fn execute(
                 .add_attribute("protocol_hash", trial.protocol_hash.to_hex())
                 .add_attribute("purpose", trial.purpose())
                 .add_attribute("capacity", trial.capacity.to_string());
-            Ok(Response::new()
+            let response = Response::new()
                 .add_attribute("action", "register_trial")
                 .set_data(to_json_binary(&id)?)
-                .add_event(event))
+                .add_event(event);
+            milestones::announce_at_registration(deps, &env, &trial, response)
+        }
+        ExecuteMsg::ClaimMilestone {
+            trial_id,
+            milestone,
+            participant,
+            attestation_id,
+        } => {
+            let claim = Claim {
+                trial_id,
+                milestone,
+                participant,
+                attestation_id,
+            };
+            milestones::claim(deps, env, info, claim)
+        }
+        ExecuteMsg::AnnounceBudget { trial_id } => {
+            milestones::announce_budget(deps, env, info, trial_id)
+        }
+        ExecuteMsg::AllowBilling(allowed) => {
+            ADMIN.assert_owner(deps.storage, &info.sender)?;
+            BILLING.allow(deps.storage, &allowed)?;
+            Ok(allowed_response("allow_billing", allowed))
+        }
+        ExecuteMsg::DisallowBilling { connection_id } => {
+            ADMIN.assert_owner(deps.storage, &info.sender)?;
+            BILLING.disallow(deps.storage, &connection_id);
+            Ok(disallowed_response("disallow_billing", connection_id))
         }
         ExecuteMsg::Enroll {
             trial_id,

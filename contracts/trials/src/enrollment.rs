@@ -93,7 +93,7 @@ fn assert_open(trial: &Trial, env: &Env) -> Result<(), ContractError> {
     Ok(())
 }
 
-fn attestation(deps: Deps, id: u64) -> Result<Attestation, ContractError> {
+pub(crate) fn attestation(deps: Deps, id: u64) -> Result<Attestation, ContractError> {
     let contract = ATTESTATION.load(deps.storage)?;
     deps.querier
         .query_wasm_smart(contract, &AttestationQuery::Attestation { id })

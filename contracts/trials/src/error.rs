@@ -57,4 +57,57 @@ pub enum ContractError {
 
     #[error("not eligible: {0}")]
     NotEligible(String),
+
+    #[error("{0}")]
+    Channel(#[from] healthmesh_controllers::channels::ChannelError),
+
+    #[error("no open channel to a trusted billing contract")]
+    NoBillingChannel,
+
+    #[error("only the sponsor of trial {0} may do this")]
+    NotSponsor(u64),
+
+    #[error("trial {0} has ended")]
+    TrialEnded(u64),
+
+    #[error("the budget terms of trial {0} are already on their way to the billing chain")]
+    BudgetInFlight(u64),
+
+    #[error("the budget of trial {0} is already open on the billing chain")]
+    BudgetOpen(u64),
+
+    #[error("trial {trial_id} has no milestone {milestone:?}")]
+    UnknownMilestone { trial_id: u64, milestone: String },
+
+    #[error("{address} is not an approved site of trial {trial_id}")]
+    NotASite { trial_id: u64, address: String },
+
+    #[error("the participant of trial {trial_id} is not active: {reason}")]
+    ParticipantInactive { trial_id: u64, reason: String },
+
+    #[error("milestone {milestone} of trial {trial_id} is already paid or being paid for this participant")]
+    AlreadyClaimed { trial_id: u64, milestone: String },
+
+    #[error("attestation {attestation_id} does not show the milestone: {reason}")]
+    EvidenceRefused { attestation_id: u64, reason: String },
+
+    #[error(
+        "{0} is not a key account: only a key's address names the same owner on the billing chain"
+    )]
+    NotKeyAccount(String),
+
+    #[error("the trials contract accepts no packets")]
+    NoPacketsAccepted,
+
+    #[error("not a packet of this contract: {0}")]
+    ForeignPacket(String),
+
+    #[error("no packet of this contract is waiting for that answer on that channel")]
+    NotInFlight,
+
+    #[error("no claim of milestone {milestone:?} in trial {trial_id} for that participant")]
+    NoClaim { trial_id: u64, milestone: String },
+
+    #[error("invalid setting: {0}")]
+    InvalidSetting(String),
 }

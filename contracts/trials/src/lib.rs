@@ -3,11 +3,13 @@
 
 pub mod contract;
 pub mod error;
+pub mod ibc;
 pub mod msg;
 pub mod state;
 
 mod eligibility;
 mod enrollment;
+mod milestones;
 mod queries;
 mod registry;
 

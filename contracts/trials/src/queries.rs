@@ -3,11 +3,11 @@
 use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Env, Order, StdResult};
 use cw_storage_plus::Bound;
 use healthmesh_controllers::pagination::clamp_limit;
-use healthmesh_types::trials::{QueryMsg, SitesResponse, TrialsResponse};
+use healthmesh_types::trials::{MilestoneClaimsResponse, QueryMsg, SitesResponse, TrialsResponse};
 
 use crate::contract::load;
-use crate::state::{trials, ADMIN, PAUSE, SITES};
-use crate::{enrollment, ContractError};
+use crate::state::{trials, ADMIN, BILLING, CLAIMS, PAUSE, SITES};
+use crate::{enrollment, milestones, ContractError};
 
 pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     let binary = match msg {
@@ -67,6 +67,50 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
                 .take(clamp_limit(limit))
                 .collect::<StdResult<Vec<Addr>>>()?;
             to_json_binary(&SitesResponse { sites })?
+        }
+        QueryMsg::MilestoneClaim {
+            trial_id,
+            milestone,
+            participant,
+        } => {
+            let participant = deps.api.addr_validate(&participant)?;
+            let claim = CLAIMS
+                .may_load(deps.storage, (trial_id, &milestone, &participant))?
+                .ok_or(ContractError::NoClaim {
+                    trial_id,
+                    milestone,
+                })?;
+            to_json_binary(&claim)?
+        }
+        QueryMsg::MilestoneClaims {
+            trial_id,
+            start_after,
+            limit,
+        } => {
+            let start = start_after
+                .map(|(m, p)| deps.api.addr_validate(&p).map(|p| (m, p)))
+                .transpose()?;
+            let claims = CLAIMS
+                .sub_prefix(trial_id)
+                .range(
+                    deps.storage,
+                    start
+                        .as_ref()
+                        .map(|(m, p)| Bound::exclusive((m.as_str(), p))),
+                    None,
+                    Order::Ascending,
+                )
+                .take(clamp_limit(limit))
+                .map(|item| item.map(|(_, c)| c))
+                .collect::<StdResult<Vec<_>>>()?;
+            to_json_binary(&MilestoneClaimsResponse { claims })?
+        }
+        QueryMsg::BudgetLink { trial_id } => {
+            to_json_binary(&milestones::budget_link(deps, trial_id)?)?
+        }
+        QueryMsg::BillingChannels {} => to_json_binary(&BILLING.channels(deps.storage)?)?,
+        QueryMsg::BillingConnections {} => {
+            to_json_binary(&BILLING.allowed_connections(deps.storage)?)?
         }
         QueryMsg::PauseStatus {} => to_json_binary(&PAUSE.status(deps.storage, &env.block)?)?,
         QueryMsg::Ownership {} => to_json_binary(&ADMIN.get_ownership(deps.storage)?)?,

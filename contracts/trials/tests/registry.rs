@@ -39,6 +39,8 @@ impl Suite {
             app.api().addr_make("site"),
         );
         let msg = InstantiateMsg {
+            billing_connections: vec![],
+            packet_timeout_seconds: None,
             admin: dao.to_string(),
             attestation: app.api().addr_make("attestation").to_string(),
             pausers: vec![app.api().addr_make("council").to_string()],

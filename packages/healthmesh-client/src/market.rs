@@ -25,8 +25,8 @@ pub type Totals = BTreeMap<String, Uint128>;
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     pub address: String,
-    /// Shares of settled purchases credited to the address (as patient, custodian, treasury or
-    /// relayer), by role and denom.
+    /// Shares of settled purchases (as patient, custodian, treasury or relayer) and milestone
+    /// payouts (as participant or site) credited to the address, by role and denom.
     pub earned: BTreeMap<String, Totals>,
     pub withdrawn: Totals,
     pub unclaimed: Totals,
@@ -34,6 +34,11 @@ pub struct Account {
     pub spent: Totals,
     pub refunded: Totals,
     pub in_escrow: Totals,
+    /// Put into trial budgets as a sponsor, and taken back after the trials' ends.
+    #[serde(default)]
+    pub trial_funding: Totals,
+    #[serde(default)]
+    pub trial_reclaimed: Totals,
     pub purchases: Vec<Purchase>,
     pub history: Vec<HistoryEntry>,
 }
@@ -56,12 +61,14 @@ impl Account {
         for entry in &history {
             for coin in &entry.amount {
                 match &entry.kind {
-                    HistoryKind::Credit { role, .. } => {
+                    HistoryKind::Credit { role, .. } | HistoryKind::Milestone { role, .. } => {
                         let role = format!("{role:?}").to_lowercase();
                         add(account.earned.entry(role).or_default(), coin);
                     }
                     HistoryKind::Withdrawal {} => add(&mut account.withdrawn, coin),
                     HistoryKind::Refund { .. } => add(&mut account.refunded, coin),
+                    HistoryKind::TrialFunding { .. } => add(&mut account.trial_funding, coin),
+                    HistoryKind::TrialReclaim { .. } => add(&mut account.trial_reclaimed, coin),
                 }
             }
         }

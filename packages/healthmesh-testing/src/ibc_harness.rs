@@ -440,6 +440,11 @@ ibc_app!(
     BillingApp => healthmesh_billing::ibc
 );
 
+ibc_app!(
+    /// The trials contract's end of the milestone channel to the billing contract.
+    TrialsApp => healthmesh_trials::ibc
+);
+
 /// One end of a channel: a contract on a chain and its app.
 pub struct End<'a> {
     pub chain: &'a mut Chain,

@@ -5,6 +5,7 @@ pub mod consent;
 pub mod dao;
 pub mod ibc_harness;
 pub mod settle;
+pub mod trial_pay;
 
 use anyhow::Error as AnyError;
 use cosmwasm_std::Record;

@@ -40,6 +40,7 @@ pub fn deploy_billing(chain: &mut Chain) -> Addr {
         price_floors: vec![coin(PRICE_FLOOR, DENOM)],
         allowed_connections: vec![],
         packet_timeout_seconds: Some(PACKET_TIMEOUT),
+        trials_connections: vec![],
     };
     let billing = chain
         .app

@@ -61,7 +61,13 @@ pub struct InstantiateMsg {
     #[serde(default)]
     pub allowed_connections: Vec<AllowedConnection>,
     pub packet_timeout_seconds: Option<u64>,
+    /// Trials contracts trusted from the start to pay milestones from trial budgets.
+    #[serde(default)]
+    pub trials_connections: Vec<AllowedConnection>,
 }
+
+/// Most trusted trials contracts (chains).
+pub const MAX_TRIALS_LINKS: usize = 4;
 
 #[cw_serde]
 #[serde(deny_unknown_fields)]
@@ -90,6 +96,24 @@ pub enum ExecuteMsg {
     /// Governance: stop trusting a connection (its channel takes no new purchases; packets
     /// in flight still settle or refund).
     DisallowConnection {
+        connection_id: String,
+    },
+    /// The sponsor adds the attached coin (exactly one) to the budget of trial `trial_id` of
+    /// `chain_id`'s trials contract; the budget must have been opened by that contract, and
+    /// the sender must be the trial's sponsor (same key) before the trial's end.
+    FundTrial {
+        chain_id: String,
+        trial_id: u64,
+    },
+    /// The sponsor takes back what is left of the budget after the trial's end; the budget is
+    /// closed (later milestones are refused). Never paused.
+    ReclaimTrialBudget {
+        chain_id: String,
+        trial_id: u64,
+    },
+    /// Governance: trust the trials contract at `counterparty_port` over `connection_id`.
+    AllowTrials(AllowedConnection),
+    DisallowTrials {
         connection_id: String,
     },
     Pausable(PauseMsg),
@@ -133,6 +157,22 @@ pub enum QueryMsg {
     Ledger {},
     #[returns(Vec<BoundChannel>)]
     Channels {},
+    /// A trial's budget: sponsor, end, funds left, paid out.
+    #[returns(TrialBudget)]
+    TrialBudget { chain_id: String, trial_id: u64 },
+    /// Whether a milestone was paid to a participant (canonical bytes are the participant's
+    /// key: pass their address on this chain).
+    #[returns(Option<MilestonePaid>)]
+    MilestonePaid {
+        chain_id: String,
+        trial_id: u64,
+        milestone: String,
+        participant: String,
+    },
+    #[returns(Vec<BoundChannel>)]
+    TrialsChannels {},
+    #[returns(Vec<AllowedConnection>)]
+    TrialsConnections {},
     #[returns(Vec<AllowedConnection>)]
     AllowedConnections {},
     #[returns(PauseStatusResponse)]
@@ -160,6 +200,10 @@ pub enum PayoutRole {
     Custodian,
     Treasury,
     Relayer,
+    /// A trial participant paid for a milestone.
+    Participant,
+    /// A trial site paid for a participant's milestone.
+    Site,
 }
 
 #[cw_serde]
@@ -222,6 +266,17 @@ pub enum HistoryKind {
     Refund { purchase_id: u64, reason: String },
     /// Unclaimed balance paid out.
     Withdrawal {},
+    /// A milestone payout credited to the address (participant or site).
+    Milestone {
+        chain_id: String,
+        trial_id: u64,
+        milestone: String,
+        role: PayoutRole,
+    },
+    /// The sponsor funded a trial's budget.
+    TrialFunding { chain_id: String, trial_id: u64 },
+    /// The sponsor took back what was left of a trial's budget.
+    TrialReclaim { chain_id: String, trial_id: u64 },
 }
 
 #[cw_serde]
@@ -247,10 +302,45 @@ pub struct DenomTotals {
     pub denom: String,
     pub open_escrow: Uint128,
     pub unclaimed: Uint128,
+    /// Funds left in trial budgets.
+    #[serde(default)]
+    pub trial_budgets: Uint128,
 }
 
 #[cw_serde]
 pub struct LedgerResponse {
     pub totals: Vec<DenomTotals>,
     pub open_purchases: u64,
+}
+
+#[cw_serde]
+pub enum TrialBudgetStatus {
+    Open,
+    Reclaimed { at: Timestamp },
+}
+
+/// A trial's milestone budget, opened by the trials contract of `chain_id`.
+#[cw_serde]
+pub struct TrialBudget {
+    pub chain_id: String,
+    pub trial_id: u64,
+    /// The sponsor's address here (same key as on the trials chain).
+    pub sponsor: Addr,
+    pub ends_at: Timestamp,
+    /// What is left, per denom.
+    pub funds: Vec<Coin>,
+    pub funded: Vec<Coin>,
+    pub paid_out: Vec<Coin>,
+    pub payouts: u32,
+    pub opened_at: Timestamp,
+    pub status: TrialBudgetStatus,
+}
+
+#[cw_serde]
+pub struct MilestonePaid {
+    pub participant: Addr,
+    pub site: Addr,
+    pub paid: Vec<Coin>,
+    pub attestation_id: u64,
+    pub at: Timestamp,
 }

@@ -60,6 +60,25 @@ events! {
     SITE_REVOKED = "site_revoked";
     PARTICIPANT_ENROLLED = "participant_enrolled";
     PARTICIPANT_WITHDRAWN = "participant_withdrawn";
+    /// Trials: a site's milestone claim for a participant, sent to the billing chain.
+    MILESTONE_CLAIMED = "milestone_claimed";
+    /// Trials: the billing chain paid the milestone (success ack).
+    MILESTONE_PAID = "milestone_paid";
+    /// Trials: the billing chain refused the milestone or the packet timed out; the site may
+    /// claim it again.
+    MILESTONE_UNPAID = "milestone_unpaid";
+    /// Trials: the trial's budget terms sent to the billing chain, and its answer.
+    BUDGET_ANNOUNCED = "trial_budget_announced";
+    BUDGET_ANSWERED = "trial_budget_answered";
+    /// Billing: a trial's budget opened (terms from the trials chain), funded, paid from,
+    /// refused a payout, reclaimed by the sponsor after the trial's end.
+    TRIAL_BUDGET_OPENED = "billing_trial_budget_opened";
+    TRIAL_FUNDED = "billing_trial_funded";
+    MILESTONE_PAYOUT = "billing_milestone_payout";
+    MILESTONE_REFUSED = "billing_milestone_refused";
+    TRIAL_RECLAIMED = "billing_trial_reclaimed";
+    TRIALS_CHANNEL_OPEN = "trials_channel_open";
+    TRIALS_CHANNEL_CLOSED = "trials_channel_closed";
 }
 
 /// Attribute keys read outside the contract that writes them.
@@ -75,6 +94,8 @@ pub mod attr {
     pub const OFFER_ID: &str = "offer_id";
     pub const PURCHASE_ID: &str = "purchase_id";
     pub const TRIAL_ID: &str = "trial_id";
+    pub const MILESTONE: &str = "milestone";
+    pub const PARTICIPANT: &str = "participant";
 }
 
 #[cfg(test)]

@@ -12,4 +12,5 @@ pub mod ibc;
 pub mod pause;
 pub mod settle;
 pub mod staking;
+pub mod trial_pay;
 pub mod trials;

@@ -10,6 +10,7 @@ use cosmwasm_std::{Addr, Coin, HexBinary, Timestamp};
 use cw_ownable::{Action, Ownership};
 pub use healthmesh_proofs::statement::{Operator, Predicate};
 
+pub use crate::ibc::{AllowedConnection, BoundChannel};
 use crate::pause::{PauseMsg, PauseStatusResponse};
 
 /// Most eligibility criteria and milestones per trial, sites per trial.
@@ -34,7 +35,18 @@ pub struct InstantiateMsg {
     #[serde(default)]
     pub pausers: Vec<String>,
     pub max_pause_seconds: Option<u64>,
+    /// The billing contract trusted from the start (at most one connection): milestones are
+    /// paid there from each trial's budget.
+    #[serde(default)]
+    pub billing_connections: Vec<AllowedConnection>,
+    /// Timeout of packets to the billing chain; 600 s when not set.
+    pub packet_timeout_seconds: Option<u64>,
 }
+
+/// Timeout of packets to the billing chain when none is set, and its bounds.
+pub const DEFAULT_PACKET_TIMEOUT_SECONDS: u64 = 600;
+pub const MIN_PACKET_TIMEOUT_SECONDS: u64 = 10;
+pub const MAX_PACKET_TIMEOUT_SECONDS: u64 = 7 * 24 * 3600;
 
 /// An eligibility criterion or a milestone's evidence: a predicate over one attribute, as the
 /// attestations prove it (`{"attribute":"hba1c","predicate":{"op":"lt","values":[70]}}`).
@@ -91,6 +103,27 @@ pub enum ExecuteMsg {
     Withdraw {
         trial_id: u64,
     },
+    /// The sender (a site of the trial) claims `milestone` for `participant`, showing it with
+    /// `attestation_id`: an attestation this chain holds, made by the sender, under the consent
+    /// the participant enrolled with, proving the milestone's evidence. The payout is sent to
+    /// the billing chain; once paid it is never paid again.
+    ClaimMilestone {
+        trial_id: u64,
+        milestone: String,
+        participant: String,
+        attestation_id: u64,
+    },
+    /// The sponsor (re)sends the trial's budget terms to the billing chain (registration sends
+    /// them when a billing channel is open). Idempotent there.
+    AnnounceBudget {
+        trial_id: u64,
+    },
+    /// Governance: trust the billing contract at `counterparty_port` over `connection_id`.
+    AllowBilling(AllowedConnection),
+    /// Governance: stop trusting a billing connection.
+    DisallowBilling {
+        connection_id: String,
+    },
     /// Governance: a site (an address) may run trials.
     ApproveSite {
         site: String,
@@ -134,6 +167,27 @@ pub enum QueryMsg {
         start_after: Option<String>,
         limit: Option<u32>,
     },
+    /// A participant's milestone claim and its fate.
+    #[returns(MilestoneClaim)]
+    MilestoneClaim {
+        trial_id: u64,
+        milestone: String,
+        participant: String,
+    },
+    /// A trial's milestone claims, by (milestone, participant) after `start_after`.
+    #[returns(MilestoneClaimsResponse)]
+    MilestoneClaims {
+        trial_id: u64,
+        start_after: Option<(String, String)>,
+        limit: Option<u32>,
+    },
+    /// What the billing chain answered to the trial's budget terms.
+    #[returns(BudgetLink)]
+    BudgetLink { trial_id: u64 },
+    #[returns(Vec<BoundChannel>)]
+    BillingChannels {},
+    #[returns(Vec<AllowedConnection>)]
+    BillingConnections {},
     #[returns(SitesResponse)]
     Sites {
         start_after: Option<String>,
@@ -225,4 +279,61 @@ pub struct ParticipantsResponse {
 #[cw_serde]
 pub struct SitesResponse {
     pub sites: Vec<Addr>,
+}
+
+#[cw_serde]
+pub enum ClaimStatus {
+    /// Sent to the billing chain; waiting for its answer.
+    InFlight {
+        channel_id: String,
+    },
+    Paid {
+        at: Timestamp,
+    },
+    /// Refused there (e.g. the budget is exhausted) or timed out: nothing was paid, and the
+    /// site may claim again.
+    Unpaid {
+        reason: String,
+        at: Timestamp,
+    },
+}
+
+#[cw_serde]
+pub struct MilestoneClaim {
+    pub trial_id: u64,
+    pub milestone: String,
+    pub participant: Addr,
+    pub site: Addr,
+    pub attestation_id: u64,
+    pub participant_payout: Coin,
+    pub site_payout: Coin,
+    pub claimed_at: Timestamp,
+    pub status: ClaimStatus,
+}
+
+#[cw_serde]
+pub struct MilestoneClaimsResponse {
+    pub claims: Vec<MilestoneClaim>,
+}
+
+#[cw_serde]
+pub enum BudgetLinkStatus {
+    /// No channel to the billing chain when the trial was registered: announce it.
+    NotAnnounced,
+    Announced {
+        channel_id: String,
+    },
+    Open {
+        at: Timestamp,
+    },
+    Refused {
+        reason: String,
+        at: Timestamp,
+    },
+}
+
+#[cw_serde]
+pub struct BudgetLink {
+    pub trial_id: u64,
+    pub status: BudgetLinkStatus,
 }
