@@ -50,7 +50,7 @@ fn run() -> Result<()> {
     let burst = burst::run(&net, &prover, &mut ev, burst_size)?;
     let catch_up = research::run(&net, &mut ev, &burst, &first.token)?;
     let settlement = market::run(&mut net, &mut ev, purchases)?;
-    let enrollment = trials::run(&mut net, &prover, &mut ev)?;
+    let trial = trials::run(&mut net, &prover, &mut ev)?;
     privacy::run(&net, &mut ev, &burst.grant.token)?;
 
     println!("\n{}", ev.gas_table());
@@ -100,7 +100,12 @@ fn run() -> Result<()> {
         percentile(&settlement.to_payout, 1.0)
     );
     println!(
-        "| trial enrollment, hmesh trials enroll → participant active on {REMOTE} | {enrollment:.1} s |"
+        "| trial enrollment, hmesh trials enroll → participant active on {REMOTE} | {:.1} s |",
+        trial.enroll
+    );
+    println!(
+        "| milestone payout, site's claim commit on {REMOTE} → participant credited on billing-1 | {:.1} s |",
+        trial.payout
     );
     println!("e2e: 1 passed, 0 failed");
     Ok(())

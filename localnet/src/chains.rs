@@ -62,6 +62,22 @@ impl Wasmd {
     }
 }
 
+/// The role whose key is the same on every chain: the hospital is the custodian of its
+/// patients' data on genomics-1 and a trial site on trials-1, and is paid on billing-1 — one
+/// institution, one key, so its attestations and its claims name the same account.
+const SHARED_ROLE: &str = "custodian";
+
+/// The shared role's mnemonic: made by the first chain initialised, read by the others.
+fn shared_mnemonic(layout: &Layout) -> Result<String> {
+    let path = layout.home.join("shared-custodian.mnemonic");
+    if let Ok(phrase) = std::fs::read_to_string(&path) {
+        return Ok(phrase);
+    }
+    let phrase = generate_mnemonic();
+    crate::process::write_private(&path, phrase.as_bytes())?;
+    Ok(phrase)
+}
+
 /// `wasmd init`, funded role keys, the validator's gentx and the localnet's config edits.
 pub fn init_chain(w: &Wasmd, layout: &Layout, chain: &str) -> Result<()> {
     let home = layout.chain_home(chain);
@@ -115,7 +131,12 @@ pub fn init_chain(w: &Wasmd, layout: &Layout, chain: &str) -> Result<()> {
     )?;
     let ring = Keyring::new(home.join("keys"), Backend::Test);
     for role in roles().iter().filter(|r| *r != "validator") {
-        let key = ring.add(role, &generate_mnemonic(), None, PREFIX)?;
+        let mnemonic = if role == SHARED_ROLE {
+            shared_mnemonic(layout)?
+        } else {
+            generate_mnemonic()
+        };
+        let key = ring.add(role, &mnemonic, None, PREFIX)?;
         w.run(
             &home,
             &["genesis", "add-genesis-account", &key.address, &balance],

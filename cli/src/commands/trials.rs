@@ -3,9 +3,11 @@
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Subcommand;
 use cosmwasm_std::{coin, Timestamp};
+use healthmesh_types::billing::{self, TrialBudget};
 use healthmesh_types::trials::{
-    Criterion, ExecuteMsg, Milestone, Operator, ParticipantResponse, ParticipantsResponse,
-    Predicate, QueryMsg, SitesResponse, Trial, TrialTerms, TrialsResponse,
+    BudgetLink, Criterion, ExecuteMsg, Milestone, MilestoneClaim, MilestoneClaimsResponse,
+    Operator, ParticipantResponse, ParticipantsResponse, Predicate, QueryMsg, SitesResponse, Trial,
+    TrialTerms, TrialsResponse,
 };
 
 use super::parse_hex;
@@ -75,6 +77,46 @@ pub enum TrialsCommand {
     },
     /// Sites approved by governance.
     Sites,
+    /// Claim a milestone for a participant (signed by a site of the trial) with an attestation
+    /// the site made under the participant's enrollment consent; the payout is sent to the
+    /// billing chain. With --show, print the claim and its fate instead.
+    Milestone {
+        trial_id: u64,
+        /// The milestone's name, e.g. visit-3.
+        #[arg(long)]
+        milestone: String,
+        /// The participant (address or role name).
+        #[arg(long)]
+        participant: String,
+        /// The site's attestation on this chain showing the milestone.
+        #[arg(long, required_unless_present = "show")]
+        attestation: Option<u64>,
+        #[arg(long)]
+        show: bool,
+    },
+    /// A trial's milestone claims and their fate (trials chain).
+    Claims {
+        trial_id: u64,
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// A trial's budget. On the billing chain (`--chain billing`): show it, or with --fund
+    /// add to it, or with --reclaim take back what is left after the trial's end (signed by
+    /// the sponsor's key). On the trials chain: show what billing answered to its terms, or
+    /// with --announce send the terms again.
+    Budget {
+        trial_id: u64,
+        /// Amount in the chain's denom to add to the budget (billing chain).
+        #[arg(long, conflicts_with_all = ["reclaim", "announce"])]
+        fund: Option<u128>,
+        #[arg(long, conflicts_with = "announce")]
+        reclaim: bool,
+        #[arg(long)]
+        announce: bool,
+        /// The chain of the trials contract (deployment name or chain id).
+        #[arg(long, default_value = "trials")]
+        trials_chain: String,
+    },
 }
 
 /// `ATTRIBUTE OP VALUE[,VALUE…]`.
@@ -123,8 +165,59 @@ fn days_from_now(days: u64) -> Result<Timestamp> {
     ))
 }
 
+/// `hmesh trials budget` on the billing chain: the billing contract's side of the budget.
+async fn billing_budget(
+    ctx: &Ctx<'_>,
+    trials_chain: &str,
+    trial_id: u64,
+    fund: Option<u128>,
+    reclaim: bool,
+) -> Result<()> {
+    let billing = ctx.contract("billing")?;
+    let chain_id = ctx
+        .args
+        .deployment()
+        .ok()
+        .and_then(|d| d.chain(trials_chain).ok().map(|c| c.chain_id.clone()))
+        .unwrap_or_else(|| trials_chain.to_string());
+    let (msg, funds) = match (fund, reclaim) {
+        (Some(amount), _) => (
+            billing::ExecuteMsg::FundTrial { chain_id, trial_id },
+            vec![ctx.coin(amount)?],
+        ),
+        (None, true) => (
+            billing::ExecuteMsg::ReclaimTrialBudget { chain_id, trial_id },
+            vec![],
+        ),
+        (None, false) => {
+            let q = billing::QueryMsg::TrialBudget { chain_id, trial_id };
+            let budget: TrialBudget = ctx.query(&billing, &q).await?;
+            print_value(&budget);
+            return Ok(());
+        }
+    };
+    let outcome = ctx.execute(&billing, &msg, funds).await?;
+    print_tx(&outcome, ctx.json());
+    Ok(())
+}
+
 pub async fn run(g: &GlobalArgs, command: TrialsCommand) -> Result<()> {
     let ctx = Ctx::new(g)?;
+    if let TrialsCommand::Budget {
+        trial_id,
+        fund,
+        reclaim,
+        announce: false,
+        trials_chain,
+    } = &command
+    {
+        if ctx.info.contracts.contains_key("billing") {
+            return billing_budget(&ctx, trials_chain, *trial_id, *fund, *reclaim).await;
+        }
+        if fund.is_some() || *reclaim {
+            bail!("--fund and --reclaim run on the billing chain: add --chain billing");
+        }
+    }
     let trials = ctx.contract("trials")?;
     let msg = match command {
         TrialsCommand::Register {
@@ -213,6 +306,53 @@ pub async fn run(g: &GlobalArgs, command: TrialsCommand) -> Result<()> {
             let page: ParticipantsResponse = ctx.query(&trials, &q).await?;
             print_value(&page);
             return Ok(());
+        }
+        TrialsCommand::Milestone {
+            trial_id,
+            milestone,
+            participant,
+            attestation,
+            show,
+        } => {
+            let participant = ctx.address(&participant)?.to_string();
+            if show {
+                let q = QueryMsg::MilestoneClaim {
+                    trial_id,
+                    milestone,
+                    participant,
+                };
+                let claim: MilestoneClaim = ctx.query(&trials, &q).await?;
+                print_value(&claim);
+                return Ok(());
+            }
+            ExecuteMsg::ClaimMilestone {
+                trial_id,
+                milestone,
+                participant,
+                attestation_id: attestation.context("--attestation")?,
+            }
+        }
+        TrialsCommand::Claims { trial_id, limit } => {
+            let q = QueryMsg::MilestoneClaims {
+                trial_id,
+                start_after: None,
+                limit,
+            };
+            let page: MilestoneClaimsResponse = ctx.query(&trials, &q).await?;
+            print_value(&page);
+            return Ok(());
+        }
+        TrialsCommand::Budget {
+            trial_id, announce, ..
+        } => {
+            if !announce {
+                let link: BudgetLink = ctx
+                    .query(&trials, &QueryMsg::BudgetLink { trial_id })
+                    .await?;
+                print_value(&link);
+                return Ok(());
+            }
+            ExecuteMsg::AnnounceBudget { trial_id }
         }
         TrialsCommand::Sites => {
             let q = QueryMsg::Sites {

@@ -271,8 +271,9 @@ fn check_splits(settled: &[Purchase], split: &RevenueSplit, patient: &str) -> Re
     Ok(expected_patient)
 }
 
-/// The escrow invariant on the real chain: bank balance = open escrows + unclaimed balances.
-fn check_books(net: &Net, billing_contract: &str) -> Result<()> {
+/// The escrow invariant on the real chain: bank balance = open escrows + unclaimed balances
+/// + trial budgets.
+pub fn check_books(net: &Net, billing_contract: &str) -> Result<()> {
     let ledger: LedgerResponse =
         net.query(BILLING, contract::BILLING, &billing::QueryMsg::Ledger {})?;
     let denom = &net.info(BILLING)?.denom;
@@ -280,7 +281,7 @@ fn check_books(net: &Net, billing_contract: &str) -> Result<()> {
         .totals
         .iter()
         .filter(|t| &t.denom == denom)
-        .map(|t| (t.open_escrow + t.unclaimed).u128())
+        .map(|t| (t.open_escrow + t.unclaimed + t.trial_budgets).u128())
         .sum();
     let bank = net.balance(BILLING, billing_contract)?;
     ensure!(

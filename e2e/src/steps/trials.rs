@@ -2,8 +2,12 @@
 //! age ≥ 18, the localnet's custodian as site); a patient (one key on genomics-1 and
 //! trials-1) grants the trials contract consent for `trial:<id>`; the custodian proves HbA1c and
 //! age on genomics-1 and sends the attestations to trials-1; the patient enrolls with
-//! `hmesh trials enroll`. A patient whose HbA1c is above the bound (only "< 8.0" can be proven)
-//! is refused; revoking the consent on genomics-1 deactivates the participant on trials-1.
+//! `hmesh trials enroll`. The sponsor funds the trial's budget on billing-1 (same key); the
+//! site (the custodian: one key on every chain) proves the participant's visits on genomics-1
+//! and claims the milestone on trials-1 with `hmesh trials milestone`; the participant and the
+//! site are paid on billing-1, timed from the claim's commit. A patient whose HbA1c is above
+//! the bound (only "< 8.0" can be proven) is refused; revoking the consent on genomics-1
+//! deactivates the participant on trials-1 and refuses their next payout.
 
 use std::time::{Duration, Instant};
 
@@ -15,11 +19,15 @@ use healthmesh_proofs::statement::{
     commit, salt_from_wide_bytes, subject_key, AttributeCode, Context as ProofContext, Operator,
     Predicate, Statement,
 };
-use healthmesh_types::attestation::{AttestationSubmission, ExecuteMsg};
+use healthmesh_types::attestation::{
+    AttestationSubmission, DeliveriesResponse, Delivery, DeliveryStatus, ExecuteMsg, QueryMsg,
+};
+use healthmesh_types::billing::{self, TrialBudget};
 use healthmesh_types::events;
-use healthmesh_types::trials::{trial_purpose, ParticipantResponse};
+use healthmesh_types::trials::{trial_purpose, BudgetLink, BudgetLinkStatus, ParticipantResponse};
 
 use super::attest::{attestations_under, random_hex, recorded_ids, Prover, RELAYER_FEE};
+use super::market::{check_books, BILLING};
 use super::{REMOTE, SOURCE};
 use crate::evidence::Evidence;
 use crate::net::{wait_for, Net};
@@ -34,16 +42,40 @@ const INELIGIBLE: [(&str, u64, Operator, u64); 2] = [
     ("age", 52, Operator::Gte, 18),
 ];
 
-/// Seconds from `hmesh trials enroll` to the participant queryable as active.
-pub fn run(net: &mut Net, prover: &Prover, ev: &mut Evidence) -> Result<f64> {
-    println!("== 8. a trial on {REMOTE}: zk enrollment with attestations from {SOURCE}");
-    let trial_id = register(net, ev)?;
-    let trials_contract = net.contract(REMOTE, contract::TRIALS)?;
+/// Milestone payouts, per participant: 500 to the participant, 200 to the site.
+const PARTICIPANT_PAYOUT: u128 = 500;
+const SITE_PAYOUT: u128 = 200;
+/// The sponsor funds two payouts' worth.
+const BUDGET: u128 = 2 * (PARTICIPANT_PAYOUT + SITE_PAYOUT);
+/// The site: the custodian, one key on every chain (attests on genomics-1, claims on
+/// trials-1, is paid on billing-1).
+const SITE: &str = "custodian";
+
+/// What step 8 measured, in seconds.
+pub struct TrialTimes {
+    /// `hmesh trials enroll` → participant queryable as active.
+    pub enroll: f64,
+    /// The site's milestone claim committed on trials-1 → payout visible on billing-1.
+    pub payout: f64,
+}
+
+pub fn run(net: &mut Net, prover: &Prover, ev: &mut Evidence) -> Result<TrialTimes> {
+    println!("== 8. a trial on {REMOTE}: zk enrollment with attestations from {SOURCE}, a milestone paid on {BILLING}");
+    // One key for the sponsor on trials-1 and billing-1: it registers, funds and reclaims.
+    let sponsor = net.fresh_account_on(&[REMOTE, BILLING], "trial-sponsor")?;
+    let trial_id = register(net, ev, &sponsor)?;
+    let trial = trial_id.to_string();
+    wait_budget_open(net, &trial)?;
+    let fund = ["trials", "budget", &trial, "--fund", &BUDGET.to_string()];
+    ev.see_tx(&net.hmesh_tx(BILLING, &sponsor, &fund)?);
+    println!(
+        "   trial {trial_id} registered by its sponsor; its budget opened on {BILLING} over the milestone channel and was funded with {BUDGET} by the same key"
+    );
 
     let patient = net.fresh_account_on(&[SOURCE, REMOTE], "trial-patient")?;
-    let ids = attest_for_trial(net, prover, ev, &patient, trial_id, &ELIGIBLE)?;
+    let consent = grant_for_trial(net, ev, &patient, trial_id, &ELIGIBLE)?;
+    let ids = attest_under(net, prover, ev, &patient, &consent, &ELIGIBLE)?;
     let id_list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-    let trial = trial_id.to_string();
     let started = Instant::now();
     let tx = net.hmesh_tx(
         REMOTE,
@@ -56,11 +88,14 @@ pub fn run(net: &mut Net, prover: &Prover, ev: &mut Evidence) -> Result<f64> {
     let enroll_seconds = started.elapsed().as_secs_f64();
     ensure!(active.active, "the participant is not active: {active:?}");
     println!(
-        "   trial {trial_id}: the patient enrolled with attestations {id_list} received from {SOURCE} (HbA1c < 7.0, age ≥ 18); no value recorded"
+        "   the patient enrolled with attestations {id_list} received from {SOURCE} (HbA1c < 7.0, age ≥ 18); no value recorded"
     );
 
+    let payout = milestone(net, prover, ev, &patient, &consent, trial_id, &address)?;
+
     let high = net.fresh_account_on(&[SOURCE, REMOTE], "trial-ineligible")?;
-    let ids = attest_for_trial(net, prover, ev, &high, trial_id, &INELIGIBLE)?;
+    let high_consent = grant_for_trial(net, ev, &high, trial_id, &INELIGIBLE)?;
+    let ids = attest_under(net, prover, ev, &high, &high_consent, &INELIGIBLE)?;
     let id_list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
     match net.hmesh_tx(
         REMOTE,
@@ -73,13 +108,111 @@ pub fn run(net: &mut Net, prover: &Prover, ev: &mut Evidence) -> Result<f64> {
     }
     println!("   a patient whose HbA1c is above the bound (only \"< 8.0\" provable) was refused");
 
-    revoke_and_deactivate(net, ev, &patient, trial_id, &address, &trials_contract)?;
-    Ok(enroll_seconds)
+    revoke_and_deactivate(net, ev, &patient, trial_id, &address)?;
+    Ok(TrialTimes {
+        enroll: enroll_seconds,
+        payout,
+    })
 }
 
-/// The sponsor (the researcher key of trials-1) registers the trial with hmesh.
-fn register(net: &Net, ev: &mut Evidence) -> Result<u64> {
+/// Registration announced the budget terms to billing-1; wait for its answer on trials-1.
+fn wait_budget_open(net: &Net, trial: &str) -> Result<()> {
+    let status = wait_for(
+        "billing-1's answer to the trial's budget terms",
+        Duration::from_secs(90),
+        || {
+            let link: BudgetLink =
+                serde_json::from_value(net.hmesh(REMOTE, &["trials", "budget", trial])?)?;
+            Ok(match link.status {
+                BudgetLinkStatus::Announced { .. } => None,
+                other => Some(other),
+            })
+        },
+    )?;
+    ensure!(
+        matches!(status, BudgetLinkStatus::Open { .. }),
+        "billing-1 did not open the budget: {status:?}"
+    );
+    Ok(())
+}
+
+/// What `address` may withdraw from the billing contract.
+fn credited(net: &Net, address: &str) -> Result<u128> {
+    let q = billing::QueryMsg::Balance {
+        address: address.into(),
+    };
+    let balance: billing::BalanceResponse = net.query(BILLING, contract::BILLING, &q)?;
+    Ok(balance.balance.iter().map(|c| c.amount.u128()).sum())
+}
+
+/// The site proves 4 completed visits (`≥ 3`) under the participant's consent on genomics-1,
+/// sends it to trials-1 and claims `visit-3` with hmesh; the payout is timed from the claim's
+/// commit to the participant's credit on billing-1 (same key, same address: one prefix).
+fn milestone(
+    net: &Net,
+    prover: &Prover,
+    ev: &mut Evidence,
+    patient: &str,
+    consent: &TrialConsent,
+    trial_id: u64,
+    address: &str,
+) -> Result<f64> {
+    let visits = [("visits_completed", 4, Operator::Gte, 3)];
+    let evidence = attest_under(net, prover, ev, patient, consent, &visits)?[0].to_string();
+    let site = net.account(BILLING, SITE)?;
+    let (participant_before, site_before) = (credited(net, address)?, credited(net, &site)?);
+    let trial = trial_id.to_string();
+    let claim = [
+        "trials",
+        "milestone",
+        &trial,
+        "--milestone",
+        "visit-3",
+        "--participant",
+        address,
+        "--attestation",
+        &evidence,
+    ];
+    let tx = net.hmesh_tx(REMOTE, SITE, &claim)?;
+    let committed = Instant::now();
+    ev.measure("claim_milestone (hmesh)", &tx);
+    wait_for(
+        "the milestone payout on billing-1",
+        Duration::from_secs(60),
+        || Ok((credited(net, address)? > participant_before).then_some(())),
+    )?;
+    let seconds = committed.elapsed().as_secs_f64();
+    ensure!(
+        credited(net, address)? == participant_before + PARTICIPANT_PAYOUT
+            && credited(net, &site)? == site_before + SITE_PAYOUT,
+        "the payout is not exactly {PARTICIPANT_PAYOUT} to the participant and {SITE_PAYOUT} to the site"
+    );
+    let budget: TrialBudget =
+        serde_json::from_value(net.hmesh(BILLING, &["trials", "budget", &trial])?)?;
+    ensure!(
+        budget.payouts == 1
+            && budget.funds.iter().map(|c| c.amount.u128()).sum::<u128>()
+                == BUDGET - PARTICIPANT_PAYOUT - SITE_PAYOUT,
+        "the budget does not show one payout: {budget:?}"
+    );
+    check_books(net, &net.contract(BILLING, contract::BILLING)?)?;
+    // Claimed again: refused on trials-1, nothing sent.
+    match net.hmesh_tx(REMOTE, SITE, &claim) {
+        Err(e) if e.to_string().contains("already paid or being paid") => {}
+        Err(e) => return Err(e),
+        Ok(_) => bail!("a paid milestone was claimed again"),
+    }
+    println!(
+        "   the site proved 4 visits (≥ 3) on {SOURCE} and claimed visit-3 with hmesh: {PARTICIPANT_PAYOUT} to the participant and {SITE_PAYOUT} to the site on {BILLING} {seconds:.1} s after the claim's commit; claimed again: refused; books balanced"
+    );
+    Ok(seconds)
+}
+
+/// The sponsor registers the trial with hmesh: HbA1c < 7.0, age ≥ 18, the custodian as site,
+/// one milestone (3 visits: 500 to the participant, 200 to the site).
+fn register(net: &Net, ev: &mut Evidence, sponsor: &str) -> Result<u64> {
     let protocol = random_hex();
+    let milestone = format!("visit-3:visits_completed gte 3:{PARTICIPANT_PAYOUT}:{SITE_PAYOUT}");
     let args = [
         "trials",
         "register",
@@ -96,28 +229,32 @@ fn register(net: &Net, ev: &mut Evidence) -> Result<u64> {
         "--capacity",
         "10",
         "--sites",
-        "custodian",
+        SITE,
         "--milestone",
-        "visit-3:visits_completed gte 3:500:200",
+        &milestone,
     ];
-    let tx = net.hmesh_tx(REMOTE, "researcher", &args)?;
+    let tx = net.hmesh_tx(REMOTE, sponsor, &args)?;
     ev.measure("register_trial (hmesh)", &tx);
     tx.attr(events::tx::TRIAL_REGISTERED, events::attr::TRIAL_ID)
         .and_then(|id| id.parse().ok())
         .context("trial id")
 }
 
-/// On genomics-1: `patient` designates the custodian, grants the trials contract consent for
-/// the trial; the custodian anchors and proves each record, submits, and sends the
-/// attestations to trials-1. Returns their ids on trials-1.
-fn attest_for_trial(
+/// A patient's consent to the trials contract on genomics-1.
+struct TrialConsent {
+    dataset: String,
+    token: String,
+}
+
+/// On genomics-1: `patient` designates the custodian and grants the trials contract consent
+/// for the trial, over the records' attributes and the milestone's evidence.
+fn grant_for_trial(
     net: &Net,
-    prover: &Prover,
     ev: &mut Evidence,
     patient: &str,
     trial_id: u64,
     records: &[(&str, u64, Operator, u64)],
-) -> Result<Vec<u64>> {
+) -> Result<TrialConsent> {
     let dataset = random_hex();
     let designate = [
         "consent",
@@ -125,12 +262,14 @@ fn attest_for_trial(
         "--dataset",
         &dataset,
         "--custodian",
-        "custodian",
+        SITE,
     ];
     ev.see_tx(&net.hmesh_tx(SOURCE, patient, &designate)?);
     let trials_contract = net.contract(REMOTE, contract::TRIALS)?;
     let purpose = trial_purpose(trial_id);
-    let scope = records.iter().map(|r| r.0).collect::<Vec<_>>().join(",");
+    let mut scope: Vec<&str> = records.iter().map(|r| r.0).collect();
+    scope.push("visits_completed");
+    let scope = scope.join(",");
     let grant = [
         "consent",
         "grant",
@@ -148,7 +287,22 @@ fn attest_for_trial(
     let token = tx
         .attr(events::tx::CONSENT_GRANTED, events::attr::TOKEN_ID)
         .context("token id")?;
+    Ok(TrialConsent { dataset, token })
+}
+
+/// The custodian anchors and proves each record of `patient` under `consent`, submits, and
+/// sends the attestations to trials-1. Returns their ids on trials-1.
+fn attest_under(
+    net: &Net,
+    prover: &Prover,
+    ev: &mut Evidence,
+    patient: &str,
+    consent: &TrialConsent,
+    records: &[(&str, u64, Operator, u64)],
+) -> Result<Vec<u64>> {
+    let trials_contract = net.contract(REMOTE, contract::TRIALS)?;
     let patient_address = net.account(SOURCE, patient)?;
+    let token = &consent.token;
     let mut anchors = vec![];
     let mut submissions = vec![];
     for (attribute, value, op, bound) in records {
@@ -169,7 +323,7 @@ fn attest_for_trial(
         anchors.push(ExecuteMsg::Anchor {
             commitment: HexBinary::from(commitment),
             attribute: attribute.to_string(),
-            dataset: HexBinary::from_hex(&dataset)?,
+            dataset: HexBinary::from_hex(&consent.dataset)?,
             patient: patient_address.clone(),
         });
         let predicate = Predicate::new(*op, vec![*bound])?;
@@ -193,34 +347,66 @@ fn attest_for_trial(
             expires_at: None,
         });
     }
-    ev.see_tx(&net.execute_all(SOURCE, "custodian", contract::ATTESTATION, &anchors, 0)?);
+    ev.see_tx(&net.execute_all(SOURCE, SITE, contract::ATTESTATION, &anchors, 0)?);
     let submit = ExecuteMsg::SubmitAttestations {
         circuit_id: prover.circuit_id().into(),
         attestations: submissions,
     };
-    let tx = net.execute(SOURCE, "custodian", contract::ATTESTATION, &submit)?;
+    let tx = net.execute(SOURCE, SITE, contract::ATTESTATION, &submit)?;
     ev.see_tx(&tx);
     let local = recorded_ids(&tx)?;
+    let already = attestations_under(net, REMOTE, token)?.len();
     let send = ExecuteMsg::SendAttestations {
         attestation_ids: local.clone(),
         channel_id: net.channel(SOURCE, REMOTE)?,
         timeout_seconds: Some(600),
     };
-    ev.see_tx(&net.execute_all(
-        SOURCE,
-        "custodian",
-        contract::ATTESTATION,
-        &[send],
-        RELAYER_FEE,
-    )?);
-    wait_for(
+    ev.see_tx(&net.execute_all(SOURCE, SITE, contract::ATTESTATION, &[send], RELAYER_FEE)?);
+    let arrived = wait_for(
         "the trial attestations on trials-1",
-        Duration::from_secs(60),
+        Duration::from_secs(120),
         || {
-            let there = attestations_under(net, REMOTE, &token)?;
-            Ok((there.len() == local.len()).then(|| there.iter().map(|a| a.id).collect()))
+            let there = attestations_under(net, REMOTE, token)?;
+            if there.len() >= already + local.len() {
+                return Ok(Some(there[already..].iter().map(|a| a.id).collect()));
+            }
+            failed_delivery(net, &local)
         },
-    )
+    );
+    arrived.map_err(|e| {
+        let states = deliveries(net, &local).unwrap_or_default();
+        e.context(format!("deliveries recorded on {SOURCE}: {states:?}"))
+    })
+}
+
+/// The source's record of each attestation's deliveries.
+fn deliveries(net: &Net, ids: &[u64]) -> Result<Vec<(u64, Vec<Delivery>)>> {
+    ids.iter()
+        .map(|id| {
+            let q = QueryMsg::Deliveries {
+                attestation_id: *id,
+                start_after: None,
+                limit: None,
+            };
+            let answer: DeliveriesResponse = net.query(SOURCE, contract::ATTESTATION, &q)?;
+            Ok((*id, answer.deliveries))
+        })
+        .collect()
+}
+
+/// An error as soon as the source records a delivery as failed or timed out.
+fn failed_delivery<T>(net: &Net, ids: &[u64]) -> Result<Option<T>> {
+    for (id, records) in deliveries(net, ids)? {
+        for d in records {
+            if matches!(
+                d.status,
+                DeliveryStatus::Failed { .. } | DeliveryStatus::TimedOut
+            ) {
+                bail!("attestation {id} was not delivered: {:?}", d.status);
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn participant(net: &Net, trial_id: u64, address: &str) -> Result<ParticipantResponse> {
@@ -240,7 +426,6 @@ fn revoke_and_deactivate(
     patient: &str,
     trial_id: u64,
     address: &str,
-    _trials_contract: &str,
 ) -> Result<()> {
     let consent_id = participant(net, trial_id, address)?.enrollment.consent_id;
     ev.see_tx(&net.hmesh_tx(SOURCE, patient, &["consent", "revoke", &consent_id])?);
@@ -259,5 +444,24 @@ fn revoke_and_deactivate(
     println!(
         "   the patient revoked consent {consent_id} on {SOURCE}: inactive on {REMOTE} ({reason})"
     );
+    // The revoked participant's next claim is refused: no payout.
+    let trial = trial_id.to_string();
+    let claim = [
+        "trials",
+        "milestone",
+        &trial,
+        "--milestone",
+        "visit-3",
+        "--participant",
+        address,
+        "--attestation",
+        "1",
+    ];
+    match net.hmesh_tx(REMOTE, SITE, &claim) {
+        Err(e) if e.to_string().contains("is not active") => {}
+        Err(e) => return Err(e),
+        Ok(_) => bail!("a milestone was claimed for a participant whose consent is revoked"),
+    }
+    println!("   a milestone claim for the revoked participant was refused: no payout");
     Ok(())
 }
