@@ -100,12 +100,16 @@ fn run() -> Result<()> {
         percentile(&settlement.to_payout, 1.0)
     );
     println!(
-        "| trial enrollment, hmesh trials enroll → participant active on {REMOTE} | {:.1} s |",
-        trial.enroll
+        "| trial enrollment, hmesh trials enroll → participant active on {REMOTE} (p50 / max over {}) | {:.1} / {:.1} s |",
+        trial.enroll.len(),
+        percentile(&trial.enroll, 0.5),
+        percentile(&trial.enroll, 1.0)
     );
     println!(
-        "| milestone payout, site's claim commit on {REMOTE} → participant credited on billing-1 | {:.1} s |",
-        trial.payout
+        "| milestone payout, site's claim commit on {REMOTE} → participant credited on billing-1 (p50 / max over {}) | {:.1} / {:.1} s |",
+        trial.payout.len(),
+        percentile(&trial.payout, 0.5),
+        percentile(&trial.payout, 1.0)
     );
     println!("e2e: 1 passed, 0 failed");
     Ok(())

@@ -754,6 +754,26 @@ fn the_sponsor_alone_funds_and_reclaims_what_is_left_only_after_the_trial_ends()
     let sponsor = w.billing.researcher.clone();
     let err = w.billing_exec(&sponsor, &unknown, 100).unwrap_err();
     assert!(matches!(err, BillingError::NoBudget { .. }), "{err}");
+    // Only the market's accepted denoms go into a budget.
+    let billing = w.billing_contract();
+    let other_denom = w.billing.app.init_modules(|router, _, storage| {
+        router.bank.init_balance(
+            storage,
+            &sponsor,
+            vec![coin(10_000, DENOM), coin(500, "uother")],
+        )
+    });
+    other_denom.unwrap();
+    let err = w
+        .billing
+        .app
+        .execute_contract(sponsor.clone(), billing, &fund, &coins(500, "uother"))
+        .map_err(contract_error::<BillingError>)
+        .unwrap_err();
+    assert!(
+        matches!(err, BillingError::DenomNotAccepted { .. }),
+        "{err}"
+    );
     w.fund(1_000).unwrap();
 
     let reclaim = billing::ExecuteMsg::ReclaimTrialBudget {
@@ -763,22 +783,40 @@ fn the_sponsor_alone_funds_and_reclaims_what_is_left_only_after_the_trial_ends()
     let err = w.billing_exec(&sponsor, &reclaim, 0).unwrap_err();
     assert!(matches!(err, BillingError::TrialNotEnded { .. }), "{err}");
 
-    // A year and a day later the trial has ended.
+    // A claim made a minute before the end is still in flight when the trial ends: the
+    // sponsor cannot reclaim until a week after the end, and the claim is paid.
     let patient = w.trials.patient.clone();
     let site = w.trials.custodian.clone();
     let evidence = w.enrolled_with_visits(&patient, 3);
-    w.trials.advance(366 * 86_400);
-    w.billing.advance(366 * 86_400);
+    let until_end = 365 * 86_400 - 60;
+    w.trials.advance(until_end);
+    w.billing.advance(until_end);
+    w.claim(&site, &patient, evidence).unwrap();
+    w.trials.advance(120);
+    w.billing.advance(120);
+    let err = w.billing_exec(&sponsor, &reclaim, 0).unwrap_err();
+    assert!(matches!(err, BillingError::TrialNotEnded { .. }), "{err}");
+    assert!(matches!(
+        World::ack_of(&w.relay_milestones()),
+        StdAck::Success(_)
+    ));
+    assert_eq!(w.credited(&patient), PARTICIPANT_PAYOUT);
+
+    // After the end: no claim, no funding; a week later the sponsor alone reclaims the rest.
     let err = w.claim(&site, &patient, evidence).unwrap_err();
     assert_eq!(err, ContractError::TrialEnded(w.trial_id));
     let err = w.fund(10).unwrap_err();
     assert_eq!(err, BillingError::TrialEnded(w.trial_id));
+    let week = 7 * 86_400;
+    w.trials.advance(week);
+    w.billing.advance(week);
     let err = w.billing_exec(&stranger, &reclaim, 0).unwrap_err();
     assert!(matches!(err, BillingError::NotSponsor { .. }), "{err}");
 
     let bank_before = w.billing.balance(&sponsor);
     w.billing_exec(&sponsor, &reclaim, 0).unwrap();
-    assert_eq!(w.billing.balance(&sponsor), bank_before + 1_000);
+    let left = 1_000 - PARTICIPANT_PAYOUT - SITE_PAYOUT;
+    assert_eq!(w.billing.balance(&sponsor), bank_before + left);
     let budget = w.budget();
     assert!(matches!(budget.status, TrialBudgetStatus::Reclaimed { .. }));
     assert!(budget.funds.is_empty());
@@ -808,7 +846,21 @@ fn claims_by_non_sites_on_wrong_evidence_or_for_inactive_participants_are_refuse
         (third.clone(), w.enrolled_with_visits(&third, 2))
     };
     let enrollment_attestation = participant(&w, &patient).enrollment.attestation_ids[0];
+    // Evidence recorded before enrolling is not a milestone reached in the trial.
+    let early = account(w.trials.app.api(), "patient-early");
+    let purpose = format!("trial:{}", w.trial_id);
+    let early_consent = grant_to_trial(&mut w, &early, &purpose, ELIGIBLE);
+    let early_ids = attest_under(&mut w, &early, &early_consent, ELIGIBLE);
+    let early_visits = &[("visits_completed", 5, Operator::Gte, 3)];
+    let early_evidence = attest_under(&mut w, &early, &early_consent, early_visits)[0];
+    w.trials.advance(10);
+    enroll(&mut w, &early, early_ids).unwrap();
     let before = w.trials.app.dump_wasm_raw(&w.contract);
+    let err = w.claim(&site, &early, early_evidence).unwrap_err();
+    assert!(
+        err.to_string().contains("before the participant enrolled"),
+        "{err}"
+    );
 
     let stranger = w.trials.researcher.clone();
     let err = w.claim(&stranger, &patient, evidence).unwrap_err();

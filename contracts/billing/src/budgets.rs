@@ -2,8 +2,8 @@
 //! (sponsor, end) over the `healthmesh-trials-1` channel; the sponsor funds it here with the
 //! same key; each milestone packet pays the participant and the site from that budget only,
 //! at most once per (trial, milestone, participant), or is refused whole with the reason
-//! (an exhausted budget pays nothing); after the trial's end the sponsor takes back what is
-//! left. A refused packet changes nothing: every check runs before the first write.
+//! (an exhausted budget pays nothing); a week after the trial's end (`RECLAIM_GRACE_SECONDS`:
+//! claims made before the end have arrived or timed out) the sponsor takes back what is left. A refused packet changes nothing: every check runs before the first write.
 
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, Api, BankMsg, Binary, Coin, DepsMut, Env, Event,
@@ -17,11 +17,11 @@ use healthmesh_types::billing::{
 use healthmesh_types::events::{self, attr};
 use healthmesh_types::settle::ACCOUNT_ADDRESS_LEN;
 use healthmesh_types::trial_pay::{
-    BudgetId, BudgetTerms, MilestoneAck, MilestonePayout, TrialPacket,
+    BudgetId, BudgetTerms, MilestoneAck, MilestonePayout, TrialPacket, RECLAIM_GRACE_SECONDS,
 };
 
 use crate::contract::coins_text;
-use crate::state::{BUDGETS, MILESTONES_PAID, PAUSE, TRIAL_LINKS};
+use crate::state::{BUDGETS, MARKET, MILESTONES_PAID, PAUSE, TRIAL_LINKS};
 use crate::{ledger, ContractError};
 
 /// Most denoms one budget holds.
@@ -98,6 +98,20 @@ pub fn fund(
     PAUSE.assert_not_paused(deps.storage, &env.block)?;
     let coin = cw_utils::one_coin(&info)?;
     validate::bounded_text("chain_id", &chain_id, 64)?;
+    // Budgets hold only the market's accepted denoms: a payee's withdrawal never carries a
+    // denom governance did not accept, and the ledger stays bounded.
+    let market = MARKET.load(deps.storage)?;
+    if !market.price_floors.iter().any(|f| f.denom == coin.denom) {
+        return Err(ContractError::DenomNotAccepted {
+            denom: coin.denom,
+            accepted: market
+                .price_floors
+                .iter()
+                .map(|f| f.denom.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
     let mut budget = load(deps.storage, &chain_id, trial_id)?;
     sponsor_only(&budget, &info.sender)?;
     if budget.status != TrialBudgetStatus::Open || env.block.time >= budget.ends_at {
@@ -145,10 +159,11 @@ pub fn reclaim(
     if budget.status != TrialBudgetStatus::Open {
         return Err(ContractError::BudgetClosed(trial_id));
     }
-    if env.block.time < budget.ends_at {
+    let reclaimable = budget.ends_at.plus_seconds(RECLAIM_GRACE_SECONDS);
+    if env.block.time < reclaimable {
         return Err(ContractError::TrialNotEnded {
             trial_id,
-            ends_at: budget.ends_at.seconds(),
+            reclaimable: reclaimable.seconds(),
         });
     }
     let left = std::mem::take(&mut budget.funds);
@@ -306,7 +321,7 @@ fn pay(
         plus(&mut budget.paid_out, coin)?;
         ledger::spend_budget(deps.storage, coin)?;
     }
-    budget.payouts += 1;
+    budget.payouts = budget.payouts.saturating_add(1);
     BUDGETS.save(deps.storage, (chain, p.trial_id), &budget)?;
     let record = MilestonePaid {
         participant: participant.clone(),

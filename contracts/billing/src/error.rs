@@ -72,8 +72,8 @@ pub enum ContractError {
     #[error("trial {0} has ended: its budget takes no more funds")]
     TrialEnded(u64),
 
-    #[error("trial {trial_id} ends at {ends_at}: its budget is reclaimed only after that")]
-    TrialNotEnded { trial_id: u64, ends_at: u64 },
+    #[error("the budget of trial {trial_id} can be reclaimed from {reclaimable} (a week after the trial's end, when every claim made before the end has arrived or timed out)")]
+    TrialNotEnded { trial_id: u64, reclaimable: u64 },
 
     #[error("the budget of trial {0} was reclaimed: it pays no more milestones")]
     BudgetClosed(u64),

@@ -272,6 +272,11 @@ fn check_evidence(
     if let AttestationStatus::Revoked { reason, .. } = &a.status {
         return Err(refuse(format!("no longer valid: {reason}")));
     }
+    if a.recorded_at < enrollment.enrolled_at {
+        return Err(refuse(
+            "recorded before the participant enrolled: a milestone is reached in the trial".into(),
+        ));
+    }
     if a.context.chain_id != enrollment.source_chain
         || a.context.consent_id != enrollment.consent_id
     {

@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use cosmwasm_std::HexBinary;
 use healthmesh_client::deployment::contract;
 use healthmesh_proofs::prover::Opening;
@@ -24,7 +24,9 @@ use healthmesh_types::attestation::{
 };
 use healthmesh_types::billing::{self, TrialBudget};
 use healthmesh_types::events;
-use healthmesh_types::trials::{trial_purpose, BudgetLink, BudgetLinkStatus, ParticipantResponse};
+use healthmesh_types::trials::{
+    trial_purpose, BudgetLink, BudgetLinkStatus, ClaimStatus, MilestoneClaim, ParticipantResponse,
+};
 
 use super::attest::{attestations_under, random_hex, recorded_ids, Prover, RELAYER_FEE};
 use super::market::{check_books, BILLING};
@@ -45,22 +47,32 @@ const INELIGIBLE: [(&str, u64, Operator, u64); 2] = [
 /// Milestone payouts, per participant: 500 to the participant, 200 to the site.
 const PARTICIPANT_PAYOUT: u128 = 500;
 const SITE_PAYOUT: u128 = 200;
-/// The sponsor funds two payouts' worth.
-const BUDGET: u128 = 2 * (PARTICIPANT_PAYOUT + SITE_PAYOUT);
+/// Participants paid in the run (the payout time's p50 is over them); the budget holds
+/// exactly their payouts, so one more participant's claim finds it exhausted.
+const PAID: u32 = 3;
+const BUDGET: u128 = PAID as u128 * (PARTICIPANT_PAYOUT + SITE_PAYOUT);
 /// The site: the custodian, one key on every chain (attests on genomics-1, claims on
 /// trials-1, is paid on billing-1).
 const SITE: &str = "custodian";
 
 /// What step 8 measured, in seconds.
 pub struct TrialTimes {
-    /// `hmesh trials enroll` → participant queryable as active.
-    pub enroll: f64,
-    /// The site's milestone claim committed on trials-1 → payout visible on billing-1.
-    pub payout: f64,
+    /// `hmesh trials enroll` → participant queryable as active, per participant (sorted).
+    pub enroll: Vec<f64>,
+    /// The site's milestone claim committed on trials-1 → payout visible on billing-1, per
+    /// participant paid (sorted).
+    pub payout: Vec<f64>,
+}
+
+/// A patient enrolled in the trial: their key name, consent and address.
+struct Enrolled {
+    key: String,
+    consent: TrialConsent,
+    address: String,
 }
 
 pub fn run(net: &mut Net, prover: &Prover, ev: &mut Evidence) -> Result<TrialTimes> {
-    println!("== 8. a trial on {REMOTE}: zk enrollment with attestations from {SOURCE}, a milestone paid on {BILLING}");
+    println!("== 8. a trial on {REMOTE}: zk enrollment with attestations from {SOURCE}, milestones paid on {BILLING}");
     // One key for the sponsor on trials-1 and billing-1: it registers, funds and reclaims.
     let sponsor = net.fresh_account_on(&[REMOTE, BILLING], "trial-sponsor")?;
     let trial_id = register(net, ev, &sponsor)?;
@@ -72,26 +84,24 @@ pub fn run(net: &mut Net, prover: &Prover, ev: &mut Evidence) -> Result<TrialTim
         "   trial {trial_id} registered by its sponsor; its budget opened on {BILLING} over the milestone channel and was funded with {BUDGET} by the same key"
     );
 
-    let patient = net.fresh_account_on(&[SOURCE, REMOTE], "trial-patient")?;
-    let consent = grant_for_trial(net, ev, &patient, trial_id, &ELIGIBLE)?;
-    let ids = attest_under(net, prover, ev, &patient, &consent, &ELIGIBLE)?;
-    let id_list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-    let started = Instant::now();
-    let tx = net.hmesh_tx(
-        REMOTE,
-        &patient,
-        &["trials", "enroll", &trial, "--attestations", &id_list],
-    )?;
-    ev.measure("enroll (hmesh, 2 attestations)", &tx);
-    let address = net.account(REMOTE, &patient)?;
-    let active = participant(net, trial_id, &address)?;
-    let enroll_seconds = started.elapsed().as_secs_f64();
-    ensure!(active.active, "the participant is not active: {active:?}");
+    let mut times = TrialTimes {
+        enroll: vec![],
+        payout: vec![],
+    };
+    let mut first = None;
+    for paid_before in 0..PAID {
+        let (patient, seconds) = enroll(net, prover, ev, trial_id)?;
+        times.enroll.push(seconds);
+        times
+            .payout
+            .push(milestone(net, prover, ev, &patient, trial_id, paid_before)?);
+        first.get_or_insert(patient);
+    }
+    let first = first.context("no participant")?;
     println!(
-        "   the patient enrolled with attestations {id_list} received from {SOURCE} (HbA1c < 7.0, age ≥ 18); no value recorded"
+        "   {PAID} participants enrolled with attestations received from {SOURCE} (HbA1c < 7.0, age ≥ 18; no value recorded); for each the site proved 4 visits (≥ 3) on {SOURCE} and claimed visit-3 with hmesh: {PARTICIPANT_PAYOUT} to the participant and {SITE_PAYOUT} to the site on {BILLING}; claimed again: refused; books balanced"
     );
-
-    let payout = milestone(net, prover, ev, &patient, &consent, trial_id, &address)?;
+    exhausted(net, prover, ev, trial_id)?;
 
     let high = net.fresh_account_on(&[SOURCE, REMOTE], "trial-ineligible")?;
     let high_consent = grant_for_trial(net, ev, &high, trial_id, &INELIGIBLE)?;
@@ -108,11 +118,88 @@ pub fn run(net: &mut Net, prover: &Prover, ev: &mut Evidence) -> Result<TrialTim
     }
     println!("   a patient whose HbA1c is above the bound (only \"< 8.0\" provable) was refused");
 
-    revoke_and_deactivate(net, ev, &patient, trial_id, &address)?;
-    Ok(TrialTimes {
-        enroll: enroll_seconds,
-        payout,
-    })
+    revoke_and_deactivate(net, ev, &first.key, trial_id, &first.address)?;
+    times.enroll.sort_by(f64::total_cmp);
+    times.payout.sort_by(f64::total_cmp);
+    Ok(times)
+}
+
+/// A fresh eligible patient grants consent on genomics-1, the custodian proves HbA1c and age
+/// there and sends them, and the patient enrolls with `hmesh trials enroll`; returns the
+/// patient and the seconds from the enroll command to the participant queryable as active.
+fn enroll(
+    net: &mut Net,
+    prover: &Prover,
+    ev: &mut Evidence,
+    trial_id: u64,
+) -> Result<(Enrolled, f64)> {
+    let key = net.fresh_account_on(&[SOURCE, REMOTE], "trial-patient")?;
+    let consent = grant_for_trial(net, ev, &key, trial_id, &ELIGIBLE)?;
+    let ids = attest_under(net, prover, ev, &key, &consent, &ELIGIBLE)?;
+    let id_list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+    let trial = trial_id.to_string();
+    let started = Instant::now();
+    let tx = net.hmesh_tx(
+        REMOTE,
+        &key,
+        &["trials", "enroll", &trial, "--attestations", &id_list],
+    )?;
+    ev.measure("enroll (hmesh, 2 attestations)", &tx);
+    let address = net.account(REMOTE, &key)?;
+    let active = participant(net, trial_id, &address)?;
+    let seconds = started.elapsed().as_secs_f64();
+    ensure!(active.active, "the participant is not active: {active:?}");
+    Ok((
+        Enrolled {
+            key,
+            consent,
+            address,
+        },
+        seconds,
+    ))
+}
+
+/// A fourth participant's claim finds the budget exhausted: billing-1 refuses it whole, the
+/// claim is recorded unpaid with the reason, nothing is credited.
+fn exhausted(net: &mut Net, prover: &Prover, ev: &mut Evidence, trial_id: u64) -> Result<()> {
+    let (patient, _) = enroll(net, prover, ev, trial_id)?;
+    let evidence = site_evidence(net, prover, ev, &patient)?;
+    let trial = trial_id.to_string();
+    let claim = claim_args(&trial, &patient.address, &evidence);
+    ev.see_tx(&net.hmesh_tx(REMOTE, SITE, &claim)?);
+    let show = [
+        "trials",
+        "milestone",
+        &trial,
+        "--milestone",
+        "visit-3",
+        "--participant",
+        &patient.address,
+        "--show",
+    ];
+    let reason = wait_for(
+        "billing-1's answer to the claim",
+        Duration::from_secs(60),
+        || {
+            let claim: MilestoneClaim = serde_json::from_value(net.hmesh(REMOTE, &show)?)?;
+            Ok(match claim.status {
+                ClaimStatus::InFlight { .. } => None,
+                ClaimStatus::Paid { .. } => Some(Err(anyhow!("paid from an exhausted budget"))),
+                ClaimStatus::Unpaid { reason, .. } => Some(Ok(reason)),
+            })
+        },
+    )??;
+    ensure!(
+        reason.contains("exhausted"),
+        "refused for another reason: {reason}"
+    );
+    ensure!(
+        credited(net, &patient.address)? == 0,
+        "credited from an exhausted budget"
+    );
+    check_books(net, &net.contract(BILLING, contract::BILLING)?)?;
+    println!("   a fourth participant's claim found the budget exhausted: refused on {BILLING} with the reason, recorded unpaid on {REMOTE}, nothing credited");
+    Ok(())
 }
 
 /// Registration announced the budget terms to billing-1; wait for its answer on trials-1.
@@ -145,55 +232,65 @@ fn credited(net: &Net, address: &str) -> Result<u128> {
     Ok(balance.balance.iter().map(|c| c.amount.u128()).sum())
 }
 
-/// The site proves 4 completed visits (`≥ 3`) under the participant's consent on genomics-1,
-/// sends it to trials-1 and claims `visit-3` with hmesh; the payout is timed from the claim's
-/// commit to the participant's credit on billing-1 (same key, same address: one prefix).
+/// The site proves 4 completed visits (`≥ 3`) under the participant's consent on genomics-1
+/// and sends it to trials-1; returns the attestation's id there.
+fn site_evidence(net: &Net, prover: &Prover, ev: &mut Evidence, p: &Enrolled) -> Result<String> {
+    let visits = [("visits_completed", 4, Operator::Gte, 3)];
+    Ok(attest_under(net, prover, ev, &p.key, &p.consent, &visits)?[0].to_string())
+}
+
+fn claim_args<'a>(trial: &'a str, participant: &'a str, evidence: &'a str) -> [&'a str; 9] {
+    [
+        "trials",
+        "milestone",
+        trial,
+        "--milestone",
+        "visit-3",
+        "--participant",
+        participant,
+        "--attestation",
+        evidence,
+    ]
+}
+
+/// The site claims `visit-3` for `p` with hmesh; the payout is timed from the claim's commit
+/// to the participant's credit on billing-1 (same key, same address: one prefix). The budget
+/// had paid `paid_before` milestones.
 fn milestone(
     net: &Net,
     prover: &Prover,
     ev: &mut Evidence,
-    patient: &str,
-    consent: &TrialConsent,
+    p: &Enrolled,
     trial_id: u64,
-    address: &str,
+    paid_before: u32,
 ) -> Result<f64> {
-    let visits = [("visits_completed", 4, Operator::Gte, 3)];
-    let evidence = attest_under(net, prover, ev, patient, consent, &visits)?[0].to_string();
+    let evidence = site_evidence(net, prover, ev, p)?;
     let site = net.account(BILLING, SITE)?;
-    let (participant_before, site_before) = (credited(net, address)?, credited(net, &site)?);
+    let site_before = credited(net, &site)?;
     let trial = trial_id.to_string();
-    let claim = [
-        "trials",
-        "milestone",
-        &trial,
-        "--milestone",
-        "visit-3",
-        "--participant",
-        address,
-        "--attestation",
-        &evidence,
-    ];
+    let claim = claim_args(&trial, &p.address, &evidence);
     let tx = net.hmesh_tx(REMOTE, SITE, &claim)?;
     let committed = Instant::now();
     ev.measure("claim_milestone (hmesh)", &tx);
     wait_for(
         "the milestone payout on billing-1",
         Duration::from_secs(60),
-        || Ok((credited(net, address)? > participant_before).then_some(())),
+        || Ok((credited(net, &p.address)? > 0).then_some(())),
     )?;
     let seconds = committed.elapsed().as_secs_f64();
     ensure!(
-        credited(net, address)? == participant_before + PARTICIPANT_PAYOUT
+        credited(net, &p.address)? == PARTICIPANT_PAYOUT
             && credited(net, &site)? == site_before + SITE_PAYOUT,
         "the payout is not exactly {PARTICIPANT_PAYOUT} to the participant and {SITE_PAYOUT} to the site"
     );
     let budget: TrialBudget =
         serde_json::from_value(net.hmesh(BILLING, &["trials", "budget", &trial])?)?;
+    let paid = paid_before + 1;
+    let left = BUDGET - u128::from(paid) * (PARTICIPANT_PAYOUT + SITE_PAYOUT);
     ensure!(
-        budget.payouts == 1
-            && budget.funds.iter().map(|c| c.amount.u128()).sum::<u128>()
-                == BUDGET - PARTICIPANT_PAYOUT - SITE_PAYOUT,
-        "the budget does not show one payout: {budget:?}"
+        budget.payouts == paid
+            && budget.funds.iter().map(|c| c.amount.u128()).sum::<u128>() == left,
+        "the budget does not show {paid} payouts and {left} left: {budget:?}"
     );
     check_books(net, &net.contract(BILLING, contract::BILLING)?)?;
     // Claimed again: refused on trials-1, nothing sent.
@@ -202,9 +299,6 @@ fn milestone(
         Err(e) => return Err(e),
         Ok(_) => bail!("a paid milestone was claimed again"),
     }
-    println!(
-        "   the site proved 4 visits (≥ 3) on {SOURCE} and claimed visit-3 with hmesh: {PARTICIPANT_PAYOUT} to the participant and {SITE_PAYOUT} to the site on {BILLING} {seconds:.1} s after the claim's commit; claimed again: refused; books balanced"
-    );
     Ok(seconds)
 }
 

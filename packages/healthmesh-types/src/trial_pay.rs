@@ -15,6 +15,11 @@ use cosmwasm_std::{Binary, Coin, Timestamp};
 
 pub const TRIALS_CHANNEL_VERSION: &str = "healthmesh-trials-1";
 
+/// A budget is reclaimed only this long after the trial's end: a claim made before the end
+/// is delivered or times out within it (the trials contract's packet timeout is at most 7
+/// days), so the sponsor cannot race a claim in flight.
+pub const RECLAIM_GRACE_SECONDS: u64 = 7 * 24 * 3600;
+
 #[cw_serde]
 #[serde(deny_unknown_fields)]
 pub enum TrialPacket {
