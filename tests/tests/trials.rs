@@ -199,6 +199,17 @@ fn attest_under(
     consent: &TrialConsent,
     records: Records,
 ) -> Vec<u64> {
+    attest_until(w, patient, consent, records, None)
+}
+
+/// As [`attest_under`], the attestations expiring at `expires_at` if given.
+fn attest_until(
+    w: &mut World,
+    patient: &Addr,
+    consent: &TrialConsent,
+    records: Records,
+    expires_at: Option<cosmwasm_std::Timestamp>,
+) -> Vec<u64> {
     let g = &mut w.genomics;
     let custodian = g.custodian.clone();
     let mut local_ids = vec![];
@@ -237,7 +248,7 @@ fn attest_under(
             commitment: HexBinary::from(commitment),
             consent_token_id: consent.token_id.clone(),
             proof: cosmwasm_std::Binary::from(proof.to_vec()),
-            expires_at: None,
+            expires_at,
         };
         let res = g.execute(&custodian, &submit).unwrap();
         let id: u64 = healthmesh_testing::consent::event_attr(
@@ -357,6 +368,47 @@ fn an_eligible_patient_enrolls_with_attestations_from_genomics_and_no_value_is_r
             participant: patient.to_string()
         }
     );
+}
+
+/// An attestation that expires makes an enrolled participant inactive (no payout) and cannot
+/// enroll anyone after its expiry.
+#[test]
+fn expired_attestations_neither_enroll_nor_pay() {
+    let mut w = world(10);
+    w.fund(1_000).unwrap();
+    let purpose = format!("trial:{}", w.trial_id);
+    let in_an_hour = w.genomics.app.block_info().time.plus_seconds(3_600);
+    let patient = w.trials.patient.clone();
+    let consent = grant_to_trial(&mut w, &patient, &purpose, ELIGIBLE);
+    let ids = attest_until(&mut w, &patient, &consent, ELIGIBLE, Some(in_an_hour));
+    enroll(&mut w, &patient, ids).unwrap();
+    let evidence = attest_under(
+        &mut w,
+        &patient,
+        &consent,
+        &[("visits_completed", 3, Operator::Gte, 3)],
+    )[0];
+    let late = account(w.trials.app.api(), "patient-late");
+    let late_consent = grant_to_trial(&mut w, &late, &purpose, ELIGIBLE);
+    let late_ids = attest_until(&mut w, &late, &late_consent, ELIGIBLE, Some(in_an_hour));
+    assert!(participant(&w, &patient).active);
+
+    w.trials.advance(2 * 3_600);
+    let p = participant(&w, &patient);
+    assert!(!p.active);
+    assert!(
+        p.reason.unwrap().contains("expired"),
+        "inactive for another reason"
+    );
+    let err = enroll(&mut w, &late, late_ids).unwrap_err();
+    assert!(err.to_string().contains("no longer valid"), "{err}");
+    let site = w.trials.custodian.clone();
+    let err = w.claim(&site, &patient, evidence).unwrap_err();
+    assert!(
+        matches!(err, ContractError::ParticipantInactive { .. }),
+        "{err}"
+    );
+    assert!(w.relay_milestones().is_empty());
 }
 
 #[test]
