@@ -266,6 +266,8 @@ async fn deploy_chain(
             members: council,
             threshold: COUNCIL_THRESHOLD,
         },
+        voting_rule: governance::VotingRule::Stake,
+        initial_members: vec![],
     };
     let immutable = Instantiation {
         code_id: code(contract::GOVERNANCE),

@@ -382,6 +382,7 @@ fn unauthorized_and_out_of_order_calls_are_refused_without_state_change() {
                 voting_period: Some(1),
                 timelock: None,
                 allow_revote: None,
+                voting_rule: None,
             },
             ContractError::NotSelf,
         ),
@@ -567,6 +568,7 @@ fn m4_a_proposal_cannot_break_the_slashing_window_rule() {
         voting_period: Some(SLASHING_WINDOW),
         timelock: None,
         allow_revote: None,
+        voting_rule: None,
     });
     let shorter_window = suite.staking_msg(&staking::ExecuteMsg::UpdateConfig {
         min_bond: None,
@@ -747,6 +749,7 @@ fn l5_a_later_timelock_change_does_not_shorten_a_decided_proposal() {
         voting_period: None,
         timelock: Some(0),
         allow_revote: None,
+        voting_rule: None,
     });
     let b = suite.propose(&lab, vec![no_timelock]).unwrap();
     suite.next_block(3_600);

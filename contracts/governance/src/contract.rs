@@ -1,26 +1,27 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    to_json_binary, Addr, Binary, Decimal, Deps, DepsMut, Env, MessageInfo, Reply, Response,
+    to_json_binary, Addr, Binary, Decimal, Deps, DepsMut, Env, Isqrt, MessageInfo, Reply, Response,
     StdError, SubMsg, SubMsgResult, Uint128, WasmMsg,
 };
 use healthmesh_types::governance::{
     CouncilConfig, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, StoredVotingSource,
-    VotingSource, MAX_COUNCIL,
+    VotingRule, VotingSource, MAX_COUNCIL,
 };
 
 use crate::state::{
-    Config, Council, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, COUNCIL, MEMBERS, MEMBERS_TOTAL,
+    Config, Council, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, COUNCIL, MEMBERS, MEMBERS_SQRT_TOTAL,
+    MEMBERS_TOTAL,
 };
 use crate::voting::validate_threshold;
-use crate::{council, proposal, queries, slashing, ContractError};
+use crate::{council, membership, proposal, queries, slashing, ContractError};
 
 /// Reply id of the staking contract's instantiation; proposal ids start at 1.
 const STAKING_REPLY_ID: u64 = 0;
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
-    deps: DepsMut,
+    mut deps: DepsMut,
     env: Env,
     info: MessageInfo,
     msg: InstantiateMsg,
@@ -55,11 +56,13 @@ pub fn instantiate(
     let mut response = Response::new().add_attribute("action", "instantiate");
     let voting = match msg.voting {
         VotingSource::Members { members } => {
-            let mut total = Uint128::zero();
+            let (mut total, mut sqrt_total) = (Uint128::zero(), Uint128::zero());
             for member in members {
                 let addr = deps.api.addr_validate(&member.addr)?;
-                MEMBERS.save(deps.storage, &addr, &Uint128::from(member.weight))?;
-                total += Uint128::from(member.weight);
+                let weight = Uint128::from(member.weight);
+                MEMBERS.save(deps.storage, &addr, &weight)?;
+                total += weight;
+                sqrt_total += weight.isqrt();
             }
             if total.is_zero() {
                 return Err(ContractError::InvalidConfig(
@@ -67,6 +70,7 @@ pub fn instantiate(
                 ));
             }
             MEMBERS_TOTAL.save(deps.storage, &total)?;
+            MEMBERS_SQRT_TOTAL.save(deps.storage, &sqrt_total)?;
             StoredVotingSource::Members {}
         }
         VotingSource::Staking { contract } => {
@@ -107,8 +111,17 @@ pub fn instantiate(
             allow_revote: msg.allow_revote,
             veto_threshold,
             deposit: msg.deposit,
+            voting_rule: msg.voting_rule,
         },
     )?;
+    for member in &msg.initial_members {
+        membership::issue(deps.branch(), &env, member)?;
+    }
+    if msg.voting_rule == VotingRule::Membership && msg.initial_members.is_empty() {
+        return Err(ContractError::InvalidConfig(
+            "membership voting needs initial_members: someone must be able to propose".into(),
+        ));
+    }
     Ok(response)
 }
 
@@ -164,11 +177,21 @@ pub fn execute(
         ExecuteMsg::ExecuteProposalMsgs { proposal_id } => {
             proposal::execute_msgs(deps, env, &info.sender, proposal_id)
         }
+        ExecuteMsg::IssueMembership { address } => {
+            assert_self(&env, &info)?;
+            membership::issue(deps, &env, &address)
+        }
+        ExecuteMsg::RevokeMembership { address } => {
+            assert_self(&env, &info)?;
+            membership::revoke(deps, &env, &address)
+        }
+        ExecuteMsg::TransferMembership { .. } => Err(ContractError::MembershipSoulbound),
         ExecuteMsg::UpdateConfig {
             threshold,
             voting_period,
             timelock,
             allow_revote,
+            voting_rule,
         } => {
             assert_self(&env, &info)?;
             let mut config = CONFIG.load(deps.storage)?;
@@ -184,6 +207,15 @@ pub fn execute(
             config.voting_period = voting_period.unwrap_or(config.voting_period);
             config.timelock = timelock.unwrap_or(config.timelock);
             config.allow_revote = allow_revote.unwrap_or(config.allow_revote);
+            if let Some(rule) = voting_rule {
+                if rule == VotingRule::Membership && membership::total(deps.as_ref())?.is_zero() {
+                    return Err(ContractError::InvalidConfig(
+                        "membership voting needs at least one member: issue memberships first"
+                            .into(),
+                    ));
+                }
+                config.voting_rule = rule;
+            }
             slashing::check(deps.as_ref(), &config)?;
             CONFIG.save(deps.storage, &config)?;
             Ok(Response::new().add_attribute("action", "update_config"))

@@ -49,6 +49,18 @@ pub enum ContractError {
     #[error("only this DAO itself (by proposal) may do this")]
     NotSelf,
 
+    #[error("{0} already holds the membership token")]
+    AlreadyMember(String),
+
+    #[error("{0} holds no membership token")]
+    NotMember(String),
+
+    #[error("the last member's token cannot be revoked while the DAO votes by membership")]
+    LastMember,
+
+    #[error("the membership token is soulbound: it is issued and revoked by proposal, never transferred")]
+    MembershipSoulbound,
+
     #[error("{0} is not a council member")]
     NotCouncilMember(String),
 

@@ -7,6 +7,7 @@ pub mod state;
 
 mod council;
 mod inspect;
+mod membership;
 mod proposal;
 mod queries;
 mod slashing;

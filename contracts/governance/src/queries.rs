@@ -2,15 +2,15 @@ use cosmwasm_std::{to_json_binary, Binary, Deps, Env, Order, StdResult};
 use cw_storage_plus::Bound;
 use healthmesh_controllers::pagination::clamp_limit;
 use healthmesh_types::governance::{
-    CouncilActionResponse, CouncilResponse, ProposalResponse, ProposalsResponse, QueryMsg,
-    VoteResponse, VotesResponse,
+    CouncilActionResponse, CouncilResponse, MembershipResponse, ProposalResponse,
+    ProposalsResponse, QueryMsg, VoteResponse, VotesResponse,
 };
 use healthmesh_types::staking::VotingPowerResponse;
 
 use crate::proposal::{load_current, refresh};
 use crate::state::{CONFIG, COUNCIL, COUNCIL_ACTIONS, PROPOSALS, VOTES};
 use crate::voting::{power_at, total_power_at};
-use crate::ContractError;
+use crate::{membership, ContractError};
 
 pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     let config = CONFIG.load(deps.storage)?;
@@ -77,6 +77,12 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
             let height = height.unwrap_or(env.block.height);
             let power = total_power_at(deps, &config, height)?;
             to_json_binary(&VotingPowerResponse { power, height })?
+        }
+        QueryMsg::Membership { address } => to_json_binary(&MembershipResponse {
+            member: membership::is_member(deps, &address)?,
+        })?,
+        QueryMsg::Memberships { start_after, limit } => {
+            to_json_binary(&membership::list(deps, start_after, limit)?)?
         }
         QueryMsg::Council {} => {
             let council = COUNCIL.load(deps.storage)?;

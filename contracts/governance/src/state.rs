@@ -1,5 +1,5 @@
 use cosmwasm_std::{Addr, Uint128};
-use cw_storage_plus::{Item, Map};
+use cw_storage_plus::{Item, Map, SnapshotItem, SnapshotMap, Strategy};
 pub use healthmesh_types::governance::Config;
 use healthmesh_types::governance::{CouncilActionInfo, Proposal, VoteInfo};
 
@@ -20,6 +20,23 @@ pub const CONFIG: Item<Config> = Item::new("config");
 /// Fixed weights when voting with `VotingSource::Members`.
 pub const MEMBERS: Map<&Addr, Uint128> = Map::new("members");
 pub const MEMBERS_TOTAL: Item<Uint128> = Item::new("members_total");
+/// Σ ⌊√weight⌋ of the fixed members (quadratic rule over `VotingSource::Members`).
+pub const MEMBERS_SQRT_TOTAL: Item<Uint128> = Item::new("members_sqrt_total");
+
+/// Holders of the membership token (1 each), snapshotted per block: a member issued during a
+/// vote does not vote in it.
+pub const MEMBERSHIP: SnapshotMap<&Addr, Uint128> = SnapshotMap::new(
+    "membership",
+    "membership__checkpoints",
+    "membership__changelog",
+    Strategy::EveryBlock,
+);
+pub const MEMBERSHIP_TOTAL: SnapshotItem<Uint128> = SnapshotItem::new(
+    "membership_total",
+    "membership_total__checkpoints",
+    "membership_total__changelog",
+    Strategy::EveryBlock,
+);
 
 pub const PROPOSALS: Map<u64, Proposal> = Map::new("proposals");
 pub const PROPOSAL_COUNT: Item<u64> = Item::new("proposal_count");

@@ -1,14 +1,67 @@
-//! Voting power (stake snapshots or fixed members) and the threshold rules.
+//! Voting power (stake snapshots or fixed members, counted by the DAO's voting rule: stake,
+//! its square root, or one member one vote) and the threshold rules.
 
-use cosmwasm_std::{Addr, Decimal, Deps, Uint128};
-use healthmesh_types::governance::{StoredVotingSource, Tally, Threshold};
+use cosmwasm_std::{Addr, Decimal, Deps, Isqrt, Uint128};
+use healthmesh_types::governance::{StoredVotingSource, Tally, Threshold, VotingRule};
 use healthmesh_types::staking::{QueryMsg as StakingQuery, VotingPowerResponse};
 
-use crate::state::{Config, MEMBERS, MEMBERS_TOTAL};
+use crate::state::{
+    Config, MEMBERS, MEMBERSHIP, MEMBERSHIP_TOTAL, MEMBERS_SQRT_TOTAL, MEMBERS_TOTAL,
+};
 use crate::ContractError;
 
-/// Power of `voter` at the start of block `height`.
+/// Power of `voter` at the start of block `height`, under the DAO's voting rule.
 pub fn power_at(
+    deps: Deps,
+    config: &Config,
+    voter: &Addr,
+    height: u64,
+) -> Result<Uint128, ContractError> {
+    match (config.voting_rule, &config.voting) {
+        (VotingRule::Stake, _) => source_power_at(deps, config, voter, height),
+        (VotingRule::Membership, _) => Ok(MEMBERSHIP
+            .may_load_at_height(deps.storage, voter, height)?
+            .unwrap_or_default()),
+        (VotingRule::Quadratic, StoredVotingSource::Members {}) => {
+            Ok(source_power_at(deps, config, voter, height)?.isqrt())
+        }
+        (VotingRule::Quadratic, StoredVotingSource::Staking { contract }) => {
+            let query = StakingQuery::QuadraticPowerAtHeight {
+                address: voter.to_string(),
+                height: Some(height),
+            };
+            Ok(deps
+                .querier
+                .query_wasm_smart::<VotingPowerResponse>(contract, &query)?
+                .power)
+        }
+    }
+}
+
+/// Total power at the start of block `height`, under the DAO's voting rule.
+pub fn total_power_at(deps: Deps, config: &Config, height: u64) -> Result<Uint128, ContractError> {
+    match (config.voting_rule, &config.voting) {
+        (VotingRule::Stake, _) => source_total_at(deps, config, height),
+        (VotingRule::Membership, _) => Ok(MEMBERSHIP_TOTAL
+            .may_load_at_height(deps.storage, height)?
+            .unwrap_or_default()),
+        (VotingRule::Quadratic, StoredVotingSource::Members {}) => Ok(MEMBERS_SQRT_TOTAL
+            .may_load(deps.storage)?
+            .unwrap_or_default()),
+        (VotingRule::Quadratic, StoredVotingSource::Staking { contract }) => {
+            let query = StakingQuery::QuadraticTotalAtHeight {
+                height: Some(height),
+            };
+            Ok(deps
+                .querier
+                .query_wasm_smart::<VotingPowerResponse>(contract, &query)?
+                .power)
+        }
+    }
+}
+
+/// The voting source's own power (stake or fixed weight).
+fn source_power_at(
     deps: Deps,
     config: &Config,
     voter: &Addr,
@@ -30,7 +83,7 @@ pub fn power_at(
     })
 }
 
-pub fn total_power_at(deps: Deps, config: &Config, height: u64) -> Result<Uint128, ContractError> {
+fn source_total_at(deps: Deps, config: &Config, height: u64) -> Result<Uint128, ContractError> {
     Ok(match &config.voting {
         StoredVotingSource::Members {} => MEMBERS_TOTAL.may_load(deps.storage)?.unwrap_or_default(),
         StoredVotingSource::Staking { contract } => {

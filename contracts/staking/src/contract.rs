@@ -1,8 +1,8 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    Addr, BankMsg, Binary, Coin, Decimal, Deps, DepsMut, Env, Event, MessageInfo, Reply, Response,
-    StdError, Storage, Uint128,
+    Addr, BankMsg, Binary, Coin, Decimal, Deps, DepsMut, Env, Event, Isqrt, MessageInfo, Reply,
+    Response, StdError, Storage, Uint128,
 };
 use healthmesh_controllers::validate;
 use healthmesh_types::events;
@@ -13,7 +13,7 @@ use healthmesh_types::staking::{
 
 use crate::state::{
     ADMIN, BONDS, CLAIMS, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, HOOKS, PAUSE, SLASHES,
-    SLASH_COUNT, STAKER_REWARDS, TOTAL_BONDED,
+    SLASH_COUNT, STAKER_REWARDS, TOTAL_BONDED, TOTAL_SQRT_BONDED,
 };
 use crate::{hooks, queries, rewards, ContractError};
 
@@ -43,6 +43,7 @@ pub fn instantiate(
     ADMIN.initialize_owner(deps.storage, deps.api, Some(&msg.admin))?;
     PAUSE.init(deps.storage, deps.api, &msg.pausers, msg.max_pause_seconds)?;
     TOTAL_BONDED.save(deps.storage, &Uint128::zero(), env.block.height)?;
+    TOTAL_SQRT_BONDED.save(deps.storage, &Uint128::zero(), env.block.height)?;
     Ok(Response::new()
         .add_attribute("action", "instantiate")
         .add_attribute("admin", msg.admin))
@@ -158,6 +159,12 @@ fn set_bond(
     BONDS.save(storage, address, &new, height)?;
     let total = TOTAL_BONDED.may_load(storage)?.unwrap_or_default();
     TOTAL_BONDED.save(storage, &(total + new - old), height)?;
+    let sqrt_total = TOTAL_SQRT_BONDED.may_load(storage)?.unwrap_or_default();
+    let sqrt_total = sqrt_total
+        .checked_add(new.isqrt())
+        .and_then(|t| t.checked_sub(old.isqrt()))
+        .map_err(StdError::from)?;
+    TOTAL_SQRT_BONDED.save(storage, &sqrt_total, height)?;
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-use cosmwasm_std::{to_json_binary, Binary, Deps, Env, Order, StdResult};
+use cosmwasm_std::{to_json_binary, Binary, Deps, Env, Isqrt, Order, StdResult};
 use cw_storage_plus::Bound;
 use healthmesh_controllers::pagination::clamp_limit;
 use healthmesh_types::staking::{
@@ -6,7 +6,9 @@ use healthmesh_types::staking::{
     StakeResponse, StakerInfo, StakersResponse, VotingPowerResponse,
 };
 
-use crate::state::{ADMIN, BONDS, CLAIMS, CONFIG, HOOKS, PAUSE, SLASHES, TOTAL_BONDED};
+use crate::state::{
+    ADMIN, BONDS, CLAIMS, CONFIG, HOOKS, PAUSE, SLASHES, TOTAL_BONDED, TOTAL_SQRT_BONDED,
+};
 use crate::{rewards, ContractError};
 
 pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
@@ -66,6 +68,22 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
         QueryMsg::TotalPowerAtHeight { height } => {
             let height = height.unwrap_or(env.block.height);
             let power = TOTAL_BONDED
+                .may_load_at_height(deps.storage, height)?
+                .unwrap_or_default();
+            to_json_binary(&VotingPowerResponse { power, height })?
+        }
+        QueryMsg::QuadraticPowerAtHeight { address, height } => {
+            let address = deps.api.addr_validate(&address)?;
+            let height = height.unwrap_or(env.block.height);
+            let power = BONDS
+                .may_load_at_height(deps.storage, &address, height)?
+                .unwrap_or_default()
+                .isqrt();
+            to_json_binary(&VotingPowerResponse { power, height })?
+        }
+        QueryMsg::QuadraticTotalAtHeight { height } => {
+            let height = height.unwrap_or(env.block.height);
+            let power = TOTAL_SQRT_BONDED
                 .may_load_at_height(deps.storage, height)?
                 .unwrap_or_default();
             to_json_binary(&VotingPowerResponse { power, height })?

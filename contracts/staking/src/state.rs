@@ -27,6 +27,15 @@ pub const TOTAL_BONDED: SnapshotItem<Uint128> = SnapshotItem::new(
     Strategy::EveryBlock,
 );
 
+/// Σ ⌊√bond⌋ over every staker, kept with each bond change: the total of quadratic voting
+/// power (a DAO voting by √stake needs the total at a proposal's start in O(1)).
+pub const TOTAL_SQRT_BONDED: SnapshotItem<Uint128> = SnapshotItem::new(
+    "total_sqrt_bonded",
+    "total_sqrt_bonded__checkpoints",
+    "total_sqrt_bonded__changelog",
+    Strategy::EveryBlock,
+);
+
 /// Pending claims per address, at most `Config::max_claims`.
 pub const CLAIMS: Map<&Addr, Vec<Claim>> = Map::new("claims");
 

@@ -328,3 +328,48 @@ fn stakers_list_is_paginated() {
     assert_eq!(rest.len(), 1);
     assert!(!first.contains(&rest[0]));
 }
+
+/// Quadratic power is ⌊√bond⌋ per staker; its total is kept with every bond change and
+/// snapshotted per block like the stake, so a DAO voting by √stake reads both at a proposal's
+/// start in O(1).
+#[test]
+fn quadratic_power_and_its_total_are_snapshotted_per_block() {
+    let mut suite = DaoSuite::new();
+    let power = |suite: &DaoSuite, q: QueryMsg| -> u128 {
+        let res: staking::VotingPowerResponse = suite
+            .app
+            .wrap()
+            .query_wasm_smart(&suite.staking, &q)
+            .unwrap();
+        res.power.u128()
+    };
+    let quadratic = |suite: &DaoSuite, who: &Addr, height: Option<u64>| {
+        power(
+            suite,
+            QueryMsg::QuadraticPowerAtHeight {
+                address: who.to_string(),
+                height,
+            },
+        )
+    };
+    let total = |suite: &DaoSuite, height: Option<u64>| {
+        power(suite, QueryMsg::QuadraticTotalAtHeight { height })
+    };
+    // hospital 600, lab 300, clinic 100: ⌊√⌋ = 24 + 17 + 10.
+    let (hospital, lab) = (suite.hospital.clone(), suite.lab.clone());
+    assert_eq!(quadratic(&suite, &hospital, None), 24);
+    assert_eq!(total(&suite, None), 24 + 17 + 10);
+    let before = suite.app.block_info().height;
+
+    suite.bond(&hospital, 400).unwrap();
+    let staking_addr = suite.staking.clone();
+    suite.exec(&lab, &staking_addr, &unbond(300), &[]).unwrap();
+    suite.next_block(5);
+    // 1,000 → 31, lab 0 → 0, clinic 10.
+    assert_eq!(quadratic(&suite, &hospital, None), 31);
+    assert_eq!(quadratic(&suite, &lab, None), 0);
+    assert_eq!(total(&suite, None), 31 + 10);
+    // The past is unchanged.
+    assert_eq!(total(&suite, Some(before)), 51);
+    assert_eq!(quadratic(&suite, &hospital, Some(before)), 24);
+}

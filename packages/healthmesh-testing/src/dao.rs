@@ -91,6 +91,8 @@ pub fn governance_instantiate_msg(voting: VotingSource, council: &[Addr]) -> gov
             members: council.iter().map(|a| a.to_string()).collect(),
             threshold: 8,
         },
+        voting_rule: gov::VotingRule::Stake,
+        initial_members: vec![],
     }
 }
 

@@ -106,6 +106,39 @@ pub struct InstantiateMsg {
     pub veto_threshold: Option<Decimal>,
     pub deposit: Option<DepositConfig>,
     pub council: CouncilConfig,
+    /// How power is counted (default: the voting source's stake or weight).
+    #[serde(default)]
+    pub voting_rule: VotingRule,
+    /// Holders of the membership token from the start (required with
+    /// [`VotingRule::Membership`]: someone must be able to propose).
+    #[serde(default)]
+    pub initial_members: Vec<String>,
+}
+
+/// How voting power is counted: one token one vote favours whales; the square root of stake
+/// shrinks a whale's share; one member one vote ignores stake, and resists sybils as far as
+/// the DAO's issuance of membership does.
+#[cw_serde]
+#[derive(Default, Copy, Eq)]
+pub enum VotingRule {
+    /// The voting source's power: bonded stake (or member weight).
+    #[default]
+    Stake,
+    /// ⌊√stake⌋ per voter (or ⌊√weight⌋), totals kept by the staking contract.
+    Quadratic,
+    /// One vote per holder of this DAO's membership token: non-transferable, issued and
+    /// revoked only by proposal.
+    Membership,
+}
+
+#[cw_serde]
+pub struct MembershipResponse {
+    pub member: bool,
+}
+
+#[cw_serde]
+pub struct MembershipsResponse {
+    pub members: Vec<Addr>,
 }
 
 #[cw_serde]
@@ -168,7 +201,16 @@ pub enum ExecuteMsg {
         voting_period: Option<u64>,
         timelock: Option<u64>,
         allow_revote: Option<bool>,
+        /// Switching to `membership` needs at least one member.
+        voting_rule: Option<VotingRule>,
     },
+    /// Only by proposal: give `address` the membership token (one per address).
+    IssueMembership { address: String },
+    /// Only by proposal: take it back (never the last member's).
+    RevokeMembership { address: String },
+    /// Always refused: the membership token is soulbound (it is issued and revoked by
+    /// proposal, never sold or lent).
+    TransferMembership { recipient: String },
     /// Only by proposal, alone in it; the council cannot veto it. Starts a new council
     /// epoch: pending council actions of the old council can no longer be approved.
     UpdateCouncil { council: CouncilConfig },
@@ -207,6 +249,14 @@ pub enum QueryMsg {
     },
     #[returns(staking::VotingPowerResponse)]
     TotalPowerAtHeight { height: Option<u64> },
+    /// Whether `address` holds the membership token now.
+    #[returns(MembershipResponse)]
+    Membership { address: String },
+    #[returns(MembershipsResponse)]
+    Memberships {
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
     #[returns(CouncilResponse)]
     Council {},
     #[returns(CouncilActionResponse)]
@@ -233,6 +283,9 @@ pub struct Config {
     pub allow_revote: bool,
     pub veto_threshold: Decimal,
     pub deposit: Option<DepositConfig>,
+    /// Absent (stake) in configs stored before voting rules existed.
+    #[serde(default)]
+    pub voting_rule: VotingRule,
 }
 
 pub type ConfigResponse = Config;

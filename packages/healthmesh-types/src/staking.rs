@@ -143,6 +143,15 @@ pub enum QueryMsg {
     },
     #[returns(VotingPowerResponse)]
     TotalPowerAtHeight { height: Option<u64> },
+    /// Quadratic voting power, ⌊√bond⌋, at the start of block `height` (default: now).
+    #[returns(VotingPowerResponse)]
+    QuadraticPowerAtHeight {
+        address: String,
+        height: Option<u64>,
+    },
+    /// Σ ⌊√bond⌋ over every staker at the start of block `height`.
+    #[returns(VotingPowerResponse)]
+    QuadraticTotalAtHeight { height: Option<u64> },
     #[returns(SlashesResponse)]
     Slashes {
         attester: String,
