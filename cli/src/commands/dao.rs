@@ -8,7 +8,8 @@ use cosmwasm_std::{to_json_binary, Binary, CosmosMsg, Decimal, WasmMsg};
 use healthmesh_types::attestation::ExecuteMsg as AttestationMsg;
 use healthmesh_types::governance::{
     ConfigResponse, CouncilAction, CouncilActionResponse, CouncilResponse, ExecuteMsg,
-    ProposalResponse, ProposalsResponse, QueryMsg, Vote, VotesResponse,
+    MembershipsResponse, ProposalResponse, ProposalsResponse, QueryMsg, Vote, VotesResponse,
+    VotingRule,
 };
 use healthmesh_types::pause::{PausableExecuteMsg, PauseMsg};
 use healthmesh_types::staking::{ExecuteMsg as StakingMsg, VotingPowerResponse};
@@ -44,9 +45,25 @@ pub enum DaoCommand {
         /// Register this verifying key file (HMVK) with the attestation contract.
         #[arg(long)]
         set_vk: Option<PathBuf>,
+        /// Issue this DAO's (soulbound) membership token to an address or role name; repeat.
+        #[arg(long = "issue-membership")]
+        issue_membership: Vec<String>,
+        /// Revoke a member's token; repeat.
+        #[arg(long = "revoke-membership")]
+        revoke_membership: Vec<String>,
+        /// Count votes by this rule from now on: stake, quadratic or membership.
+        #[arg(long)]
+        voting_rule: Option<RuleArg>,
         /// Reason recorded with a slash or pause.
         #[arg(long, default_value = "governance proposal")]
         reason: String,
+    },
+    /// Holders of the DAO's membership token.
+    Members {
+        #[arg(long)]
+        start_after: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
     },
     /// Vote on an open proposal.
     Vote {
@@ -84,6 +101,23 @@ pub enum DaoCommand {
         #[arg(long)]
         height: Option<u64>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RuleArg {
+    Stake,
+    Quadratic,
+    Membership,
+}
+
+impl From<RuleArg> for VotingRule {
+    fn from(r: RuleArg) -> Self {
+        match r {
+            RuleArg::Stake => VotingRule::Stake,
+            RuleArg::Quadratic => VotingRule::Quadratic,
+            RuleArg::Membership => VotingRule::Membership,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -138,6 +172,9 @@ pub async fn run(g: &GlobalArgs, command: DaoCommand) -> Result<()> {
             pause,
             unpause,
             set_vk,
+            issue_membership,
+            revoke_membership,
+            voting_rule,
             reason,
         } => {
             let mut all = match msgs {
@@ -187,8 +224,30 @@ pub async fn run(g: &GlobalArgs, command: DaoCommand) -> Result<()> {
                 };
                 all.push(wasm_execute(ctx.contract("attestation")?.as_ref(), &msg)?);
             }
+            let own = governance.as_ref();
+            for who in issue_membership {
+                let address = ctx.address(&who)?.to_string();
+                all.push(wasm_execute(own, &ExecuteMsg::IssueMembership { address })?);
+            }
+            for who in revoke_membership {
+                let address = ctx.address(&who)?.to_string();
+                all.push(wasm_execute(
+                    own,
+                    &ExecuteMsg::RevokeMembership { address },
+                )?);
+            }
+            if let Some(rule) = voting_rule {
+                let update = ExecuteMsg::UpdateConfig {
+                    threshold: None,
+                    voting_period: None,
+                    timelock: None,
+                    allow_revote: None,
+                    voting_rule: Some(rule.into()),
+                };
+                all.push(wasm_execute(own, &update)?);
+            }
             if all.is_empty() {
-                bail!("a proposal needs messages: pass --msgs FILE or a shortcut (--slash, --pause, --unpause, --set-vk)");
+                bail!("a proposal needs messages: pass --msgs FILE or a shortcut (--slash, --pause, --unpause, --set-vk, --issue-membership, --revoke-membership, --voting-rule)");
             }
             let config: ConfigResponse = ctx.query(&governance, &QueryMsg::Config {}).await?;
             let funds = match config.deposit {
@@ -291,6 +350,12 @@ pub async fn run(g: &GlobalArgs, command: DaoCommand) -> Result<()> {
                 )
                 .await?;
             print_value(&p);
+            return Ok(());
+        }
+        DaoCommand::Members { start_after, limit } => {
+            let q = QueryMsg::Memberships { start_after, limit };
+            let page: MembershipsResponse = ctx.query(&governance, &q).await?;
+            print_value(&page);
             return Ok(());
         }
     };

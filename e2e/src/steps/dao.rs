@@ -7,7 +7,7 @@ use anyhow::{ensure, Context, Result};
 use cosmwasm_std::{to_json_binary, CosmosMsg, Uint128, WasmMsg};
 use healthmesh_client::deployment::contract;
 use healthmesh_types::events;
-use healthmesh_types::governance::Status;
+use healthmesh_types::governance::{MembershipsResponse, Status};
 use healthmesh_types::staking::{Config, ExecuteMsg as StakingMsg, QueryMsg as StakingQuery};
 
 use super::SOURCE;
@@ -46,6 +46,12 @@ pub fn run(net: &Net, ev: &mut Evidence) -> Result<()> {
         "e2e: 1.5 STAKE minimum",
         "--msgs",
         &file,
+        // Membership tokens (soulbound, by proposal) for two DAO members; the DAO keeps
+        // voting by stake.
+        "--issue-membership",
+        "dao-1",
+        "--issue-membership",
+        "dao-2",
     ];
     let tx = net.hmesh_tx(SOURCE, "dao-1", &propose)?;
     ev.measure("dao propose (hmesh)", &tx);
@@ -101,6 +107,15 @@ pub fn run(net: &Net, ev: &mut Evidence) -> Result<()> {
         "proposal {id} executed but min_bond is {}",
         config.min_bond
     );
+    let members: MembershipsResponse =
+        serde_json::from_value(net.hmesh(SOURCE, &["dao", "members"])?)?;
+    for who in ["dao-1", "dao-2"] {
+        let address = net.account(SOURCE, who)?;
+        ensure!(
+            members.members.iter().any(|m| m.as_str() == address),
+            "{who} holds no membership token after the proposal: {members:?}"
+        );
+    }
     let missing = net.hmesh(SOURCE, &["dao", "show", "999999"]);
     ensure!(
         missing
@@ -108,6 +123,6 @@ pub fn run(net: &Net, ev: &mut Evidence) -> Result<()> {
             .is_err_and(|e| e.to_string().contains("proposal 999999 not found")),
         "hmesh dao show 999999: {missing:?}"
     );
-    println!("   proposal {id} passed by hmesh votes and executed (min_bond now {NEW_MIN_BOND}); an out-of-gas vote and an unknown proposal were clear errors");
+    println!("   proposal {id} passed by hmesh votes and executed (min_bond now {NEW_MIN_BOND}; membership tokens issued to dao-1 and dao-2, listed by hmesh dao members); an out-of-gas vote and an unknown proposal were clear errors");
     Ok(())
 }
