@@ -5,7 +5,7 @@
 use cosmwasm_std::{Addr, Decimal, Uint128};
 use healthmesh_governance::ContractError;
 use healthmesh_testing::contract_error;
-use healthmesh_testing::dao::{DaoSuite, TIMELOCK, VOTING_PERIOD};
+use healthmesh_testing::dao::{DaoSuite, DENOM, TIMELOCK, VOTING_PERIOD};
 use healthmesh_types::governance::{self as gov, Status, VotingRule};
 use healthmesh_types::staking::VotingPowerResponse;
 
@@ -254,4 +254,64 @@ fn membership_is_soulbound_and_issued_or_revoked_only_by_proposal() {
     );
     let total = power(&suite, &gov::QueryMsg::TotalPowerAtHeight { height: None });
     assert_eq!(total, 2);
+}
+
+/// Quadratic voting is only as sybil-resistant as addresses are: the same 9,000 split over
+/// nine addresses outweighs everyone again. Membership is not fooled by splitting.
+#[test]
+fn splitting_stake_defeats_quadratic_voting_but_not_membership() {
+    let mut suite = DaoSuite::new();
+    let parts: Vec<Addr> = (0..9)
+        .map(|i| suite.app.api().addr_make(&format!("whale-{i}")))
+        .collect();
+    suite.app.init_modules(|router, _, storage| {
+        for part in &parts {
+            router
+                .bank
+                .init_balance(storage, part, cosmwasm_std::coins(2_000, DENOM))
+                .unwrap();
+        }
+    });
+    for part in &parts {
+        suite.bond(part, 1_000).unwrap();
+    }
+    suite.next_block(5);
+    let yes: Vec<&Addr> = parts.iter().collect();
+    let msgs = vec![
+        issue(&suite, &suite.hospital.clone()),
+        set_rule(&suite, VotingRule::Quadratic),
+    ];
+    assert_eq!(
+        decide(&mut suite, &parts[0], msgs, &yes, &[]),
+        Status::Executed
+    );
+    let split_power: u128 = parts
+        .iter()
+        .map(|p| {
+            power(
+                &suite,
+                &gov::QueryMsg::VotingPowerAtHeight {
+                    address: p.to_string(),
+                    height: None,
+                },
+            )
+        })
+        .sum();
+    let total = power(&suite, &gov::QueryMsg::TotalPowerAtHeight { height: None });
+    // 9 × ⌊√1000⌋ = 279 against 24 + 17 + 10: 84.5 %, more than the undivided whale's 64.8 %.
+    assert_eq!((split_power, total), (279, 279 + 51));
+    assert!(Decimal::from_ratio(split_power, total) > Decimal::from_ratio(94u128, 145u128));
+
+    let msgs = vec![set_rule(&suite, VotingRule::Membership)];
+    assert_eq!(
+        decide(&mut suite, &parts[0], msgs, &yes, &[]),
+        Status::Executed
+    );
+    // None of the nine holds a token: splitting buys nothing.
+    assert_eq!(share(&suite, &parts[0]), Decimal::zero());
+    let err = suite.propose(&parts[0], vec![]).unwrap_err();
+    assert!(matches!(
+        contract_error::<ContractError>(err),
+        ContractError::NoVotingPower(..)
+    ));
 }
