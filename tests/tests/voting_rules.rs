@@ -315,3 +315,79 @@ fn splitting_stake_defeats_quadratic_voting_but_not_membership() {
         ContractError::NoVotingPower(..)
     ));
 }
+
+/// A proposal's votes are counted by the rule its total was counted by: a rule switch while
+/// it is open neither lets one staker decide it against a membership total nor strands it.
+/// An `absolute_count` threshold the new rule's total cannot reach is refused.
+#[test]
+fn a_rule_switch_neither_hijacks_nor_strands_open_proposals() {
+    let mut suite = DaoSuite::new();
+    let (hospital, lab, clinic) = (
+        suite.hospital.clone(),
+        suite.lab.clone(),
+        suite.clinic.clone(),
+    );
+    let msgs = vec![issue(&suite, &hospital), issue(&suite, &lab)];
+    assert_eq!(
+        decide(&mut suite, &lab, msgs, &[&hospital, &lab, &clinic], &[]),
+        Status::Executed
+    );
+    // Open under stake (total 1,000); then membership becomes the rule.
+    let open = suite.propose(&lab, vec![]).unwrap();
+    let switch = suite
+        .propose(&lab, vec![set_rule(&suite, VotingRule::Membership)])
+        .unwrap();
+    for voter in [&hospital, &lab, &clinic] {
+        suite.vote(voter, switch, gov::Vote::Yes).unwrap();
+    }
+    suite.next_block(TIMELOCK);
+    suite.execute_proposal(switch).unwrap();
+    suite.next_block(5);
+    // The clinic (no token) still votes on the stake proposal, with its stake.
+    suite.vote(&clinic, open, gov::Vote::Yes).unwrap();
+    let votes: gov::VoteResponse = suite
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &suite.governance,
+            &gov::QueryMsg::Vote {
+                proposal_id: open,
+                voter: clinic.to_string(),
+            },
+        )
+        .unwrap();
+    assert_eq!(votes.vote.unwrap().power, Uint128::new(100));
+    assert_eq!(suite.proposal(open).status, Status::Open);
+
+    // absolute_count 5 cannot be reached by 2 members: refused whole; 2 is accepted.
+    let msgs = vec![absolute(&suite, 5)];
+    assert_eq!(
+        decide(&mut suite, &lab, msgs, &[&hospital, &lab], &[]),
+        Status::ExecutionFailed
+    );
+    let msgs = vec![absolute(&suite, 2)];
+    assert_eq!(
+        decide(&mut suite, &lab, msgs, &[&hospital, &lab], &[]),
+        Status::Executed
+    );
+    // Revoking a member would leave the threshold out of reach: refused whole.
+    let msgs = vec![suite.governance_msg(&gov::ExecuteMsg::RevokeMembership {
+        address: lab.to_string(),
+    })];
+    assert_eq!(
+        decide(&mut suite, &lab, msgs, &[&hospital, &lab], &[]),
+        Status::ExecutionFailed
+    );
+}
+
+fn absolute(suite: &DaoSuite, weight: u128) -> cosmwasm_std::CosmosMsg {
+    suite.governance_msg(&gov::ExecuteMsg::UpdateConfig {
+        threshold: Some(gov::Threshold::AbsoluteCount {
+            weight: Uint128::new(weight),
+        }),
+        voting_period: None,
+        timelock: None,
+        allow_revote: None,
+        voting_rule: None,
+    })
+}

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use cosmwasm_std::{to_json_binary, Binary, CosmosMsg, Decimal, WasmMsg};
 use healthmesh_types::attestation::ExecuteMsg as AttestationMsg;
 use healthmesh_types::governance::{
@@ -22,42 +22,7 @@ use crate::output::{print_tx, print_value};
 pub enum DaoCommand {
     /// Submit a proposal. Its messages come from --msgs FILE (a JSON array of CosmosMsg)
     /// and/or typed shortcuts; the configured deposit is attached automatically.
-    Propose {
-        #[arg(long)]
-        title: String,
-        #[arg(long, default_value = "")]
-        description: String,
-        /// JSON file with an array of CosmosMsg, e.g. [{"wasm":{"execute":{…}}}].
-        #[arg(long)]
-        msgs: Option<PathBuf>,
-        /// Slash this attester's bond (address or role name) by --ratio.
-        #[arg(long, requires = "ratio")]
-        slash: Option<String>,
-        /// Fraction to slash, e.g. 0.1.
-        #[arg(long)]
-        ratio: Option<Decimal>,
-        /// Pause this contract (name from the deployment, or address).
-        #[arg(long)]
-        pause: Option<String>,
-        /// Unpause this contract.
-        #[arg(long)]
-        unpause: Option<String>,
-        /// Register this verifying key file (HMVK) with the attestation contract.
-        #[arg(long)]
-        set_vk: Option<PathBuf>,
-        /// Issue this DAO's (soulbound) membership token to an address or role name; repeat.
-        #[arg(long = "issue-membership")]
-        issue_membership: Vec<String>,
-        /// Revoke a member's token; repeat.
-        #[arg(long = "revoke-membership")]
-        revoke_membership: Vec<String>,
-        /// Count votes by this rule from now on: stake, quadratic or membership.
-        #[arg(long)]
-        voting_rule: Option<RuleArg>,
-        /// Reason recorded with a slash or pause.
-        #[arg(long, default_value = "governance proposal")]
-        reason: String,
-    },
+    Propose(Box<ProposeArgs>),
     /// Holders of the DAO's membership token.
     Members {
         #[arg(long)]
@@ -101,6 +66,45 @@ pub enum DaoCommand {
         #[arg(long)]
         height: Option<u64>,
     },
+}
+
+/// A proposal's title, description and messages (from a file and/or typed shortcuts).
+#[derive(Args)]
+pub struct ProposeArgs {
+    #[arg(long)]
+    title: String,
+    #[arg(long, default_value = "")]
+    description: String,
+    /// JSON file with an array of CosmosMsg, e.g. [{"wasm":{"execute":{…}}}].
+    #[arg(long)]
+    msgs: Option<PathBuf>,
+    /// Slash this attester's bond (address or role name) by --ratio.
+    #[arg(long, requires = "ratio")]
+    slash: Option<String>,
+    /// Fraction to slash, e.g. 0.1.
+    #[arg(long)]
+    ratio: Option<Decimal>,
+    /// Pause this contract (name from the deployment, or address).
+    #[arg(long)]
+    pause: Option<String>,
+    /// Unpause this contract.
+    #[arg(long)]
+    unpause: Option<String>,
+    /// Register this verifying key file (HMVK) with the attestation contract.
+    #[arg(long)]
+    set_vk: Option<PathBuf>,
+    /// Issue this DAO's (soulbound) membership token to an address or role name; repeat.
+    #[arg(long = "issue-membership")]
+    issue_membership: Vec<String>,
+    /// Revoke a member's token; repeat.
+    #[arg(long = "revoke-membership")]
+    revoke_membership: Vec<String>,
+    /// Count votes by this rule from now on: stake, quadratic or membership.
+    #[arg(long)]
+    voting_rule: Option<RuleArg>,
+    /// Reason recorded with a slash or pause.
+    #[arg(long, default_value = "governance proposal")]
+    reason: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -163,20 +167,21 @@ pub async fn run(g: &GlobalArgs, command: DaoCommand) -> Result<()> {
     let ctx = Ctx::new(g)?;
     let governance = ctx.contract("governance")?;
     let msg = match command {
-        DaoCommand::Propose {
-            title,
-            description,
-            msgs,
-            slash,
-            ratio,
-            pause,
-            unpause,
-            set_vk,
-            issue_membership,
-            revoke_membership,
-            voting_rule,
-            reason,
-        } => {
+        DaoCommand::Propose(args) => {
+            let ProposeArgs {
+                title,
+                description,
+                msgs,
+                slash,
+                ratio,
+                pause,
+                unpause,
+                set_vk,
+                issue_membership,
+                revoke_membership,
+                voting_rule,
+                reason,
+            } = *args;
             let mut all = match msgs {
                 Some(path) => parse_msgs_file(&path)?,
                 None => vec![],

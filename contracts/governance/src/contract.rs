@@ -13,7 +13,7 @@ use crate::state::{
     Config, Council, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, COUNCIL, MEMBERS, MEMBERS_SQRT_TOTAL,
     MEMBERS_TOTAL,
 };
-use crate::voting::validate_threshold;
+use crate::voting::{check_reachable, validate_threshold};
 use crate::{council, membership, proposal, queries, slashing, ContractError};
 
 /// Reply id of the staking contract's instantiation; proposal ids start at 1.
@@ -217,6 +217,7 @@ pub fn execute(
                 config.voting_rule = rule;
             }
             slashing::check(deps.as_ref(), &config)?;
+            check_reachable(deps.as_ref(), &config, env.block.height + 1)?;
             CONFIG.save(deps.storage, &config)?;
             Ok(Response::new().add_attribute("action", "update_config"))
         }
@@ -284,9 +285,16 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    Ok(healthmesh_controllers::migrate::migrate(
-        deps.storage,
-        CONTRACT_NAME,
-        CONTRACT_VERSION,
-    )?)
+    let response =
+        healthmesh_controllers::migrate::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    // A DAO of fixed members from before quadratic totals: Σ⌊√weight⌋ of its members (fixed
+    // at instantiate, so bounded by that message).
+    if MEMBERS_SQRT_TOTAL.may_load(deps.storage)?.is_none() {
+        let mut total = Uint128::zero();
+        for item in MEMBERS.range(deps.storage, None, None, cosmwasm_std::Order::Ascending) {
+            total += item?.1.isqrt();
+        }
+        MEMBERS_SQRT_TOTAL.save(deps.storage, &total)?;
+    }
+    Ok(response)
 }

@@ -36,6 +36,10 @@ pub fn revoke(deps: DepsMut, env: &Env, address: &str) -> Result<Response, Contr
     let height = env.block.height;
     MEMBERSHIP.remove(deps.storage, &member, height)?;
     MEMBERSHIP_TOTAL.save(deps.storage, &total, height)?;
+    let config = CONFIG.load(deps.storage)?;
+    if config.voting_rule == VotingRule::Membership {
+        crate::voting::check_reachable(deps.as_ref(), &config, height + 1)?;
+    }
     Ok(event("membership_revoked", &member, total))
 }
 

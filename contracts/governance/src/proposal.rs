@@ -15,7 +15,7 @@ use healthmesh_types::governance::{
 use crate::inspect::{check_msgs, slash_targets};
 use crate::slashing::CHECK_REPLY_ID;
 use crate::state::{Config, CONFIG, PROPOSALS, PROPOSAL_COUNT, VOTES};
-use crate::voting::{cast, passes, power_at, total_power_at, vetoed_by_votes};
+use crate::voting::{cast, passes, power_at, power_under, total_power_at, vetoed_by_votes};
 use crate::ContractError;
 
 pub fn load(storage: &dyn Storage, id: u64) -> Result<Proposal, ContractError> {
@@ -133,6 +133,7 @@ pub fn propose(
         passed_at: None,
         executable_at: None,
         timelock: Some(config.timelock),
+        voting_rule: config.voting_rule,
         deposit,
         deposit_refunded: false,
     };
@@ -196,7 +197,15 @@ pub fn vote(
             id,
         });
     }
-    let power = power_at(deps.as_ref(), &config, &info.sender, proposal.start_height)?;
+    // Counted by the rule the proposal's total was counted by.
+    let rule = proposal.voting_rule;
+    let power = power_under(
+        deps.as_ref(),
+        &config,
+        rule,
+        &info.sender,
+        proposal.start_height,
+    )?;
     if power.is_zero() {
         return Err(ContractError::NoVotingPower(
             info.sender.into_string(),

@@ -17,7 +17,18 @@ pub fn power_at(
     voter: &Addr,
     height: u64,
 ) -> Result<Uint128, ContractError> {
-    match (config.voting_rule, &config.voting) {
+    power_under(deps, config, config.voting_rule, voter, height)
+}
+
+/// Power of `voter` at the start of block `height`, counted by `rule`.
+pub fn power_under(
+    deps: Deps,
+    config: &Config,
+    rule: VotingRule,
+    voter: &Addr,
+    height: u64,
+) -> Result<Uint128, ContractError> {
+    match (rule, &config.voting) {
         (VotingRule::Stake, _) => source_power_at(deps, config, voter, height),
         (VotingRule::Membership, _) => Ok(MEMBERSHIP
             .may_load_at_height(deps.storage, voter, height)?
@@ -58,6 +69,22 @@ pub fn total_power_at(deps: Deps, config: &Config, height: u64) -> Result<Uint12
                 .power)
         }
     }
+}
+
+/// An `absolute_count` threshold must stay within the total power after a rule change or a
+/// revoked membership, or no proposal (not even one fixing it) could ever pass again.
+/// `height` is the next block's, so this block's changes count.
+pub fn check_reachable(deps: Deps, config: &Config, height: u64) -> Result<(), ContractError> {
+    if let Threshold::AbsoluteCount { weight } = &config.threshold {
+        let total = total_power_at(deps, config, height)?;
+        if *weight > total {
+            return Err(ContractError::InvalidConfig(format!(
+                "the absolute_count threshold {weight} exceeds the total voting power {total} under the {:?} rule: no proposal could pass; lower it in the same proposal",
+                config.voting_rule
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The voting source's own power (stake or fixed weight).

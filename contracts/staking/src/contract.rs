@@ -448,10 +448,25 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    Ok(healthmesh_controllers::migrate::migrate(
-        deps.storage,
-        CONTRACT_NAME,
-        CONTRACT_VERSION,
-    )?)
+pub fn migrate(deps: DepsMut, env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let response =
+        healthmesh_controllers::migrate::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    backfill_sqrt_total(deps.storage, env.block.height)?;
+    Ok(response)
+}
+
+/// A contract from before quadratic totals: Σ⌊√bond⌋ over every staker, once. One pass
+/// over the stakers in the migration (governance's own transaction), never again: every
+/// later bond change keeps it.
+fn backfill_sqrt_total(storage: &mut dyn Storage, height: u64) -> Result<(), ContractError> {
+    if TOTAL_SQRT_BONDED.may_load(storage)?.is_some() {
+        return Ok(());
+    }
+    let mut total = Uint128::zero();
+    for item in BONDS.range(storage, None, None, cosmwasm_std::Order::Ascending) {
+        let (_, bond) = item?;
+        total = total.checked_add(bond.isqrt()).map_err(StdError::from)?;
+    }
+    TOTAL_SQRT_BONDED.save(storage, &total, height)?;
+    Ok(())
 }

@@ -373,3 +373,45 @@ fn quadratic_power_and_its_total_are_snapshotted_per_block() {
     assert_eq!(total(&suite, Some(before)), 51);
     assert_eq!(quadratic(&suite, &hospital, Some(before)), 24);
 }
+
+/// A staking contract from before quadratic totals (no Σ⌊√bond⌋ stored) gets it computed once
+/// by its migration; bonds change it from then on without drift.
+#[test]
+fn migration_backfills_the_quadratic_total() {
+    let mut suite = DaoSuite::new();
+    let staking_addr = suite.staking.clone();
+    // Drop the total, as a contract stored before it existed would lack it.
+    suite
+        .app
+        .contract_storage_mut(&staking_addr)
+        .remove(b"total_sqrt_bonded");
+    let code_id = suite
+        .app
+        .wrap()
+        .query_wasm_contract_info(&staking_addr)
+        .unwrap()
+        .code_id;
+    let governance = suite.governance.clone();
+    suite
+        .app
+        .migrate_contract(governance, staking_addr, &staking::MigrateMsg {}, code_id)
+        .unwrap();
+    let total = |suite: &DaoSuite| -> u128 {
+        let res: staking::VotingPowerResponse = suite
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &suite.staking,
+                &QueryMsg::QuadraticTotalAtHeight { height: None },
+            )
+            .unwrap();
+        res.power.u128()
+    };
+    suite.next_block(5);
+    assert_eq!(total(&suite), 24 + 17 + 10);
+    let lab = suite.lab.clone();
+    let staking_addr = suite.staking.clone();
+    suite.exec(&lab, &staking_addr, &unbond(300), &[]).unwrap();
+    suite.next_block(5);
+    assert_eq!(total(&suite), 24 + 10);
+}

@@ -340,6 +340,11 @@ pub struct Proposal {
     /// field existed; they use the config's timelock.
     #[serde(default)]
     pub timelock: Option<u64>,
+    /// The voting rule when the proposal was created: its votes are counted by it, as its
+    /// total power was, whatever rule a later proposal sets. Stake in proposals stored
+    /// before rules existed.
+    #[serde(default)]
+    pub voting_rule: VotingRule,
     pub deposit: Option<Coin>,
     pub deposit_refunded: bool,
 }
