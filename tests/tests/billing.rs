@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use cosmwasm_std::{
     coin, from_json, to_json_binary, Addr, Api, Binary, HexBinary, IbcAcknowledgement, IbcEndpoint,
-    IbcPacket, IbcPacketAckMsg, IbcPacketReceiveMsg, IbcTimeout, StdAck, Uint128,
+    IbcPacket, IbcPacketAckMsg, IbcPacketReceiveMsg, IbcTimeout, StdAck,
 };
 use cw_multi_test::Executor;
 use healthmesh_billing::ContractError as BillingError;
@@ -17,12 +17,11 @@ use healthmesh_testing::contract_error;
 use healthmesh_testing::dao::DENOM;
 use healthmesh_testing::ibc_harness::{Chain, Link, Relayed};
 use healthmesh_testing::settle::{
-    billing_of, buy, buy_msg, connect_settlement, council, deploy_billing, fund, offer_msg,
+    self, billing_of, buy, buy_msg, connect_settlement, council, deploy_billing, fund, offer_msg,
     publish, relay_purchases, treasury, PACKET_TIMEOUT, SPLIT,
 };
 use healthmesh_types::billing::{
-    self, HistoryKind, HistoryResponse, LedgerResponse, PayoutRole, Purchase, PurchaseStatus,
-    RevenueSplit,
+    self, HistoryKind, HistoryResponse, PayoutRole, Purchase, PurchaseStatus, RevenueSplit,
 };
 use healthmesh_types::consent::{self, ConsentResponse, EffectiveStatus, Offer};
 use healthmesh_types::pause::PauseMsg;
@@ -97,11 +96,7 @@ impl Market {
     }
 
     fn billing_query<T: serde::de::DeserializeOwned>(&self, msg: &billing::QueryMsg) -> T {
-        self.billing
-            .app
-            .wrap()
-            .query_wasm_smart(billing_of(&self.billing), msg)
-            .unwrap()
+        settle::billing_query(&self.billing, msg)
     }
 
     fn offer_state(&self, id: u64) -> Offer {
@@ -116,28 +111,11 @@ impl Market {
     }
 
     fn unclaimed(&self, address: &Addr) -> u128 {
-        let balance: billing::BalanceResponse = self.billing_query(&billing::QueryMsg::Balance {
-            address: address.to_string(),
-        });
-        balance
-            .balance
-            .iter()
-            .filter(|c| c.denom == DENOM)
-            .map(|c| c.amount.u128())
-            .sum()
+        settle::credited(&self.billing, address)
     }
 
-    /// The escrow invariant: bank balance = open escrows + unclaimed balances.
     fn assert_books(&self) {
-        let ledger: LedgerResponse = self.billing_query(&billing::QueryMsg::Ledger {});
-        let books: Uint128 = ledger
-            .totals
-            .iter()
-            .filter(|t| t.denom == DENOM)
-            .map(|t| t.open_escrow + t.unclaimed + t.trial_budgets)
-            .sum();
-        let bank = self.billing.balance(&billing_of(&self.billing));
-        assert_eq!(bank, books.u128(), "bank balance vs books: {ledger:?}");
+        settle::assert_books(&self.billing);
     }
 
     fn refund_reason(&self, id: u64) -> String {

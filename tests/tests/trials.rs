@@ -287,6 +287,31 @@ fn attest_until(
         .collect()
 }
 
+/// `patient` revokes `consent_id` on genomics-1; anyone propagates it and it is relayed to
+/// trials-1.
+fn revoke_on_genomics(w: &mut World, patient: &Addr, consent_id: String) {
+    let revoke = consent::ExecuteMsg::RevokeConsent {
+        token_id: consent_id.clone(),
+        reason: None,
+    };
+    let consent_addr = w.genomics.consent.clone();
+    w.genomics
+        .app
+        .execute_contract(patient.clone(), consent_addr, &revoke, &[])
+        .unwrap();
+    let anyone = w.genomics.researcher.clone();
+    let propagate = att::ExecuteMsg::PropagateRevocation {
+        consent_token_id: consent_id,
+    };
+    w.genomics.execute(&anyone, &propagate).unwrap();
+    relay(
+        &mut w.genomics,
+        &mut w.trials,
+        &w.link.a_channel,
+        &w.link.b_channel,
+    );
+}
+
 const ELIGIBLE: Records = &[
     ("hba1c", 64, Operator::Lt, 70),
     ("age", 42, Operator::Gte, 18),
@@ -420,26 +445,7 @@ fn revoking_the_consent_deactivates_the_participant_and_refuses_new_enrollments(
     enroll(&mut w, &patient, ids.clone()).unwrap();
     // The patient revokes on genomics-1; the revocation travels to trials-1.
     let consent_id = participant(&w, &patient).enrollment.consent_id;
-    let revoke = consent::ExecuteMsg::RevokeConsent {
-        token_id: consent_id.clone(),
-        reason: None,
-    };
-    let consent_addr = w.genomics.consent.clone();
-    w.genomics
-        .app
-        .execute_contract(patient.clone(), consent_addr, &revoke, &[])
-        .unwrap();
-    let anyone = w.genomics.researcher.clone();
-    let propagate = att::ExecuteMsg::PropagateRevocation {
-        consent_token_id: consent_id,
-    };
-    w.genomics.execute(&anyone, &propagate).unwrap();
-    relay(
-        &mut w.genomics,
-        &mut w.trials,
-        &w.link.a_channel,
-        &w.link.b_channel,
-    );
+    revoke_on_genomics(&mut w, &patient, consent_id);
     let p = participant(&w, &patient);
     assert!(!p.active);
     assert!(p.reason.unwrap().contains("consent revoked"));
@@ -452,29 +458,7 @@ fn revoking_the_consent_deactivates_the_participant_and_refuses_new_enrollments(
         .query::<att::Attestation>(&att::QueryMsg::Attestation { id: ids[0] })
         .context
         .consent_id;
-    let revoke = consent::ExecuteMsg::RevokeConsent {
-        token_id: consent_id.clone(),
-        reason: None,
-    };
-    let consent_addr = w.genomics.consent.clone();
-    w.genomics
-        .app
-        .execute_contract(other.clone(), consent_addr, &revoke, &[])
-        .unwrap();
-    w.genomics
-        .execute(
-            &anyone,
-            &att::ExecuteMsg::PropagateRevocation {
-                consent_token_id: consent_id,
-            },
-        )
-        .unwrap();
-    relay(
-        &mut w.genomics,
-        &mut w.trials,
-        &w.link.a_channel,
-        &w.link.b_channel,
-    );
+    revoke_on_genomics(&mut w, &other, consent_id);
     let err = enroll(&mut w, &other, ids).unwrap_err();
     assert!(err.to_string().contains("no longer valid"), "{err}");
 }
@@ -540,11 +524,7 @@ impl World {
     }
 
     fn billing_query<T: serde::de::DeserializeOwned>(&self, msg: &billing::QueryMsg) -> T {
-        self.billing
-            .app
-            .wrap()
-            .query_wasm_smart(self.billing_contract(), msg)
-            .unwrap()
+        healthmesh_testing::settle::billing_query(&self.billing, msg)
     }
 
     fn budget(&self) -> TrialBudget {
@@ -583,26 +563,11 @@ impl World {
     }
 
     fn credited(&self, address: &Addr) -> u128 {
-        let balance: billing::BalanceResponse = self.billing_query(&billing::QueryMsg::Balance {
-            address: address.to_string(),
-        });
-        balance.balance.iter().map(|c| c.amount.u128()).sum()
+        healthmesh_testing::settle::credited(&self.billing, address)
     }
 
-    /// The billing contract's bank balance equals its books: escrows, unclaimed, budgets.
     fn assert_books(&self) {
-        let ledger: billing::LedgerResponse = self.billing_query(&billing::QueryMsg::Ledger {});
-        let books: u128 = ledger
-            .totals
-            .iter()
-            .filter(|t| t.denom == DENOM)
-            .map(|t| (t.open_escrow + t.unclaimed + t.trial_budgets).u128())
-            .sum();
-        assert_eq!(
-            self.billing.balance(&self.billing_contract()),
-            books,
-            "{ledger:?}"
-        );
+        healthmesh_testing::settle::assert_books(&self.billing);
     }
 
     fn claim(&mut self, site: &Addr, who: &Addr, attestation_id: u64) -> Result<(), ContractError> {
@@ -961,26 +926,7 @@ fn claims_by_non_sites_on_wrong_evidence_or_for_inactive_participants_are_refuse
 
     // The patient revokes the consent on genomics-1: no payout any more.
     let consent_id = participant(&w, &patient).enrollment.consent_id;
-    let revoke = consent::ExecuteMsg::RevokeConsent {
-        token_id: consent_id.clone(),
-        reason: None,
-    };
-    let consent_addr = w.genomics.consent.clone();
-    w.genomics
-        .app
-        .execute_contract(patient.clone(), consent_addr, &revoke, &[])
-        .unwrap();
-    let anyone = w.genomics.researcher.clone();
-    let propagate = att::ExecuteMsg::PropagateRevocation {
-        consent_token_id: consent_id,
-    };
-    w.genomics.execute(&anyone, &propagate).unwrap();
-    relay(
-        &mut w.genomics,
-        &mut w.trials,
-        &w.link.a_channel,
-        &w.link.b_channel,
-    );
+    revoke_on_genomics(&mut w, &patient, consent_id);
     let after_revocation = w.trials.app.dump_wasm_raw(&w.contract);
     let err = w.claim(&site, &patient, evidence).unwrap_err();
     assert!(

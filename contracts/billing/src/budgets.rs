@@ -15,12 +15,11 @@ use healthmesh_types::billing::{
     HistoryKind, MilestonePaid, PayoutRole, TrialBudget, TrialBudgetStatus,
 };
 use healthmesh_types::events::{self, attr};
-use healthmesh_types::settle::ACCOUNT_ADDRESS_LEN;
 use healthmesh_types::trial_pay::{
     BudgetId, BudgetTerms, MilestoneAck, MilestonePayout, TrialPacket, RECLAIM_GRACE_SECONDS,
 };
 
-use crate::contract::coins_text;
+use crate::contract::{coins_text, floor_of};
 use crate::state::{BUDGETS, MARKET, MILESTONES_PAID, PAUSE, TRIAL_LINKS};
 use crate::{ledger, ContractError};
 
@@ -100,18 +99,7 @@ pub fn fund(
     validate::bounded_text("chain_id", &chain_id, 64)?;
     // Budgets hold only the market's accepted denoms: a payee's withdrawal never carries a
     // denom governance did not accept, and the ledger stays bounded.
-    let market = MARKET.load(deps.storage)?;
-    if !market.price_floors.iter().any(|f| f.denom == coin.denom) {
-        return Err(ContractError::DenomNotAccepted {
-            denom: coin.denom,
-            accepted: market
-                .price_floors
-                .iter()
-                .map(|f| f.denom.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    }
+    floor_of(&MARKET.load(deps.storage)?, &coin.denom)?;
     let mut budget = load(deps.storage, &chain_id, trial_id)?;
     sponsor_only(&budget, &info.sender)?;
     if budget.status != TrialBudgetStatus::Open || env.block.time >= budget.ends_at {
@@ -231,9 +219,7 @@ fn receive_checked(
 }
 
 fn key_account(api: &dyn Api, bytes: &Binary, what: &str) -> Result<Addr, ContractError> {
-    (bytes.len() == ACCOUNT_ADDRESS_LEN)
-        .then(|| api.addr_humanize(&bytes.to_vec().into()).ok())
-        .flatten()
+    crate::ibc::key_account(api, bytes)
         .ok_or_else(|| ContractError::NotKeyAccount(format!("the {what}")))
 }
 

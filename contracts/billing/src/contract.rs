@@ -288,20 +288,28 @@ fn execute_buy(
         .add_event(event))
 }
 
-fn check_price(market: &MarketResponse, paid: &Coin) -> Result<(), ContractError> {
-    let floor = market
+/// The market's floor for `denom`, or why the denom is not accepted.
+pub(crate) fn floor_of<'a>(
+    market: &'a MarketResponse,
+    denom: &str,
+) -> Result<&'a Coin, ContractError> {
+    market
         .price_floors
         .iter()
-        .find(|f| f.denom == paid.denom)
+        .find(|f| f.denom == denom)
         .ok_or_else(|| ContractError::DenomNotAccepted {
-            denom: paid.denom.clone(),
+            denom: denom.into(),
             accepted: market
                 .price_floors
                 .iter()
                 .map(|f| f.denom.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-        })?;
+        })
+}
+
+fn check_price(market: &MarketResponse, paid: &Coin) -> Result<(), ContractError> {
+    let floor = floor_of(market, &paid.denom)?;
     if paid.amount < floor.amount {
         return Err(ContractError::BelowFloor {
             paid: paid.clone(),

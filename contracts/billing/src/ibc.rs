@@ -173,12 +173,7 @@ fn payees(
     treasury: &Addr,
     ack_relayer: &Addr,
 ) -> (Addr, Option<Addr>, Addr) {
-    // Only a key account's bytes name the same owner here (see `ACCOUNT_ADDRESS_LEN`).
-    let humanize = |bytes: &Binary| {
-        (bytes.len() == ACCOUNT_ADDRESS_LEN)
-            .then(|| api.addr_humanize(&bytes.to_vec().into()).ok())
-            .flatten()
-    };
+    let humanize = |bytes: &Binary| key_account(api, bytes);
     let patient = ack
         .patient_payout
         .as_ref()
@@ -188,6 +183,14 @@ fn payees(
     let custodian = ack.custodian.as_ref().and_then(humanize);
     let relayer = humanize(&ack.relayer).unwrap_or_else(|| ack_relayer.clone());
     (patient, custodian, relayer)
+}
+
+/// The account here of canonical bytes from another chain: only a key account's bytes name
+/// the same owner (see `ACCOUNT_ADDRESS_LEN`).
+pub(crate) fn key_account(api: &dyn Api, bytes: &Binary) -> Option<Addr> {
+    (bytes.len() == ACCOUNT_ADDRESS_LEN)
+        .then(|| api.addr_humanize(&bytes.to_vec().into()).ok())
+        .flatten()
 }
 
 fn settle(

@@ -2,7 +2,7 @@
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
     to_json_binary, Addr, Binary, Decimal, Deps, DepsMut, Env, Isqrt, MessageInfo, Reply, Response,
-    StdError, SubMsg, SubMsgResult, Uint128, WasmMsg,
+    StdError, StdResult, Storage, SubMsg, SubMsgResult, Uint128, WasmMsg,
 };
 use healthmesh_types::governance::{
     CouncilConfig, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, StoredVotingSource,
@@ -56,13 +56,11 @@ pub fn instantiate(
     let mut response = Response::new().add_attribute("action", "instantiate");
     let voting = match msg.voting {
         VotingSource::Members { members } => {
-            let (mut total, mut sqrt_total) = (Uint128::zero(), Uint128::zero());
+            let mut total = Uint128::zero();
             for member in members {
                 let addr = deps.api.addr_validate(&member.addr)?;
-                let weight = Uint128::from(member.weight);
-                MEMBERS.save(deps.storage, &addr, &weight)?;
-                total += weight;
-                sqrt_total += weight.isqrt();
+                MEMBERS.save(deps.storage, &addr, &Uint128::from(member.weight))?;
+                total += Uint128::from(member.weight);
             }
             if total.is_zero() {
                 return Err(ContractError::InvalidConfig(
@@ -70,7 +68,7 @@ pub fn instantiate(
                 ));
             }
             MEMBERS_TOTAL.save(deps.storage, &total)?;
-            MEMBERS_SQRT_TOTAL.save(deps.storage, &sqrt_total)?;
+            save_members_sqrt_total(deps.storage)?;
             StoredVotingSource::Members {}
         }
         VotingSource::Staking { contract } => {
@@ -287,14 +285,19 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let response =
         healthmesh_controllers::migrate::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    // A DAO of fixed members from before quadratic totals: Σ⌊√weight⌋ of its members (fixed
-    // at instantiate, so bounded by that message).
+    // A DAO of fixed members from before quadratic totals.
     if MEMBERS_SQRT_TOTAL.may_load(deps.storage)?.is_none() {
-        let mut total = Uint128::zero();
-        for item in MEMBERS.range(deps.storage, None, None, cosmwasm_std::Order::Ascending) {
-            total += item?.1.isqrt();
-        }
-        MEMBERS_SQRT_TOTAL.save(deps.storage, &total)?;
+        save_members_sqrt_total(deps.storage)?;
     }
     Ok(response)
+}
+
+/// Σ⌊√weight⌋ of the fixed members (set at instantiate, so bounded by that message): the
+/// quadratic total over `VotingSource::Members`.
+fn save_members_sqrt_total(storage: &mut dyn Storage) -> StdResult<()> {
+    let mut total = Uint128::zero();
+    for item in MEMBERS.range(storage, None, None, cosmwasm_std::Order::Ascending) {
+        total += item?.1.isqrt();
+    }
+    MEMBERS_SQRT_TOTAL.save(storage, &total)
 }

@@ -79,13 +79,19 @@ pub fn enroll(
         .add_event(event))
 }
 
-fn assert_open(trial: &Trial, env: &Env) -> Result<(), ContractError> {
+/// Not suspended by governance.
+pub(crate) fn assert_not_suspended(trial: &Trial) -> Result<(), ContractError> {
     if let TrialStatus::Suspended { reason, .. } = &trial.status {
         return Err(ContractError::TrialSuspended {
             trial_id: trial.id,
             reason: reason.clone(),
         });
     }
+    Ok(())
+}
+
+fn assert_open(trial: &Trial, env: &Env) -> Result<(), ContractError> {
+    assert_not_suspended(trial)?;
     let now = env.block.time;
     if now < trial.enrollment_opens || now >= trial.enrollment_closes {
         return Err(ContractError::EnrollmentClosed(trial.id));

@@ -14,13 +14,11 @@ use healthmesh_types::events::{self, attr};
 use healthmesh_types::ibc::BoundChannel;
 use healthmesh_types::settle::ACCOUNT_ADDRESS_LEN;
 use healthmesh_types::trial_pay::{BudgetTerms, MilestonePayout, TrialPacket};
-use healthmesh_types::trials::{
-    BudgetLink, BudgetLinkStatus, ClaimStatus, MilestoneClaim, Trial, TrialStatus,
-};
+use healthmesh_types::trials::{BudgetLink, BudgetLinkStatus, ClaimStatus, MilestoneClaim, Trial};
 
 use crate::contract::load;
 use crate::eligibility::implies;
-use crate::enrollment::{attestation, participant};
+use crate::enrollment::{assert_not_suspended, attestation, participant};
 use crate::state::{BILLING, BUDGET_LINKS, CLAIMS, PACKET_TIMEOUT, PAUSE, SITES};
 use crate::ContractError;
 
@@ -244,12 +242,7 @@ pub fn claim(
 }
 
 fn assert_running(trial: &Trial, env: &Env) -> Result<(), ContractError> {
-    if let TrialStatus::Suspended { reason, .. } = &trial.status {
-        return Err(ContractError::TrialSuspended {
-            trial_id: trial.id,
-            reason: reason.clone(),
-        });
-    }
+    assert_not_suspended(trial)?;
     if env.block.time >= trial.ends_at {
         return Err(ContractError::TrialEnded(trial.id));
     }

@@ -16,7 +16,8 @@ use healthmesh_proofs::statement::{
     Predicate, Statement,
 };
 use healthmesh_types::attestation::{
-    Attestation, AttestationSubmission, AttestationsResponse, ExecuteMsg, Origin, QueryMsg,
+    Attestation, AttestationSubmission, AttestationsResponse, DeliveriesResponse, Delivery,
+    ExecuteMsg, Origin, QueryMsg,
 };
 use healthmesh_types::events;
 
@@ -81,9 +82,9 @@ pub fn grant(net: &Net, ev: &mut Evidence) -> Result<Grant> {
     grant_to(net, ev, "researcher")
 }
 
-/// [`grant`] to the key `grantee`.
-pub fn grant_to(net: &Net, ev: &mut Evidence, grantee: &str) -> Result<Grant> {
-    let grantee_address = net.account(SOURCE, grantee)?;
+/// On genomics-1, `patient` designates the localnet's custodian for a fresh (random) dataset
+/// commitment: the dataset and the transaction.
+pub fn designate_custodian(net: &Net, patient: &str) -> Result<(String, TxOutcome)> {
     let dataset = random_hex();
     let designate = [
         "consent",
@@ -93,10 +94,15 @@ pub fn grant_to(net: &Net, ev: &mut Evidence, grantee: &str) -> Result<Grant> {
         "--custodian",
         "custodian",
     ];
-    ev.measure(
-        "designate_custodian (hmesh)",
-        &net.hmesh_tx(SOURCE, &net.patient, &designate)?,
-    );
+    let tx = net.hmesh_tx(SOURCE, patient, &designate)?;
+    Ok((dataset, tx))
+}
+
+/// [`grant`] to the key `grantee`.
+pub fn grant_to(net: &Net, ev: &mut Evidence, grantee: &str) -> Result<Grant> {
+    let grantee_address = net.account(SOURCE, grantee)?;
+    let (dataset, tx) = designate_custodian(net, &net.patient)?;
+    ev.measure("designate_custodian (hmesh)", &tx);
     let grant = [
         "consent",
         "grant",
@@ -254,6 +260,17 @@ pub fn attestations_under(net: &Net, chain: &str, token: &str) -> Result<Vec<Att
         }
         all.extend(page.attestations);
     }
+}
+
+/// The source's record of an attestation's deliveries.
+pub fn deliveries(net: &Net, id: u64) -> Result<Vec<Delivery>> {
+    let q = QueryMsg::Deliveries {
+        attestation_id: id,
+        start_after: None,
+        limit: None,
+    };
+    let answer: DeliveriesResponse = net.query(SOURCE, contract::ATTESTATION, &q)?;
+    Ok(answer.deliveries)
 }
 
 /// The attestations under `token` that the remote chain holds, as (source id, height received).

@@ -8,7 +8,7 @@
 use anyhow::{ensure, Context, Result};
 use healthmesh_client::deployment::contract;
 use healthmesh_types::attestation::{
-    ConfigResponse, DeliveriesResponse, DeliveryStatus, ExecuteMsg, QueryMsg as AttQuery,
+    ConfigResponse, DeliveryStatus, ExecuteMsg, QueryMsg as AttQuery,
 };
 use healthmesh_types::events;
 use healthmesh_types::pause::{PausableQueryMsg, PauseStatusResponse};
@@ -233,25 +233,14 @@ fn refund_on_error_ack(net: &Net, ev: &mut Evidence, id: u64) -> Result<()> {
         },
     )?;
     ev.see_tx(&refund);
-    let deliveries: DeliveriesResponse = net.query(
-        SOURCE,
-        contract::ATTESTATION,
-        &AttQuery::Deliveries {
-            attestation_id: id,
-            start_after: None,
-            limit: None,
-        },
-    )?;
+    let deliveries = super::attest::deliveries(net, id)?;
     let channel = net.channel(SOURCE, to)?;
-    let failed = deliveries.deliveries.iter().find_map(|d| match &d.status {
+    let failed = deliveries.iter().find_map(|d| match &d.status {
         DeliveryStatus::Failed { error } if d.channel_id == channel => Some(error.clone()),
         _ => None,
     });
     let error = failed.with_context(|| {
-        format!(
-            "the delivery to {to} is not recorded as failed: {:?}",
-            deliveries.deliveries
-        )
+        format!("the delivery to {to} is not recorded as failed: {deliveries:?}")
     })?;
     council(
         net,

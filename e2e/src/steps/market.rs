@@ -41,16 +41,8 @@ pub fn run(net: &mut Net, ev: &mut Evidence, purchases: usize) -> Result<Settlem
     let patient_address = net.account(SOURCE, &patient)?;
     let buyer_address = net.account(BILLING, &buyer)?;
 
-    let dataset = super::attest::random_hex();
-    let designate = [
-        "consent",
-        "designate-custodian",
-        "--dataset",
-        &dataset,
-        "--custodian",
-        "custodian",
-    ];
-    ev.see_tx(&net.hmesh_tx(SOURCE, &patient, &designate)?);
+    let (dataset, tx) = super::attest::designate_custodian(net, &patient)?;
+    ev.see_tx(&tx);
     let offer_id = publish(net, ev, &patient, &dataset)?;
     let listed = net.hmesh(
         SOURCE,

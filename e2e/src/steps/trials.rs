@@ -19,16 +19,17 @@ use healthmesh_proofs::statement::{
     commit, salt_from_wide_bytes, subject_key, AttributeCode, Context as ProofContext, Operator,
     Predicate, Statement,
 };
-use healthmesh_types::attestation::{
-    AttestationSubmission, DeliveriesResponse, Delivery, DeliveryStatus, ExecuteMsg, QueryMsg,
-};
+use healthmesh_types::attestation::{AttestationSubmission, Delivery, DeliveryStatus, ExecuteMsg};
 use healthmesh_types::billing::{self, TrialBudget};
 use healthmesh_types::events;
 use healthmesh_types::trials::{
     trial_purpose, BudgetLink, BudgetLinkStatus, ClaimStatus, MilestoneClaim, ParticipantResponse,
 };
 
-use super::attest::{attestations_under, random_hex, recorded_ids, Prover, RELAYER_FEE};
+use super::attest::{
+    attestations_under, deliveries, designate_custodian, random_hex, recorded_ids, Prover,
+    RELAYER_FEE,
+};
 use super::market::{check_books, BILLING};
 use super::{REMOTE, SOURCE};
 use crate::evidence::Evidence;
@@ -349,16 +350,9 @@ fn grant_for_trial(
     trial_id: u64,
     records: &[(&str, u64, Operator, u64)],
 ) -> Result<TrialConsent> {
-    let dataset = random_hex();
-    let designate = [
-        "consent",
-        "designate-custodian",
-        "--dataset",
-        &dataset,
-        "--custodian",
-        SITE,
-    ];
-    ev.see_tx(&net.hmesh_tx(SOURCE, patient, &designate)?);
+    // The site is the localnet's custodian.
+    let (dataset, tx) = designate_custodian(net, patient)?;
+    ev.see_tx(&tx);
     let trials_contract = net.contract(REMOTE, contract::TRIALS)?;
     let purpose = trial_purpose(trial_id);
     let mut scope: Vec<&str> = records.iter().map(|r| r.0).collect();
@@ -468,29 +462,21 @@ fn attest_under(
         },
     );
     arrived.map_err(|e| {
-        let states = deliveries(net, &local).unwrap_or_default();
+        let states = deliveries_of(net, &local).unwrap_or_default();
         e.context(format!("deliveries recorded on {SOURCE}: {states:?}"))
     })
 }
 
 /// The source's record of each attestation's deliveries.
-fn deliveries(net: &Net, ids: &[u64]) -> Result<Vec<(u64, Vec<Delivery>)>> {
+fn deliveries_of(net: &Net, ids: &[u64]) -> Result<Vec<(u64, Vec<Delivery>)>> {
     ids.iter()
-        .map(|id| {
-            let q = QueryMsg::Deliveries {
-                attestation_id: *id,
-                start_after: None,
-                limit: None,
-            };
-            let answer: DeliveriesResponse = net.query(SOURCE, contract::ATTESTATION, &q)?;
-            Ok((*id, answer.deliveries))
-        })
+        .map(|id| Ok((*id, deliveries(net, *id)?)))
         .collect()
 }
 
 /// An error as soon as the source records a delivery as failed or timed out.
 fn failed_delivery<T>(net: &Net, ids: &[u64]) -> Result<Option<T>> {
-    for (id, records) in deliveries(net, ids)? {
+    for (id, records) in deliveries_of(net, ids)? {
         for d in records {
             if matches!(
                 d.status,
@@ -540,18 +526,7 @@ fn revoke_and_deactivate(
     );
     // The revoked participant's next claim is refused: no payout.
     let trial = trial_id.to_string();
-    let claim = [
-        "trials",
-        "milestone",
-        &trial,
-        "--milestone",
-        "visit-3",
-        "--participant",
-        address,
-        "--attestation",
-        "1",
-    ];
-    match net.hmesh_tx(REMOTE, SITE, &claim) {
+    match net.hmesh_tx(REMOTE, SITE, &claim_args(&trial, address, "1")) {
         Err(e) if e.to_string().contains("is not active") => {}
         Err(e) => return Err(e),
         Ok(_) => bail!("a milestone was claimed for a participant whose consent is revoked"),

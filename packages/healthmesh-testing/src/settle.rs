@@ -50,6 +50,45 @@ pub fn deploy_billing(chain: &mut Chain) -> Addr {
     billing
 }
 
+/// A query of the billing contract on `chain`.
+pub fn billing_query<T: serde::de::DeserializeOwned>(chain: &Chain, msg: &billing::QueryMsg) -> T {
+    chain
+        .app
+        .wrap()
+        .query_wasm_smart(billing_of(chain), msg)
+        .unwrap()
+}
+
+/// What `address` may withdraw from the billing contract, in the harness denom.
+pub fn credited(chain: &Chain, address: &Addr) -> u128 {
+    let balance: billing::BalanceResponse = billing_query(
+        chain,
+        &billing::QueryMsg::Balance {
+            address: address.to_string(),
+        },
+    );
+    balance
+        .balance
+        .iter()
+        .filter(|c| c.denom == DENOM)
+        .map(|c| c.amount.u128())
+        .sum()
+}
+
+/// The escrow invariant: the billing contract's bank balance equals its books (open escrows +
+/// unclaimed balances + trial budgets).
+pub fn assert_books(chain: &Chain) {
+    let ledger: billing::LedgerResponse = billing_query(chain, &billing::QueryMsg::Ledger {});
+    let books: u128 = ledger
+        .totals
+        .iter()
+        .filter(|t| t.denom == DENOM)
+        .map(|t| (t.open_escrow + t.unclaimed + t.trial_budgets).u128())
+        .sum();
+    let bank = chain.balance(&billing_of(chain));
+    assert_eq!(bank, books, "bank balance vs books: {ledger:?}");
+}
+
 pub fn treasury(chain: &Chain) -> Addr {
     chain.app.api().addr_make("treasury")
 }
