@@ -268,6 +268,7 @@ async fn deploy_chain(
         },
         voting_rule: governance::VotingRule::Stake,
         initial_members: vec![],
+        network: None,
     };
     let immutable = Instantiation {
         code_id: code(contract::GOVERNANCE),

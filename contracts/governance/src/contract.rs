@@ -14,7 +14,9 @@ use crate::state::{
     MEMBERS_TOTAL,
 };
 use crate::voting::{check_reachable, validate_threshold};
-use crate::{council, membership, proposal, queries, slashing, ContractError};
+use crate::state::{EXECUTING, GOV_CHANNELS};
+use crate::{council, membership, network, proposal, queries, slashing, ContractError};
+use healthmesh_types::ibc::AllowedConnection;
 
 /// Reply id of the staking contract's instantiation; proposal ids start at 1.
 const STAKING_REPLY_ID: u64 = 0;
@@ -112,6 +114,7 @@ pub fn instantiate(
             voting_rule: msg.voting_rule,
         },
     )?;
+    crate::network::init(deps.branch(), msg.network)?;
     for member in &msg.initial_members {
         membership::issue(deps.branch(), &env, member)?;
     }
@@ -175,6 +178,52 @@ pub fn execute(
         ExecuteMsg::ExecuteProposalMsgs { proposal_id } => {
             proposal::execute_msgs(deps, env, &info.sender, proposal_id)
         }
+        ExecuteMsg::SendRemote { chain_id, msgs } => {
+            network::send_remote(deps, &env, &info, chain_id, msgs)
+        }
+        ExecuteMsg::NetworkPropose {
+            title,
+            description,
+            msgs,
+        } => network::network_propose(deps, env, info, title, description, msgs),
+        ExecuteMsg::SendTally { proposal_id } => {
+            cw_utils::nonpayable(&info)?;
+            network::send_tally(deps, env, proposal_id)
+        }
+        ExecuteMsg::AllowConnection {
+            connection_id,
+            chain_id,
+            counterparty_port,
+        } => {
+            assert_self(&env, &info)?;
+            network::allow_connection(
+                deps,
+                AllowedConnection {
+                    connection_id,
+                    chain_id,
+                    counterparty_port,
+                },
+            )
+        }
+        ExecuteMsg::DisallowConnection { connection_id } => {
+            assert_self(&env, &info)?;
+            GOV_CHANNELS.disallow(deps.storage, &connection_id);
+            Ok(healthmesh_controllers::channels::disallowed_response(
+                "disallow_connection",
+                connection_id,
+            ))
+        }
+        ExecuteMsg::SetPauseTargets { contracts } => {
+            assert_self(&env, &info)?;
+            network::save_pause_targets(deps, &contracts)?;
+            Ok(Response::new()
+                .add_attribute("action", "set_pause_targets")
+                .add_attribute("contracts", contracts.len().to_string()))
+        }
+        ExecuteMsg::ApplyNetworkPause { pause, reason } => {
+            network::apply_network_pause(deps, &env, &info, pause, &reason)
+        }
+        ExecuteMsg::ExecuteRemoteMsgs { msgs } => network::execute_remote_msgs(&env, &info, msgs),
         ExecuteMsg::IssueMembership { address } => {
             assert_self(&env, &info)?;
             membership::issue(deps, &env, &address)
@@ -267,8 +316,10 @@ pub fn reply(deps: DepsMut, _env: Env, reply: Reply) -> Result<Response, Contrac
         // A proposal's messages all ran: failing here undoes them all.
         (slashing::CHECK_REPLY_ID, SubMsgResult::Ok(_)) => {
             slashing::check(deps.as_ref(), &CONFIG.load(deps.storage)?)?;
+            EXECUTING.remove(deps.storage);
             Ok(Response::new())
         }
+        (network::REMOTE_REPLY_ID, SubMsgResult::Err(error)) => network::remote_failed(error),
         (id, SubMsgResult::Err(error)) => proposal::mark_failed(deps, id, error),
         (id, _) => Err(ContractError::Std(StdError::generic_err(format!(
             "unexpected reply {id}"

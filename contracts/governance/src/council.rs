@@ -15,6 +15,7 @@ use healthmesh_types::governance::{
 use healthmesh_types::pause::{PausableExecuteMsg, PauseMsg};
 
 use crate::inspect::changes_council;
+use crate::network::council_network_pause;
 use crate::proposal::load_current;
 use crate::state::{Council, CONFIG, COUNCIL, COUNCIL_ACTIONS, COUNCIL_ACTION_COUNT, PROPOSALS};
 use crate::ContractError;
@@ -56,6 +57,14 @@ pub fn propose(
         CouncilAction::Unpause { contract } => {
             deps.api.addr_validate(contract)?;
         }
+        CouncilAction::NetworkPause { reason } => {
+            healthmesh_controllers::validate::bounded_text(
+                "reason",
+                reason,
+                healthmesh_controllers::pause::MAX_REASON_LEN,
+            )?;
+        }
+        CouncilAction::NetworkUnpause {} => {}
         CouncilAction::Veto { proposal_id } => {
             let proposal = crate::proposal::load(deps.storage, *proposal_id)?;
             assert_vetoable(deps.api, &env.contract.address, &proposal)?;
@@ -161,6 +170,14 @@ fn finish(
         CouncilAction::Unpause { contract } => Ok(response
             .add_message(pausable(contract, PauseMsg::Unpause {})?)
             .add_event(event.add_attribute("unpause", contract))),
+        CouncilAction::NetworkPause { reason } => {
+            let network = council_network_pause(deps, &env, record.id, true, reason)?;
+            Ok(merge(response, network).add_event(event.add_attribute("network_pause", "true")))
+        }
+        CouncilAction::NetworkUnpause {} => {
+            let network = council_network_pause(deps, &env, record.id, false, "")?;
+            Ok(merge(response, network).add_event(event.add_attribute("network_unpause", "true")))
+        }
         CouncilAction::Veto { proposal_id } => {
             let config = CONFIG.load(deps.storage)?;
             let mut proposal = load_current(deps.storage, &config, &env.block, *proposal_id)?;
@@ -175,4 +192,12 @@ fn finish(
             Ok(response.add_event(event.add_attribute("veto", proposal_id.to_string())))
         }
     }
+}
+
+/// `response` with the messages and events of `more` appended.
+fn merge(response: Response, more: Response) -> Response {
+    response
+        .add_submessages(more.messages)
+        .add_events(more.events)
+        .add_attributes(more.attributes)
 }

@@ -1,5 +1,6 @@
 use cosmwasm_std::{Coin, StdError, Timestamp};
 use cw_utils::PaymentError;
+use healthmesh_controllers::channels::ChannelError;
 use healthmesh_controllers::migrate::MigrateError;
 use healthmesh_controllers::validate::ValidationError;
 use healthmesh_types::governance::Status;
@@ -15,6 +16,9 @@ pub enum ContractError {
 
     #[error("{0}")]
     Migrate(#[from] MigrateError),
+
+    #[error("{0}")]
+    Channel(#[from] ChannelError),
 
     #[error("payment: {0}")]
     Payment(#[from] PaymentError),
@@ -104,4 +108,40 @@ pub enum ContractError {
 
     #[error("{voter} is slashed by proposal {id} and cannot vote on it")]
     SlashTargetCannotVote { voter: String, id: u64 },
+
+    #[error("this DAO is linked to no other chain: a network proposal needs governance channels")]
+    NoNetwork,
+
+    #[error("proposal {0} is not a network proposal of this kind")]
+    NotNetworkProposal(u64),
+
+    #[error("network proposal {id}: voting ends at {end}, the tally can be sent after that")]
+    VotingNotEnded { id: u64, end: Timestamp },
+
+    #[error("network proposal {0}: its tally was already sent or accepted")]
+    TallyAlreadySent(u64),
+
+    #[error("remote message {index} is refused here: {reason}")]
+    RemoteMsgRefused { index: usize, reason: String },
+
+    #[error("SendRemote runs only as a message of a proposal being executed")]
+    NotExecuting,
+
+    #[error("at most {0} pause targets")]
+    TooManyPauseTargets(usize),
+
+    #[error("unreadable governance packet: {0}")]
+    InvalidPacket(String),
+
+    #[error("the acknowledged packet is not in flight on this channel")]
+    NotInFlight,
+
+    #[error("network proposal {home_chain}/{proposal_id} is already open here as proposal {mirror_id}")]
+    AlreadyMirrored { home_chain: String, proposal_id: u64, mirror_id: u64 },
+
+    #[error("voting would end at {0}, which has passed")]
+    VotingEndPassed(Timestamp),
+
+    #[error("tally of {chain} for proposal {id} refused: {reason}")]
+    TallyRefused { chain: String, id: u64, reason: String },
 }

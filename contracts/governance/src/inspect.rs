@@ -58,10 +58,21 @@ pub fn check_msgs(api: &dyn Api, dao: &Addr, msgs: &[CosmosMsg]) -> Result<(), C
             });
         }
         match self_call(api, &dao, msg) {
-            Some(ExecuteMsg::ExecuteProposalMsgs { .. }) => {
-                return Err(ContractError::NestedExecution { index })
-            }
+            Some(
+                ExecuteMsg::ExecuteProposalMsgs { .. }
+                | ExecuteMsg::ExecuteRemoteMsgs { .. }
+                | ExecuteMsg::ApplyNetworkPause { .. },
+            ) => return Err(ContractError::NestedExecution { index }),
             Some(ExecuteMsg::UpdateCouncil { .. }) => council_changes += 1,
+            Some(ExecuteMsg::SendRemote { msgs, .. }) => {
+                crate::network::check_remote_count(&msgs)?;
+                if let Some(inner) = msgs.iter().position(|m| type_url(m).is_some()) {
+                    return Err(ContractError::RemoteMsgRefused {
+                        index: inner,
+                        reason: "a contract call this DAO cannot read (use a wasm message)".into(),
+                    });
+                }
+            }
             _ => {}
         }
     }
@@ -100,4 +111,36 @@ pub fn slash_targets(api: &dyn Api, msgs: &[CosmosMsg]) -> Vec<Addr> {
         }
     }
     targets
+}
+
+/// Refuse what another chain's proposal must not run here: anything a local proposal may not
+/// carry, a council change (each chain's council is changed by its own DAO only), and any
+/// network message (a remote execution does not start further ones without a vote).
+pub fn check_remote_msgs(api: &dyn Api, dao: &Addr, msgs: &[CosmosMsg]) -> Result<(), ContractError> {
+    let canonical = api.addr_canonicalize(dao.as_str())?;
+    for (index, msg) in msgs.iter().enumerate() {
+        if type_url(msg).is_some() {
+            return Err(ContractError::RemoteMsgRefused {
+                index,
+                reason: "a contract call this DAO cannot read (use a wasm message)".into(),
+            });
+        }
+        let refused = match self_call(api, &canonical, msg) {
+            Some(ExecuteMsg::UpdateCouncil { .. }) => "a council change",
+            Some(ExecuteMsg::SendRemote { .. } | ExecuteMsg::NetworkPropose { .. }) => {
+                "a network message"
+            }
+            Some(
+                ExecuteMsg::ExecuteProposalMsgs { .. }
+                | ExecuteMsg::ExecuteRemoteMsgs { .. }
+                | ExecuteMsg::ApplyNetworkPause { .. },
+            ) => "an internal message",
+            _ => continue,
+        };
+        return Err(ContractError::RemoteMsgRefused {
+            index,
+            reason: refused.into(),
+        });
+    }
+    check_msgs(api, dao, msgs)
 }

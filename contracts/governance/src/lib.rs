@@ -2,12 +2,14 @@
 
 pub mod contract;
 pub mod error;
+pub mod ibc;
 pub mod msg;
 pub mod state;
 
 mod council;
 mod inspect;
 mod membership;
+mod network;
 mod proposal;
 mod queries;
 mod slashing;

@@ -28,8 +28,13 @@ pub fn load(storage: &dyn Storage, id: u64) -> Result<Proposal, ContractError> {
 /// only stored by the next transaction touching the proposal, so it depends on nothing that
 /// may have changed in between: the timelock is the proposal's own.
 pub fn refresh(proposal: &mut Proposal, config: &Config, block: &BlockInfo) {
-    if proposal.status != Status::Open {
+    if !matches!(proposal.status, Status::Open | Status::Tallying) {
         return;
+    }
+    if proposal.network.is_some() {
+        // Never decided early: the other chains vote until the end.
+        let (veto, timelock) = (config.veto_threshold, config.timelock);
+        return crate::network::refresh_network(proposal, veto, timelock, block);
     }
     let expired = block.time >= proposal.expires;
     let everyone_voted = cast(&proposal.tally) >= proposal.total_power;
@@ -136,6 +141,8 @@ pub fn propose(
         voting_rule: config.voting_rule,
         deposit,
         deposit_refunded: false,
+        network: None,
+        remote: vec![],
     };
     PROPOSALS.save(deps.storage, id, &proposal)?;
     Ok(Response::new()
@@ -319,6 +326,10 @@ pub fn execute_msgs(
             id,
             status: proposal.status,
         });
+    }
+    // Read by `SendRemote` among the messages; cleared once they all ran.
+    if !proposal.msgs.is_empty() {
+        crate::state::EXECUTING.save(deps.storage, &id)?;
     }
     let mut msgs = proposal.msgs;
     let last = msgs.pop();

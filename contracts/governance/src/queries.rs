@@ -2,13 +2,16 @@ use cosmwasm_std::{to_json_binary, Binary, Deps, Env, Order, StdResult};
 use cw_storage_plus::Bound;
 use healthmesh_controllers::pagination::clamp_limit;
 use healthmesh_types::governance::{
-    CouncilActionResponse, CouncilResponse, MembershipResponse, ProposalResponse,
+    CouncilActionResponse, CouncilResponse, MembershipResponse, NetworkResponse, ProposalResponse,
     ProposalsResponse, QueryMsg, VoteResponse, VotesResponse,
 };
 use healthmesh_types::staking::VotingPowerResponse;
 
 use crate::proposal::{load_current, refresh};
-use crate::state::{CONFIG, COUNCIL, COUNCIL_ACTIONS, PROPOSALS, VOTES};
+use crate::state::{
+    CONFIG, COUNCIL, COUNCIL_ACTIONS, GOV_CHANNELS, LAST_NETWORK_PAUSE, PAUSE_TARGETS, PROPOSALS,
+    VOTES,
+};
 use crate::voting::{power_at, total_power_at};
 use crate::{membership, ContractError};
 
@@ -92,6 +95,12 @@ pub fn dispatch(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractE
                 epoch: council.epoch,
             })?
         }
+        QueryMsg::Network {} => to_json_binary(&NetworkResponse {
+            connections: GOV_CHANNELS.allowed_connections(deps.storage)?,
+            channels: GOV_CHANNELS.channels(deps.storage)?,
+            pause_targets: PAUSE_TARGETS.may_load(deps.storage)?.unwrap_or_default(),
+            last_network_pause: LAST_NETWORK_PAUSE.may_load(deps.storage)?,
+        })?,
         QueryMsg::CouncilAction { action_id } => {
             let action = COUNCIL_ACTIONS
                 .may_load(deps.storage, action_id)?

@@ -1,7 +1,9 @@
 use cosmwasm_std::{Addr, Uint128};
 use cw_storage_plus::{Item, Map, SnapshotItem, SnapshotMap, Strategy};
 pub use healthmesh_types::governance::Config;
-use healthmesh_types::governance::{CouncilActionInfo, Proposal, VoteInfo};
+use healthmesh_controllers::channels::ChannelBindings;
+use healthmesh_types::governance::{CouncilActionInfo, NetworkPauseRecord, Proposal, VoteInfo};
+use healthmesh_types::network::{GOVERNANCE_CHANNEL_VERSION, MAX_NETWORK_CHAINS};
 
 pub const CONTRACT_NAME: &str = "crates.io:healthmesh-governance";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -45,3 +47,22 @@ pub const VOTES: Map<(u64, &Addr), VoteInfo> = Map::new("votes");
 pub const COUNCIL: Item<Council> = Item::new("council");
 pub const COUNCIL_ACTIONS: Map<u64, CouncilActionInfo> = Map::new("council_actions");
 pub const COUNCIL_ACTION_COUNT: Item<u64> = Item::new("council_action_count");
+
+/// Trust in the other chains' governance contracts: one binding per connection, one channel
+/// per chain.
+pub const GOV_CHANNELS: ChannelBindings = ChannelBindings::new(
+    ["gov_allowed", "gov_channels", "gov_by_chain", "gov_handshakes"],
+    GOVERNANCE_CHANNEL_VERSION,
+    MAX_NETWORK_CHAINS,
+);
+/// The contracts of this chain a network pause stops.
+pub const PAUSE_TARGETS: Item<Vec<Addr>> = Item::new("pause_targets");
+/// The last network pause or unpause applied here.
+pub const LAST_NETWORK_PAUSE: Item<NetworkPauseRecord> = Item::new("last_network_pause");
+/// Per origin chain, the newest council action applied here: on an unordered channel an
+/// older pause arriving after a newer unpause is ignored.
+pub const PAUSE_SEEN: Map<&str, u64> = Map::new("pause_seen");
+/// Network proposals mirrored here: (home chain, home proposal id) → local proposal id.
+pub const MIRRORS: Map<(&str, u64), u64> = Map::new("mirrors");
+/// The proposal whose messages are running (read by `SendRemote`).
+pub const EXECUTING: Item<u64> = Item::new("executing");

@@ -93,6 +93,7 @@ pub fn governance_instantiate_msg(voting: VotingSource, council: &[Addr]) -> gov
         },
         voting_rule: gov::VotingRule::Stake,
         initial_members: vec![],
+        network: None,
     }
 }
 

@@ -441,6 +441,11 @@ ibc_app!(
 );
 
 ibc_app!(
+    /// The governance contracts' app (`healthmesh-gov-1`).
+    GovernanceApp => healthmesh_governance::ibc
+);
+
+ibc_app!(
     /// The trials contract's end of the milestone channel to the billing contract.
     TrialsApp => healthmesh_trials::ibc
 );

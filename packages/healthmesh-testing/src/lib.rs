@@ -3,6 +3,7 @@
 
 pub mod consent;
 pub mod dao;
+pub mod gov_net;
 pub mod ibc_harness;
 pub mod settle;
 pub mod trial_pay;

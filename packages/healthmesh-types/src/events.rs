@@ -36,6 +36,20 @@ events! {
     COUNCIL_ACTION_PROPOSED = "council_action_proposed";
     COUNCIL_ACTION_APPROVED = "council_action_approved";
     COUNCIL_ACTION_EXECUTED = "council_action_executed";
+    GOVERNANCE_CHANNEL_OPEN = "governance_channel_open";
+    GOVERNANCE_CHANNEL_CLOSED = "governance_channel_closed";
+    NETWORK_PAUSE_SENT = "network_pause_sent";
+    NETWORK_PAUSE_APPLIED = "network_pause_applied";
+    NETWORK_PAUSE_ANSWERED = "network_pause_answered";
+    REMOTE_EXECUTION_SENT = "remote_execution_sent";
+    REMOTE_EXECUTION_RECEIVED = "remote_execution_received";
+    REMOTE_EXECUTION_RESULT = "remote_execution_result";
+    NETWORK_VOTE_OPENED = "network_vote_opened";
+    NETWORK_VOTE_ANSWERED = "network_vote_answered";
+    NETWORK_TALLY_SENT = "network_tally_sent";
+    NETWORK_TALLY_RECEIVED = "network_tally_received";
+    NETWORK_TALLY_ANSWERED = "network_tally_answered";
+    GOVERNANCE_PACKET_REFUSED = "governance_packet_refused";
     OFFER_PUBLISHED = "offer_published";
     OFFER_WITHDRAWN = "offer_withdrawn";
     /// A purchase from the billing chain minted a consent token under an offer.

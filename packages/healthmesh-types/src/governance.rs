@@ -7,6 +7,7 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Coin, CosmosMsg, Decimal, Timestamp, Uint128};
 
+use crate::ibc::AllowedConnection;
 use crate::staking;
 
 /// Longest proposal title and description.
@@ -113,6 +114,22 @@ pub struct InstantiateMsg {
     /// [`VotingRule::Membership`]: someone must be able to propose).
     #[serde(default)]
     pub initial_members: Vec<String>,
+    /// The governance contracts of the other chains this DAO trusts, and the contracts of
+    /// this chain a network pause stops (see [`crate::network`]).
+    #[serde(default)]
+    pub network: Option<NetworkConfig>,
+}
+
+/// This DAO's place in the network of governance contracts.
+#[cw_serde]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// One per other chain: the connection and the port (`wasm.<governance address>`) of
+    /// that chain's governance contract, the only one trusted over it.
+    pub connections: Vec<AllowedConnection>,
+    /// The contracts of this chain a network pause stops (this DAO must be their admin or a
+    /// pauser), at most [`crate::network::MAX_PAUSE_TARGETS`].
+    pub pause_targets: Vec<String>,
 }
 
 /// How voting power is counted: one token one vote favours whales; the square root of stake
@@ -166,6 +183,13 @@ pub enum CouncilAction {
     Veto {
         proposal_id: u64,
     },
+    /// Pause this chain's network pause targets, and send the pause to every other chain's
+    /// governance, which pauses its own.
+    NetworkPause {
+        reason: String,
+    },
+    /// Lift a network pause the same way.
+    NetworkUnpause {},
 }
 
 #[cw_serde]
@@ -217,6 +241,39 @@ pub enum ExecuteMsg {
     /// Internal: runs a proposal's messages atomically (sender must be this contract). Never
     /// a proposal message: it would run another proposal's messages again.
     ExecuteProposalMsgs { proposal_id: u64 },
+    /// Only as a message of a proposal being executed: send `msgs` to `chain_id`'s
+    /// governance, which runs them atomically on arrival; the proposal records the result.
+    SendRemote {
+        chain_id: String,
+        msgs: Vec<CosmosMsg>,
+    },
+    /// A network proposal: open on this chain (its home) and on every chain this DAO is
+    /// linked to, voted on each chain by its own voters, decided here on the sum of the
+    /// tallies with quorum over the network's total power. Same rules as `Propose`.
+    NetworkPropose {
+        title: String,
+        description: String,
+        msgs: Vec<CosmosMsg>,
+    },
+    /// Anyone, once a network proposal mirrored here has ended: send this chain's tally to
+    /// its home chain (again, if an earlier send failed or timed out).
+    SendTally { proposal_id: u64 },
+    /// Only by proposal: trust `chain_id`'s governance contract over `connection_id`.
+    AllowConnection {
+        connection_id: String,
+        chain_id: String,
+        counterparty_port: String,
+    },
+    /// Only by proposal.
+    DisallowConnection { connection_id: String },
+    /// Only by proposal: the contracts a network pause stops on this chain.
+    SetPauseTargets { contracts: Vec<String> },
+    /// Internal (sender must be this contract): pause (or unpause) the pause targets that
+    /// are not so already, on a network pause packet.
+    ApplyNetworkPause { pause: bool, reason: String },
+    /// Internal (sender must be this contract): a remote proposal's messages, run
+    /// atomically on a packet's arrival.
+    ExecuteRemoteMsgs { msgs: Vec<CosmosMsg> },
 }
 
 #[cw_serde]
@@ -261,6 +318,38 @@ pub enum QueryMsg {
     Council {},
     #[returns(CouncilActionResponse)]
     CouncilAction { action_id: u64 },
+    /// Governance channels, trusted connections, pause targets and the last network pause.
+    #[returns(NetworkResponse)]
+    Network {},
+}
+
+#[cw_serde]
+pub struct NetworkResponse {
+    pub connections: Vec<AllowedConnection>,
+    pub channels: Vec<crate::ibc::BoundChannel>,
+    pub pause_targets: Vec<Addr>,
+    /// The last network pause or unpause this chain took part in.
+    pub last_network_pause: Option<NetworkPauseRecord>,
+}
+
+#[cw_serde]
+pub struct NetworkPauseRecord {
+    pub pause: bool,
+    /// The chain whose council decided it, and its council action.
+    pub origin_chain: String,
+    pub action_id: u64,
+    pub reason: String,
+    pub at: Timestamp,
+    pub at_height: u64,
+    /// On the origin chain: each other chain's answer.
+    pub answers: Vec<PauseAnswer>,
+}
+
+#[cw_serde]
+pub struct PauseAnswer {
+    pub chain_id: String,
+    /// `None` while the packet is in flight; `Ok` or the error (or "timeout").
+    pub result: Option<Result<(), String>>,
 }
 
 #[cw_serde]
@@ -304,6 +393,11 @@ pub enum Status {
     ExecutionFailed,
     /// Rejected or vetoed and its deposit settled.
     Closed,
+    /// A network proposal whose voting ended, waiting for the other chains' tallies (on its
+    /// home chain) or for its tally to be sent and acknowledged (on the others).
+    Tallying,
+    /// A network proposal's mirror whose tally the home chain accepted.
+    Counted,
 }
 
 #[cw_serde]
@@ -347,6 +441,76 @@ pub struct Proposal {
     pub voting_rule: VotingRule,
     pub deposit: Option<Coin>,
     pub deposit_refunded: bool,
+    /// A network proposal: its part in the network vote.
+    #[serde(default)]
+    pub network: Option<NetworkVote>,
+    /// Messages sent to other chains' governance by `SendRemote`, and their results.
+    #[serde(default)]
+    pub remote: Vec<RemoteExecution>,
+}
+
+#[cw_serde]
+pub enum NetworkVote {
+    /// Decided here on the sum of every chain's tally: a chain that did not open the vote
+    /// rejects it; a chain whose tally is missing at `tally_deadline` counts as present
+    /// power that did not vote (its total stays in the quorum's denominator).
+    Home {
+        chains: Vec<ChainVote>,
+        tally_deadline: Timestamp,
+    },
+    /// Voted here; decided on `home_chain`.
+    Mirror {
+        home_chain: String,
+        home_proposal_id: u64,
+        tally: TallyDelivery,
+    },
+}
+
+#[cw_serde]
+pub struct ChainVote {
+    pub chain_id: String,
+    pub status: ChainVoteStatus,
+}
+
+#[cw_serde]
+pub enum ChainVoteStatus {
+    /// The opening packet is in flight.
+    Opening,
+    /// Open there as proposal `mirror_id`, over `total_power`.
+    Open { mirror_id: u64, total_power: Uint128 },
+    /// Refused or timed out: the network proposal cannot pass.
+    NotOpened { reason: String },
+    /// Its tally arrived.
+    Tallied {
+        mirror_id: u64,
+        total_power: Uint128,
+        tally: Tally,
+        at: Timestamp,
+    },
+}
+
+#[cw_serde]
+pub enum TallyDelivery {
+    NotSent,
+    InFlight,
+    Accepted { at: Timestamp },
+    Refused { reason: String },
+}
+
+#[cw_serde]
+pub struct RemoteExecution {
+    pub chain_id: String,
+    /// The messages' count (they are in this proposal's `SendRemote` message).
+    pub msgs: u32,
+    pub result: RemoteResult,
+}
+
+#[cw_serde]
+pub enum RemoteResult {
+    InFlight,
+    Executed { at: Timestamp },
+    /// The remote chain ran none of them: the error it acknowledged, or "timeout".
+    Failed { error: String, at: Timestamp },
 }
 
 #[cw_serde]

@@ -9,6 +9,7 @@ pub mod consent;
 pub mod events;
 pub mod governance;
 pub mod ibc;
+pub mod network;
 pub mod pause;
 pub mod settle;
 pub mod staking;
