@@ -508,6 +508,8 @@ fn a_missing_tally_counts_as_power_that_did_not_vote() {
     };
     assert_eq!(tally, TallyDelivery::Refused { reason: "timeout".into() });
     assert_eq!(net.gd.proposal(&net.g, id).status, Status::Tallying);
+    net.t.advance(NETWORK_PACKET_TIMEOUT_SECONDS + 1); // clocks in step again
+    net.b.advance(NETWORK_PACKET_TIMEOUT_SECONDS + 1);
 
     // After the deadline (one more voting period) the home decides without it; a late
     // resend is refused.
