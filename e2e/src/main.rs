@@ -9,9 +9,9 @@ mod gas_profile;
 mod net;
 mod steps;
 
-use anyhow::Result;
+use anyhow::{ensure, Result};
 use steps::burst::percentile;
-use steps::{attest, burst, dao, market, privacy, research, revoke, trials, REMOTE};
+use steps::{attest, burst, dao, market, network, privacy, research, revoke, trials, REMOTE};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,6 +52,7 @@ fn run() -> Result<()> {
     let settlement = market::run(&mut net, &mut ev, purchases)?;
     let trial = trials::run(&mut net, &prover, &mut ev)?;
     privacy::run(&net, &mut ev, &burst.grant.token)?;
+    let government = network::run(&net, &mut ev)?;
 
     println!("\n{}", ev.gas_table());
     println!("| relay latency, send block → receive block on {REMOTE} | seconds |\n|---|---|");
@@ -110,6 +111,23 @@ fn run() -> Result<()> {
         trial.payout.len(),
         percentile(&trial.payout, 0.5),
         percentile(&trial.payout, 1.0)
+    );
+    println!(
+        "| network pause, 8th council approval's block → last of 3 chains paused (target ≤ 5 s) | {:.1} s |",
+        government.pause_latency
+    );
+    println!(
+        "| network unpause, 8th approval committed → every chain running (observed by polling) | {:.1} s |",
+        government.unpause_latency
+    );
+    println!(
+        "| network vote, end of voting → passed on the home chain (2 tallies by hmesh dao tally) | {:.1} s |",
+        government.tallies
+    );
+    ensure!(
+        government.pause_latency <= 5.0,
+        "network pause took {:.1} s (target ≤ 5 s)",
+        government.pause_latency
     );
     println!("e2e: 1 passed, 0 failed");
     Ok(())

@@ -206,7 +206,17 @@ impl Net {
         msg: &Q,
     ) -> Result<R> {
         let address = self.contract(chain, contract)?;
-        Ok(self.rt.block_on(self.client(chain)?.smart(&address, msg))?)
+        self.query_address(chain, &address, msg)
+    }
+
+    /// A smart query of the contract at `address`.
+    pub fn query_address<Q: Serialize, R: DeserializeOwned>(
+        &self,
+        chain: &str,
+        address: &str,
+        msg: &Q,
+    ) -> Result<R> {
+        Ok(self.rt.block_on(self.client(chain)?.smart(address, msg))?)
     }
 
     /// Committed transactions with an event attribute `key` (`wasm-x.y`) equal to `value`.

@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 use crate::chains::client;
 use crate::layout::{
     ports, roles, Layout, ATTESTATION_SALT, BILLING_CHAIN, BILLING_SALT, CHAINS, CONSENT_SALT,
-    COUNCIL_SIZE, COUNCIL_THRESHOLD, DENOM, GOV_DEPOSIT, PREFIX, PRICE_FLOOR, SPLIT, TRIALS_CHAIN,
-    TRIALS_SALT, URGENT_FEE,
+    COUNCIL_SIZE, COUNCIL_THRESHOLD, DENOM, GOVERNANCE_SALT, GOV_DEPOSIT, PREFIX, PRICE_FLOOR,
+    SPLIT, TRIALS_CHAIN, TRIALS_SALT, URGENT_FEE,
 };
 use crate::process::log;
 
@@ -99,6 +99,7 @@ fn predicted(
 /// The addresses each chain's deployment binds to before they exist.
 struct Predicted {
     attestation: BTreeMap<String, String>,
+    governance: BTreeMap<String, String>,
     consent: BTreeMap<String, String>,
     billing: String,
     trials: String,
@@ -111,6 +112,7 @@ impl Predicted {
         Ok(Predicted {
             trials: trials[TRIALS_CHAIN].clone(),
             attestation: predicted(layout, artifacts, contract::ATTESTATION, ATTESTATION_SALT)?,
+            governance: predicted(layout, artifacts, contract::GOVERNANCE, GOVERNANCE_SALT)?,
             consent: predicted(layout, artifacts, contract::CONSENT, CONSENT_SALT)?,
             billing: billing[BILLING_CHAIN].clone(),
         })
@@ -185,6 +187,10 @@ async fn deploy_chain(
         (
             predicted.consent[chain].clone(),
             serde_json::to_value(consent::QueryMsg::NumTokens {})?,
+        ),
+        (
+            predicted.governance[chain].clone(),
+            serde_json::to_value(governance::QueryMsg::Config {})?,
         ),
     ];
     if chain == BILLING_CHAIN {
@@ -268,7 +274,7 @@ async fn deploy_chain(
         },
         voting_rule: governance::VotingRule::Stake,
         initial_members: vec![],
-        network: None,
+        network: Some(network_config(d, chain, predicted)?),
     };
     let immutable = Instantiation {
         code_id: code(contract::GOVERNANCE),
@@ -276,9 +282,14 @@ async fn deploy_chain(
         admin: None,
     };
     let governance_addr = deployer
-        .instantiate(&immutable, &governance_msg)
+        .instantiate2(&immutable, &governance_msg, GOVERNANCE_SALT)
         .await
         .with_context(|| format!("{chain}: governance"))?;
+    ensure!(
+        governance_addr == predicted.governance[chain],
+        "{chain}: governance contract at {governance_addr}, predicted {}",
+        predicted.governance[chain]
+    );
     let config: governance::ConfigResponse = client
         .smart(&governance_addr, &governance::QueryMsg::Config {})
         .await?;
@@ -551,4 +562,40 @@ async fn wait_pinned(
         );
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
+}
+
+/// The governance network of `chain`: the other chains' governance contracts over their
+/// connections, and the contracts of this chain a network pause stops.
+fn network_config(
+    d: &Deployment,
+    chain: &str,
+    predicted: &Predicted,
+) -> Result<governance::NetworkConfig> {
+    let connections = CHAINS
+        .iter()
+        .filter(|other| **other != chain)
+        .map(|other| {
+            Ok(healthmesh_types::ibc::AllowedConnection {
+                connection_id: d
+                    .connection(chain, other)
+                    .with_context(|| format!("no connection {chain} -> {other}"))?,
+                chain_id: other.to_string(),
+                counterparty_port: format!("wasm.{}", predicted.governance[*other]),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut pause_targets = vec![
+        predicted.consent[chain].clone(),
+        predicted.attestation[chain].clone(),
+    ];
+    if chain == BILLING_CHAIN {
+        pause_targets.push(predicted.billing.clone());
+    }
+    if chain == TRIALS_CHAIN {
+        pause_targets.push(predicted.trials.clone());
+    }
+    Ok(governance::NetworkConfig {
+        connections,
+        pause_targets,
+    })
 }

@@ -11,6 +11,7 @@ use healthmesh_client::deployment::{contract, ChannelInfo, ConnectionInfo, Relay
 use healthmesh_client::keys::{Backend, Keyring};
 use healthmesh_client::Deployment;
 use healthmesh_types::attestation::Lane;
+use healthmesh_types::network::GOVERNANCE_CHANNEL_VERSION;
 use healthmesh_types::settle::SETTLE_CHANNEL_VERSION;
 use healthmesh_types::trial_pay::TRIALS_CHANNEL_VERSION;
 use serde_json::Value;
@@ -69,6 +70,7 @@ fn port_for(d: &Deployment, chain: &str, version: &str) -> Option<String> {
     match version {
         SETTLE_CHANNEL_VERSION => settle_port(d, chain),
         TRIALS_CHANNEL_VERSION => trials_port(d, chain),
+        GOVERNANCE_CHANNEL_VERSION => contract_port(d, chain, contract::GOVERNANCE),
         _ => attestation_port(d, chain),
     }
 }
@@ -84,6 +86,7 @@ pub fn attestation_ports(d: &Deployment) -> Filter {
             (chain == TRIALS_CHAIN)
                 .then(|| trials_port(d, chain))
                 .flatten(),
+            contract_port(d, chain, contract::GOVERNANCE),
         ];
         for port in ports.into_iter().flatten() {
             filter.push((chain.to_string(), port, "*".to_string()));
@@ -93,12 +96,14 @@ pub fn attestation_ports(d: &Deployment) -> Filter {
 }
 
 /// Exactly the channels of `lane`, on both ends: each relayer sees only its lane. The bulk
-/// relayer also carries the settlement and milestone channels.
+/// relayer also carries the settlement and milestone channels; the urgent one the
+/// governance channels (a network pause is urgent).
 pub fn lane_channels(d: &Deployment, lane: Lane) -> Filter {
     let relays = |version: &str| {
         version == lane.version()
             || (lane == Lane::Bulk
                 && (version == SETTLE_CHANNEL_VERSION || version == TRIALS_CHANNEL_VERSION))
+            || (lane == Lane::Urgent && version == GOVERNANCE_CHANNEL_VERSION)
     };
     let mut filter = vec![];
     for c in d.channels.iter().filter(|c| relays(&c.version)) {
@@ -410,12 +415,16 @@ impl Hermes {
         Ok(())
     }
 
-    /// Two attestation channels per chain pair, one per lane, a settlement channel from the
+    /// Two attestation channels and a governance channel per chain pair, a settlement channel from the
     /// billing chain to each other chain and the milestone channel between the billing and
     /// trials chains; each opened from the smaller chain id.
     pub fn open_channels(&self, layout: &Layout, d: &mut Deployment) -> Result<()> {
         for (a, b) in pairs() {
-            let mut versions = vec![Lane::Bulk.version(), Lane::Urgent.version()];
+            let mut versions = vec![
+                Lane::Bulk.version(),
+                Lane::Urgent.version(),
+                GOVERNANCE_CHANNEL_VERSION,
+            ];
             if a == BILLING_CHAIN || b == BILLING_CHAIN {
                 versions.push(SETTLE_CHANNEL_VERSION);
             }

@@ -42,6 +42,8 @@ pub const ATTESTATION_SALT: &[u8] = b"healthmesh-attestation-v2";
 pub const CONSENT_SALT: &[u8] = b"healthmesh-consent-v3";
 pub const BILLING_SALT: &[u8] = b"healthmesh-billing-v1";
 pub const TRIALS_SALT: &[u8] = b"healthmesh-trials-v1";
+/// The governance contracts trust each other's ports from instantiation.
+pub const GOVERNANCE_SALT: &[u8] = b"healthmesh-governance-v1";
 /// The settlement layer: the chain that hosts the billing contract.
 pub const BILLING_CHAIN: &str = "billing-1";
 /// The chain that hosts the trials contract.

@@ -6,7 +6,10 @@
 
 use std::sync::OnceLock;
 
-use cosmwasm_std::{to_json_binary, Addr, CosmosMsg, IbcEndpoint, IbcPacket, IbcPacketReceiveMsg, IbcTimeout, Uint128, WasmMsg};
+use cosmwasm_std::{
+    to_json_binary, Addr, CosmosMsg, IbcEndpoint, IbcPacket, IbcPacketReceiveMsg, IbcTimeout,
+    Uint128, WasmMsg,
+};
 use healthmesh_proofs::keys::{setup_from_seed, ProvingKey};
 use healthmesh_testing::dao::{TIMELOCK, VOTING_PERIOD};
 use healthmesh_testing::gov_net::{
@@ -111,7 +114,10 @@ impl Net {
 }
 
 fn errors(outcomes: &[(String, String, Relayed)]) -> Vec<String> {
-    outcomes.iter().filter_map(|(_, _, r)| ack_error(r)).collect()
+    outcomes
+        .iter()
+        .filter_map(|(_, _, r)| ack_error(r))
+        .collect()
 }
 
 #[test]
@@ -255,13 +261,22 @@ fn a_pause_packet_from_anything_but_the_trusted_governance_is_refused() {
     let genuine_port = format!("wasm.{}", net.gd.address);
     let impostor = format!("wasm.{}", net.g.attestation);
     let cases = [
-        (forged(&net, &impostor, G_T.1), "untrusted counterparty port"),
-        (forged(&net, &genuine_port, "channel-99"), "channel-99 is not open"),
+        (
+            forged(&net, &impostor, G_T.1),
+            "untrusted counterparty port",
+        ),
+        (
+            forged(&net, &genuine_port, "channel-99"),
+            "channel-99 is not open",
+        ),
     ];
     for (packet, expected) in cases {
         let td = &net.td;
         let mut to = gov_end(&mut net.t, td, G_T.1);
-        let ack = deliver(&mut to, IbcPacketReceiveMsg::new(packet, Addr::unchecked("r")));
+        let ack = deliver(
+            &mut to,
+            IbcPacketReceiveMsg::new(packet, Addr::unchecked("r")),
+        );
         let error = ack_error(&Relayed::Acknowledged(ack)).expect("error ack");
         assert!(error.contains(expected), "{error}");
         assert_eq!(net.t.app.dump_wasm_raw(&net.td.address), before);
@@ -272,7 +287,10 @@ fn a_pause_packet_from_anything_but_the_trusted_governance_is_refused() {
     garbage.data = b"{\"pause\":{}}".into();
     let td = &net.td;
     let mut to = gov_end(&mut net.t, td, G_T.1);
-    let ack = deliver(&mut to, IbcPacketReceiveMsg::new(garbage, Addr::unchecked("r")));
+    let ack = deliver(
+        &mut to,
+        IbcPacketReceiveMsg::new(garbage, Addr::unchecked("r")),
+    );
     assert!(ack_error(&Relayed::Acknowledged(ack))
         .unwrap()
         .contains("unreadable governance packet"));
@@ -281,14 +299,19 @@ fn a_pause_packet_from_anything_but_the_trusted_governance_is_refused() {
     net.td
         .as_self(
             &mut net.t,
-            &gov::ExecuteMsg::DisallowConnection { connection_id: connection },
+            &gov::ExecuteMsg::DisallowConnection {
+                connection_id: connection,
+            },
         )
         .unwrap();
     let before = net.t.app.dump_wasm_raw(&net.td.address);
     let packet = forged(&net, &genuine_port, G_T.1);
     let td = &net.td;
     let mut to = gov_end(&mut net.t, td, G_T.1);
-    let ack = deliver(&mut to, IbcPacketReceiveMsg::new(packet, Addr::unchecked("r")));
+    let ack = deliver(
+        &mut to,
+        IbcPacketReceiveMsg::new(packet, Addr::unchecked("r")),
+    );
     assert!(ack_error(&Relayed::Acknowledged(ack))
         .unwrap()
         .contains("not trusted"));
@@ -324,7 +347,11 @@ fn pass_on_genomics(net: &mut Net, msgs: Vec<CosmosMsg>) -> u64 {
     net.g.advance(TIMELOCK);
     let executor = net.gd.voters[1].clone();
     net.gd
-        .exec(&mut net.g, &executor, &gov::ExecuteMsg::Execute { proposal_id: id })
+        .exec(
+            &mut net.g,
+            &executor,
+            &gov::ExecuteMsg::Execute { proposal_id: id },
+        )
         .unwrap();
     id
 }
@@ -341,11 +368,19 @@ fn remote_execution_applies_atomically_and_the_proposal_records_the_result() {
     let mut net = net();
     // Success: trials' consent contract paused by trials' governance on genomics' proposal.
     let consent = net.t.consent.clone();
-    let pause = pause_msg(&consent, PauseMsg::Pause { reason: "remote".into() });
+    let pause = pause_msg(
+        &consent,
+        PauseMsg::Pause {
+            reason: "remote".into(),
+        },
+    );
     let msg = send_remote(&net, "trials-1", vec![pause]);
     let id = pass_on_genomics(&mut net, vec![msg]);
     assert_eq!(net.gd.proposal(&net.g, id).status, Status::Executed);
-    assert_eq!(net.gd.proposal(&net.g, id).remote[0].result, RemoteResult::InFlight);
+    assert_eq!(
+        net.gd.proposal(&net.g, id).remote[0].result,
+        RemoteResult::InFlight
+    );
     assert!(errors(&net.relay_all()).is_empty());
     assert!(paused(&net.t, &consent));
     assert!(matches!(
@@ -365,8 +400,15 @@ fn remote_execution_applies_atomically_and_the_proposal_records_the_result() {
     let outcomes = net.relay_all();
     let errs = errors(&outcomes);
     assert_eq!(errs.len(), 1, "{outcomes:?}");
-    assert!(errs[0].starts_with("remote execution failed"), "{}", errs[0]);
-    assert!(paused(&net.t, &consent), "nothing of a failed remote execution applies");
+    assert!(
+        errs[0].starts_with("remote execution failed"),
+        "{}",
+        errs[0]
+    );
+    assert!(
+        paused(&net.t, &consent),
+        "nothing of a failed remote execution applies"
+    );
     let RemoteResult::Failed { error, .. } = &net.gd.proposal(&net.g, id).remote[0].result else {
         panic!("remote failure not recorded");
     };
@@ -391,8 +433,15 @@ fn remote_execution_applies_atomically_and_the_proposal_records_the_result() {
     assert_eq!(council.members.len(), 12);
 
     // No channel to the chain: the proposal's execution fails as a whole.
-    let local = pause_msg(&net.g.consent.clone(), PauseMsg::Pause { reason: "x".into() });
-    let msg = send_remote(&net, "unknown-1", vec![pause_msg(&consent, PauseMsg::Unpause {})]);
+    let local = pause_msg(
+        &net.g.consent.clone(),
+        PauseMsg::Pause { reason: "x".into() },
+    );
+    let msg = send_remote(
+        &net,
+        "unknown-1",
+        vec![pause_msg(&consent, PauseMsg::Unpause {})],
+    );
     let id = pass_on_genomics(&mut net, vec![local, msg]);
     assert_eq!(net.gd.proposal(&net.g, id).status, Status::ExecutionFailed);
     assert!(!paused(&net.g, &net.g.consent));
@@ -420,8 +469,12 @@ fn network_propose(net: &mut Net, msgs: Vec<CosmosMsg>) -> (u64, u64, u64) {
 
 fn send_tally(dao: &Dao, chain: &mut Chain, id: u64) {
     let anyone = Addr::unchecked("anyone");
-    dao.exec(chain, &anyone, &gov::ExecuteMsg::SendTally { proposal_id: id })
-        .unwrap();
+    dao.exec(
+        chain,
+        &anyone,
+        &gov::ExecuteMsg::SendTally { proposal_id: id },
+    )
+    .unwrap();
 }
 
 #[test]
@@ -452,7 +505,11 @@ fn a_local_majority_loses_the_network_vote_and_a_network_majority_executes() {
     let anyone = Addr::unchecked("anyone");
     assert!(net
         .td
-        .exec(&mut net.t, &anyone, &gov::ExecuteMsg::SendTally { proposal_id: tm })
+        .exec(
+            &mut net.t,
+            &anyone,
+            &gov::ExecuteMsg::SendTally { proposal_id: tm }
+        )
         .is_err());
     net.advance(VOTING_PERIOD);
     assert_eq!(net.gd.proposal(&net.g, id).status, Status::Tallying);
@@ -468,7 +525,12 @@ fn a_local_majority_loses_the_network_vote_and_a_network_majority_executes() {
     let msg = send_remote(
         &net,
         "billing-1",
-        vec![pause_msg(&consent, PauseMsg::Pause { reason: "network vote".into() })],
+        vec![pause_msg(
+            &consent,
+            PauseMsg::Pause {
+                reason: "network vote".into(),
+            },
+        )],
     );
     let (id, tm, bm) = network_propose(&mut net, vec![msg]);
     net.gd.vote(&mut net.g, 1, id, Vote::No);
@@ -483,7 +545,11 @@ fn a_local_majority_loses_the_network_vote_and_a_network_majority_executes() {
     net.g.advance(TIMELOCK);
     let anyone = Addr::unchecked("anyone");
     net.gd
-        .exec(&mut net.g, &anyone, &gov::ExecuteMsg::Execute { proposal_id: id })
+        .exec(
+            &mut net.g,
+            &anyone,
+            &gov::ExecuteMsg::Execute { proposal_id: id },
+        )
         .unwrap();
     assert!(errors(&net.relay_all()).is_empty());
     assert!(paused(&net.b, &consent));
@@ -506,7 +572,12 @@ fn a_missing_tally_counts_as_power_that_did_not_vote() {
     let Some(NetworkVote::Mirror { tally, .. }) = net.td.proposal(&net.t, tm).network else {
         panic!("not a mirror");
     };
-    assert_eq!(tally, TallyDelivery::Refused { reason: "timeout".into() });
+    assert_eq!(
+        tally,
+        TallyDelivery::Refused {
+            reason: "timeout".into()
+        }
+    );
     assert_eq!(net.gd.proposal(&net.g, id).status, Status::Tallying);
     net.t.advance(NETWORK_PACKET_TIMEOUT_SECONDS + 1); // clocks in step again
     net.b.advance(NETWORK_PACKET_TIMEOUT_SECONDS + 1);
@@ -538,7 +609,9 @@ fn a_chain_that_did_not_open_the_vote_rejects_it() {
     net.bd
         .as_self(
             &mut net.b,
-            &gov::ExecuteMsg::DisallowConnection { connection_id: connection },
+            &gov::ExecuteMsg::DisallowConnection {
+                connection_id: connection,
+            },
         )
         .unwrap();
     let proposer = net.gd.voters[0].clone();

@@ -8,11 +8,14 @@ use cosmwasm_std::{to_json_binary, Binary, CosmosMsg, Decimal, WasmMsg};
 use healthmesh_types::attestation::ExecuteMsg as AttestationMsg;
 use healthmesh_types::governance::{
     ConfigResponse, CouncilAction, CouncilActionResponse, CouncilResponse, ExecuteMsg,
-    MembershipsResponse, ProposalResponse, ProposalsResponse, QueryMsg, Vote, VotesResponse,
-    VotingRule,
+    MembershipsResponse, NetworkResponse, ProposalResponse, ProposalsResponse, QueryMsg, Vote,
+    VotesResponse, VotingRule,
 };
 use healthmesh_types::pause::{PausableExecuteMsg, PauseMsg};
 use healthmesh_types::staking::{ExecuteMsg as StakingMsg, VotingPowerResponse};
+
+use healthmesh_client::tx::parse_address;
+use healthmesh_client::ChainInfo;
 
 use super::read_file;
 use crate::context::{Ctx, GlobalArgs};
@@ -23,6 +26,14 @@ pub enum DaoCommand {
     /// Submit a proposal. Its messages come from --msgs FILE (a JSON array of CosmosMsg)
     /// and/or typed shortcuts; the configured deposit is attached automatically.
     Propose(Box<ProposeArgs>),
+    /// Submit a network proposal: open on this chain (its home) and on every linked chain,
+    /// voted on each with `hmesh dao vote`, decided here on the sum of the chains' tallies.
+    /// Same messages and shortcuts as `propose` (with --on they run on another chain).
+    NetworkPropose(Box<ProposeArgs>),
+    /// Send this chain's tally of an ended network proposal to its home chain.
+    Tally { proposal_id: u64 },
+    /// Governance channels, trusted chains, pause targets and the last network pause.
+    Network,
     /// Holders of the DAO's membership token.
     Members {
         #[arg(long)]
@@ -105,6 +116,10 @@ pub struct ProposeArgs {
     /// Reason recorded with a slash or pause.
     #[arg(long, default_value = "governance proposal")]
     reason: String,
+    /// Run the messages on this chain (genomics|trials|billing) instead: its governance
+    /// executes them when the passed proposal's packet arrives. Shortcut names resolve there.
+    #[arg(long)]
+    on: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -145,14 +160,23 @@ impl From<VoteArg> for Vote {
 
 #[derive(Subcommand)]
 pub enum CouncilCommand {
-    /// Propose (and approve) pausing a contract.
+    /// Propose (and approve) pausing a contract, or with --network every chain's pause
+    /// targets (this chain's at once, the others' by packet, at the threshold approval).
     Pause {
-        contract: String,
+        #[arg(required_unless_present = "network", conflicts_with = "network")]
+        contract: Option<String>,
+        #[arg(long)]
+        network: bool,
         #[arg(long)]
         reason: String,
     },
-    /// Propose (and approve) lifting a pause.
-    Unpause { contract: String },
+    /// Propose (and approve) lifting a pause (--network: on every chain).
+    Unpause {
+        #[arg(required_unless_present = "network", conflicts_with = "network")]
+        contract: Option<String>,
+        #[arg(long)]
+        network: bool,
+    },
     /// Propose (and approve) vetoing a proposal in its timelock.
     Veto { proposal_id: u64 },
     /// Approve a pending council action; it executes at the threshold.
@@ -166,94 +190,14 @@ pub enum CouncilCommand {
 pub async fn run(g: &GlobalArgs, command: DaoCommand) -> Result<()> {
     let ctx = Ctx::new(g)?;
     let governance = ctx.contract("governance")?;
+    let network = matches!(command, DaoCommand::NetworkPropose(_));
     let msg = match command {
-        DaoCommand::Propose(args) => {
+        DaoCommand::Propose(args) | DaoCommand::NetworkPropose(args) => {
             let ProposeArgs {
-                title,
-                description,
-                msgs,
-                slash,
-                ratio,
-                pause,
-                unpause,
-                set_vk,
-                issue_membership,
-                revoke_membership,
-                voting_rule,
-                reason,
-            } = *args;
-            let mut all = match msgs {
-                Some(path) => parse_msgs_file(&path)?,
-                None => vec![],
-            };
-            if let (Some(attester), Some(ratio)) = (slash, ratio) {
-                let attester = ctx.address(&attester)?.to_string();
-                let slash = StakingMsg::Slash {
-                    attester: attester.clone(),
-                    ratio,
-                    reason: reason.clone(),
-                };
-                all.push(wasm_execute(ctx.contract("staking")?.as_ref(), &slash)?);
-                // In the same proposal: the slashed attester's anchors and attestations stop
-                // being valid here and on every chain.
-                let invalidate =
-                    healthmesh_types::attestation::ExecuteMsg::InvalidateAttester { attester };
-                all.push(wasm_execute(
-                    ctx.contract("attestation")?.as_ref(),
-                    &invalidate,
-                )?);
-            }
-            if let Some(contract) = pause {
-                let msg = PausableExecuteMsg::Pausable(PauseMsg::Pause {
-                    reason: reason.clone(),
-                });
-                all.push(wasm_execute(
-                    ctx.contract_or_address(&contract)?.as_ref(),
-                    &msg,
-                )?);
-            }
-            if let Some(contract) = unpause {
-                let msg = PausableExecuteMsg::Pausable(PauseMsg::Unpause {});
-                all.push(wasm_execute(
-                    ctx.contract_or_address(&contract)?.as_ref(),
-                    &msg,
-                )?);
-            }
-            if let Some(path) = set_vk {
-                let vk = read_file(&path)?;
-                healthmesh_proofs::verifier::VerifyingKey::from_bytes(&vk).map_err(|e| {
-                    anyhow::anyhow!("{} is not a verifying key: {e}", path.display())
-                })?;
-                let msg = AttestationMsg::SetVerifyingKey {
-                    vk: Binary::new(vk),
-                };
-                all.push(wasm_execute(ctx.contract("attestation")?.as_ref(), &msg)?);
-            }
-            let own = governance.as_ref();
-            for who in issue_membership {
-                let address = ctx.address(&who)?.to_string();
-                all.push(wasm_execute(own, &ExecuteMsg::IssueMembership { address })?);
-            }
-            for who in revoke_membership {
-                let address = ctx.address(&who)?.to_string();
-                all.push(wasm_execute(
-                    own,
-                    &ExecuteMsg::RevokeMembership { address },
-                )?);
-            }
-            if let Some(rule) = voting_rule {
-                let update = ExecuteMsg::UpdateConfig {
-                    threshold: None,
-                    voting_period: None,
-                    timelock: None,
-                    allow_revote: None,
-                    voting_rule: Some(rule.into()),
-                };
-                all.push(wasm_execute(own, &update)?);
-            }
-            if all.is_empty() {
-                bail!("a proposal needs messages: pass --msgs FILE or a shortcut (--slash, --pause, --unpause, --set-vk, --issue-membership, --revoke-membership, --voting-rule)");
-            }
+                title, description, ..
+            } = &*args;
+            let (title, description) = (title.clone(), description.clone());
+            let msgs = proposal_msgs(g, &ctx, *args)?;
             let config: ConfigResponse = ctx.query(&governance, &QueryMsg::Config {}).await?;
             let funds = match config.deposit {
                 Some(d) => vec![cosmrs::Coin {
@@ -266,18 +210,27 @@ pub async fn run(g: &GlobalArgs, command: DaoCommand) -> Result<()> {
                 }],
                 None => vec![],
             };
-            let outcome = ctx
-                .execute(
-                    &governance,
-                    &ExecuteMsg::Propose {
-                        title,
-                        description,
-                        msgs: all,
-                    },
-                    funds,
-                )
-                .await?;
+            let msg = if network {
+                ExecuteMsg::NetworkPropose {
+                    title,
+                    description,
+                    msgs,
+                }
+            } else {
+                ExecuteMsg::Propose {
+                    title,
+                    description,
+                    msgs,
+                }
+            };
+            let outcome = ctx.execute(&governance, &msg, funds).await?;
             print_tx(&outcome, ctx.json());
+            return Ok(());
+        }
+        DaoCommand::Tally { proposal_id } => ExecuteMsg::SendTally { proposal_id },
+        DaoCommand::Network => {
+            let n: NetworkResponse = ctx.query(&governance, &QueryMsg::Network {}).await?;
+            print_value(&n);
             return Ok(());
         }
         DaoCommand::Vote { proposal_id, vote } => ExecuteMsg::Vote {
@@ -373,18 +326,25 @@ pub async fn run_council(g: &GlobalArgs, command: CouncilCommand) -> Result<()> 
     let ctx = Ctx::new(g)?;
     let governance = ctx.contract("governance")?;
     let msg = match command {
-        CouncilCommand::Pause { contract, reason } => {
-            let contract = ctx.contract_or_address(&contract)?.to_string();
-            ExecuteMsg::CouncilPropose {
-                action: CouncilAction::Pause { contract, reason },
-            }
-        }
-        CouncilCommand::Unpause { contract } => {
-            let contract = ctx.contract_or_address(&contract)?.to_string();
-            ExecuteMsg::CouncilPropose {
-                action: CouncilAction::Unpause { contract },
-            }
-        }
+        CouncilCommand::Pause {
+            contract, reason, ..
+        } => ExecuteMsg::CouncilPropose {
+            action: match contract {
+                None => CouncilAction::NetworkPause { reason },
+                Some(contract) => CouncilAction::Pause {
+                    contract: ctx.contract_or_address(&contract)?.to_string(),
+                    reason,
+                },
+            },
+        },
+        CouncilCommand::Unpause { contract, .. } => ExecuteMsg::CouncilPropose {
+            action: match contract {
+                None => CouncilAction::NetworkUnpause {},
+                Some(contract) => CouncilAction::Unpause {
+                    contract: ctx.contract_or_address(&contract)?.to_string(),
+                },
+            },
+        },
         CouncilCommand::Veto { proposal_id } => ExecuteMsg::CouncilPropose {
             action: CouncilAction::Veto { proposal_id },
         },
@@ -432,4 +392,131 @@ pub fn parse_msgs_file(path: &std::path::Path) -> Result<Vec<CosmosMsg>> {
                 .with_context(|| format!("{}: message {i} is not a CosmosMsg", path.display()))
         })
         .collect()
+}
+
+/// The chain a proposal's messages run on: this one, or `--on` another (whose governance runs
+/// them); shortcut names resolve in its deployment.
+struct Target {
+    info: ChainInfo,
+}
+
+impl Target {
+    fn contract(&self, name: &str) -> Result<String> {
+        let address = self.info.contracts.get(name).ok_or_else(|| {
+            anyhow::anyhow!("no {name} contract known for chain {}", self.info.chain_id)
+        })?;
+        self.address(address)
+    }
+
+    fn address(&self, name_or_address: &str) -> Result<String> {
+        let account = self.info.account(name_or_address);
+        Ok(parse_address(&account, &self.info.bech32_prefix)?.to_string())
+    }
+
+    fn contract_or_address(&self, name_or_address: &str) -> Result<String> {
+        self.address(&self.info.contract(name_or_address))
+    }
+}
+
+/// A proposal's messages from a file and the typed shortcuts, resolved on the target chain;
+/// with `--on`, wrapped in one `SendRemote` to this chain's governance.
+fn proposal_msgs(g: &GlobalArgs, ctx: &Ctx, args: ProposeArgs) -> Result<Vec<CosmosMsg>> {
+    let ProposeArgs {
+        msgs,
+        slash,
+        ratio,
+        pause,
+        unpause,
+        set_vk,
+        issue_membership,
+        revoke_membership,
+        voting_rule,
+        reason,
+        on,
+        ..
+    } = args;
+    let target = Target {
+        info: match &on {
+            Some(chain) => g.deployment()?.chain(chain)?.clone(),
+            None => ctx.info.clone(),
+        },
+    };
+    let mut all = match msgs {
+        Some(path) => parse_msgs_file(&path)?,
+        None => vec![],
+    };
+    if let (Some(attester), Some(ratio)) = (slash, ratio) {
+        let attester = target.address(&attester)?;
+        let slash = StakingMsg::Slash {
+            attester: attester.clone(),
+            ratio,
+            reason: reason.clone(),
+        };
+        all.push(wasm_execute(&target.contract("staking")?, &slash)?);
+        // In the same proposal: the slashed attester's anchors and attestations stop being
+        // valid here and on every chain.
+        let invalidate = AttestationMsg::InvalidateAttester { attester };
+        all.push(wasm_execute(&target.contract("attestation")?, &invalidate)?);
+    }
+    let pausable = |contract: Option<String>, msg: PauseMsg| -> Result<Option<CosmosMsg>> {
+        contract
+            .map(|c| {
+                let msg = PausableExecuteMsg::Pausable(msg);
+                wasm_execute(&target.contract_or_address(&c)?, &msg)
+            })
+            .transpose()
+    };
+    all.extend(pausable(
+        pause,
+        PauseMsg::Pause {
+            reason: reason.clone(),
+        },
+    )?);
+    all.extend(pausable(unpause, PauseMsg::Unpause {})?);
+    if let Some(path) = set_vk {
+        let vk = read_file(&path)?;
+        healthmesh_proofs::verifier::VerifyingKey::from_bytes(&vk)
+            .map_err(|e| anyhow::anyhow!("{} is not a verifying key: {e}", path.display()))?;
+        let msg = AttestationMsg::SetVerifyingKey {
+            vk: Binary::new(vk),
+        };
+        all.push(wasm_execute(&target.contract("attestation")?, &msg)?);
+    }
+    let dao = target.contract("governance")?;
+    for who in issue_membership {
+        let address = target.address(&who)?;
+        all.push(wasm_execute(
+            &dao,
+            &ExecuteMsg::IssueMembership { address },
+        )?);
+    }
+    for who in revoke_membership {
+        let address = target.address(&who)?;
+        all.push(wasm_execute(
+            &dao,
+            &ExecuteMsg::RevokeMembership { address },
+        )?);
+    }
+    if let Some(rule) = voting_rule {
+        let update = ExecuteMsg::UpdateConfig {
+            threshold: None,
+            voting_period: None,
+            timelock: None,
+            allow_revote: None,
+            voting_rule: Some(rule.into()),
+        };
+        all.push(wasm_execute(&dao, &update)?);
+    }
+    if all.is_empty() {
+        bail!("a proposal needs messages: pass --msgs FILE or a shortcut (--slash, --pause, --unpause, --set-vk, --issue-membership, --revoke-membership, --voting-rule)");
+    }
+    if on.is_none() || target.info.chain_id == ctx.info.chain_id {
+        return Ok(all);
+    }
+    let own = ctx.contract("governance")?.to_string();
+    let remote = ExecuteMsg::SendRemote {
+        chain_id: target.info.chain_id.clone(),
+        msgs: all,
+    };
+    Ok(vec![wasm_execute(&own, &remote)?])
 }

@@ -13,8 +13,8 @@ use crate::state::{
     Config, Council, CONFIG, CONTRACT_NAME, CONTRACT_VERSION, COUNCIL, MEMBERS, MEMBERS_SQRT_TOTAL,
     MEMBERS_TOTAL,
 };
-use crate::voting::{check_reachable, validate_threshold};
 use crate::state::{EXECUTING, GOV_CHANNELS};
+use crate::voting::{check_reachable, validate_threshold};
 use crate::{council, membership, network, proposal, queries, slashing, ContractError};
 use healthmesh_types::ibc::AllowedConnection;
 

@@ -136,12 +136,22 @@ pub enum ContractError {
     #[error("the acknowledged packet is not in flight on this channel")]
     NotInFlight,
 
-    #[error("network proposal {home_chain}/{proposal_id} is already open here as proposal {mirror_id}")]
-    AlreadyMirrored { home_chain: String, proposal_id: u64, mirror_id: u64 },
+    #[error(
+        "network proposal {home_chain}/{proposal_id} is already open here as proposal {mirror_id}"
+    )]
+    AlreadyMirrored {
+        home_chain: String,
+        proposal_id: u64,
+        mirror_id: u64,
+    },
 
     #[error("voting would end at {0}, which has passed")]
     VotingEndPassed(Timestamp),
 
     #[error("tally of {chain} for proposal {id} refused: {reason}")]
-    TallyRefused { chain: String, id: u64, reason: String },
+    TallyRefused {
+        chain: String,
+        id: u64,
+        reason: String,
+    },
 }

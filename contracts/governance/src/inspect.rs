@@ -116,7 +116,11 @@ pub fn slash_targets(api: &dyn Api, msgs: &[CosmosMsg]) -> Vec<Addr> {
 /// Refuse what another chain's proposal must not run here: anything a local proposal may not
 /// carry, a council change (each chain's council is changed by its own DAO only), and any
 /// network message (a remote execution does not start further ones without a vote).
-pub fn check_remote_msgs(api: &dyn Api, dao: &Addr, msgs: &[CosmosMsg]) -> Result<(), ContractError> {
+pub fn check_remote_msgs(
+    api: &dyn Api,
+    dao: &Addr,
+    msgs: &[CosmosMsg],
+) -> Result<(), ContractError> {
     let canonical = api.addr_canonicalize(dao.as_str())?;
     for (index, msg) in msgs.iter().enumerate() {
         if type_url(msg).is_some() {

@@ -3,9 +3,9 @@
 //! another chain, and network votes decided on the proposal's home chain.
 
 use cosmwasm_std::{
-    from_json, to_json_binary, Addr, Binary, BlockInfo, CosmosMsg, Decimal, Deps, DepsMut, Env, Event,
-    IbcMsg, IbcTimeout, MessageInfo, Response, StdError, Storage, SubMsg, Timestamp, Uint128,
-    WasmMsg,
+    from_json, to_json_binary, Addr, Binary, BlockInfo, CosmosMsg, Decimal, Deps, DepsMut, Env,
+    Event, IbcMsg, IbcTimeout, MessageInfo, Response, StdError, Storage, SubMsg, Timestamp,
+    Uint128, WasmMsg,
 };
 use healthmesh_controllers::validate;
 use healthmesh_types::events;
@@ -18,7 +18,9 @@ use healthmesh_types::ibc::AllowedConnection;
 use healthmesh_types::network::{
     GovPacket, OpenVoteAck, MAX_PAUSE_TARGETS, NETWORK_PACKET_TIMEOUT_SECONDS,
 };
-use healthmesh_types::pause::{PausableExecuteMsg, PausableQueryMsg, PauseMsg, PauseStatusResponse};
+use healthmesh_types::pause::{
+    PausableExecuteMsg, PausableQueryMsg, PauseMsg, PauseStatusResponse,
+};
 
 use crate::inspect::check_remote_msgs;
 use crate::state::{
@@ -205,7 +207,11 @@ pub fn receive_pause(
     pause: bool,
     reason: &str,
 ) -> Result<(Vec<WasmMsg>, Event), ContractError> {
-    validate::bounded_text("reason", reason, healthmesh_controllers::pause::MAX_REASON_LEN)?;
+    validate::bounded_text(
+        "reason",
+        reason,
+        healthmesh_controllers::pause::MAX_REASON_LEN,
+    )?;
     let event = Event::new(events::NETWORK_PAUSE_APPLIED)
         .add_attribute("origin_chain", origin)
         .add_attribute("action_id", action_id.to_string())
@@ -505,7 +511,10 @@ pub fn send_tally(deps: DepsMut, env: Env, id: u64) -> Result<Response, Contract
             end: proposal.expires,
         });
     }
-    if matches!(tally, TallyDelivery::InFlight | TallyDelivery::Accepted { .. }) {
+    if matches!(
+        tally,
+        TallyDelivery::InFlight | TallyDelivery::Accepted { .. }
+    ) {
         return Err(ContractError::TallyAlreadySent(id));
     }
     *tally = TallyDelivery::InFlight;
@@ -643,7 +652,9 @@ pub fn refresh_network(
     let decided_at = if missing {
         tally_deadline
     } else {
-        tallied_at.into_iter().fold(proposal.expires, Timestamp::max)
+        tallied_at
+            .into_iter()
+            .fold(proposal.expires, Timestamp::max)
     };
     let (tally, total) = network_tally(proposal);
     let threshold = &proposal.threshold;
@@ -734,9 +745,7 @@ fn answer_tally(
         return Err(ContractError::NotInFlight);
     }
     *tally = match &result {
-        Ok(()) => TallyDelivery::Accepted {
-            at: env.block.time,
-        },
+        Ok(()) => TallyDelivery::Accepted { at: env.block.time },
         Err(reason) => TallyDelivery::Refused {
             reason: reason.clone(),
         },

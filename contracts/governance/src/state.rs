@@ -1,7 +1,7 @@
 use cosmwasm_std::{Addr, Uint128};
 use cw_storage_plus::{Item, Map, SnapshotItem, SnapshotMap, Strategy};
-pub use healthmesh_types::governance::Config;
 use healthmesh_controllers::channels::ChannelBindings;
+pub use healthmesh_types::governance::Config;
 use healthmesh_types::governance::{CouncilActionInfo, NetworkPauseRecord, Proposal, VoteInfo};
 use healthmesh_types::network::{GOVERNANCE_CHANNEL_VERSION, MAX_NETWORK_CHAINS};
 
@@ -51,7 +51,12 @@ pub const COUNCIL_ACTION_COUNT: Item<u64> = Item::new("council_action_count");
 /// Trust in the other chains' governance contracts: one binding per connection, one channel
 /// per chain.
 pub const GOV_CHANNELS: ChannelBindings = ChannelBindings::new(
-    ["gov_allowed", "gov_channels", "gov_by_chain", "gov_handshakes"],
+    [
+        "gov_allowed",
+        "gov_channels",
+        "gov_by_chain",
+        "gov_handshakes",
+    ],
     GOVERNANCE_CHANNEL_VERSION,
     MAX_NETWORK_CHAINS,
 );

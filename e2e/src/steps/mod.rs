@@ -4,6 +4,7 @@ pub mod attest;
 pub mod burst;
 pub mod dao;
 pub mod market;
+pub mod network;
 pub mod privacy;
 pub mod research;
 pub mod revoke;

@@ -13,7 +13,9 @@ use cosmwasm_std::{
 use cw_multi_test::{AppResponse, Executor};
 use healthmesh_types::governance::{self as gov, CouncilAction, Member, VotingSource};
 use healthmesh_types::network::GOVERNANCE_CHANNEL_VERSION;
-use healthmesh_types::pause::{PausableExecuteMsg, PausableQueryMsg, PauseMsg, PauseStatusResponse};
+use healthmesh_types::pause::{
+    PausableExecuteMsg, PausableQueryMsg, PauseMsg, PauseStatusResponse,
+};
 
 use crate::dao::{governance_code, governance_instantiate_msg};
 use crate::ibc_harness::{
@@ -134,10 +136,11 @@ impl Dao {
             &self.council[0],
             &gov::ExecuteMsg::CouncilPropose { action },
         )?;
-        let id: u64 = crate::consent::event_attr(&first, "wasm-council_action_proposed", "action_id")
-            .unwrap()
-            .parse()
-            .unwrap();
+        let id: u64 =
+            crate::consent::event_attr(&first, "wasm-council_action_proposed", "action_id")
+                .unwrap()
+                .parse()
+                .unwrap();
         let mut last = first;
         for member in &self.council[1..n] {
             last = self.exec(
@@ -203,7 +206,9 @@ pub fn gov_end<'a>(chain: &'a mut Chain, dao: &Dao, channel: &str) -> End<'a> {
 pub fn link(a: &mut Chain, a_dao: &Dao, b: &mut Chain, b_dao: &Dao, a_ch: &str, b_ch: &str) {
     let connection = format!("connection-gov-{}-{}", a.chain_id, b.chain_id);
     let (a_id, b_id) = (a.chain_id.clone(), b.chain_id.clone());
-    for (chain, dao, other, other_dao) in [(&mut *a, a_dao, b_id, b_dao), (&mut *b, b_dao, a_id, a_dao)] {
+    for (chain, dao, other, other_dao) in
+        [(&mut *a, a_dao, b_id, b_dao), (&mut *b, b_dao, a_id, a_dao)]
+    {
         dao.as_self(
             chain,
             &gov::ExecuteMsg::AllowConnection {
@@ -216,7 +221,13 @@ pub fn link(a: &mut Chain, a_dao: &Dao, b: &mut Chain, b_dao: &Dao, a_ch: &str, 
     }
     let mut a_end = gov_end(a, a_dao, a_ch);
     let mut b_end = gov_end(b, b_dao, b_ch);
-    handshake(&mut a_end, &mut b_end, &connection, GOVERNANCE_CHANNEL_VERSION).unwrap();
+    handshake(
+        &mut a_end,
+        &mut b_end,
+        &connection,
+        GOVERNANCE_CHANNEL_VERSION,
+    )
+    .unwrap();
 }
 
 /// Deliver a governance packet's receive as wasmd does and return the acknowledgement:
@@ -226,10 +237,15 @@ pub fn deliver(to: &mut End, msg: IbcPacketReceiveMsg) -> Binary {
     let received: IbcReceiveResponse = to.chain.ibc_on(&to.contract.clone(), |deps, env| {
         GovernanceApp.receive(deps, env, msg)
     });
-    let mut ack = received.acknowledgement.expect("synchronous acknowledgement");
+    let mut ack = received
+        .acknowledgement
+        .expect("synchronous acknowledgement");
     for sub in received.messages {
         let contract = to.contract.clone();
-        match (to.chain.app.execute(contract.clone(), sub.msg), sub.reply_on) {
+        match (
+            to.chain.app.execute(contract.clone(), sub.msg),
+            sub.reply_on,
+        ) {
             (Ok(_), _) => {}
             (Err(error), ReplyOn::Error | ReplyOn::Always) => {
                 let reply = Reply {
@@ -279,8 +295,15 @@ pub fn relay_gov(from: &mut End, to: &mut End) -> anyhow::Result<Vec<Relayed>> {
             outcomes.push(Relayed::TimedOut);
             continue;
         }
-        let ack = deliver(to, IbcPacketReceiveMsg::new(packet.clone(), relayer.clone()));
-        let msg = IbcPacketAckMsg::new(IbcAcknowledgement::new(ack.clone()), packet, relayer.clone());
+        let ack = deliver(
+            to,
+            IbcPacketReceiveMsg::new(packet.clone(), relayer.clone()),
+        );
+        let msg = IbcPacketAckMsg::new(
+            IbcAcknowledgement::new(ack.clone()),
+            packet,
+            relayer.clone(),
+        );
         from.chain.ibc_on(&contract, |deps, env| {
             healthmesh_governance::ibc::ibc_packet_ack(deps, env, msg)
         })?;

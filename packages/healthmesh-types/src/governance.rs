@@ -477,7 +477,10 @@ pub enum ChainVoteStatus {
     /// The opening packet is in flight.
     Opening,
     /// Open there as proposal `mirror_id`, over `total_power`.
-    Open { mirror_id: u64, total_power: Uint128 },
+    Open {
+        mirror_id: u64,
+        total_power: Uint128,
+    },
     /// Refused or timed out: the network proposal cannot pass.
     NotOpened { reason: String },
     /// Its tally arrived.
@@ -508,9 +511,14 @@ pub struct RemoteExecution {
 #[cw_serde]
 pub enum RemoteResult {
     InFlight,
-    Executed { at: Timestamp },
+    Executed {
+        at: Timestamp,
+    },
     /// The remote chain ran none of them: the error it acknowledged, or "timeout".
-    Failed { error: String, at: Timestamp },
+    Failed {
+        error: String,
+        at: Timestamp,
+    },
 }
 
 #[cw_serde]
