@@ -202,7 +202,7 @@ fn a_network_pause_lapses_everywhere_and_a_late_pause_times_out() {
 }
 
 #[test]
-fn an_older_pause_overtaken_by_a_newer_unpause_is_ignored() {
+fn an_older_pause_overtaken_by_a_newer_unpause_is_refused() {
     let mut net = net();
     net.gd
         .council_act(
@@ -224,13 +224,16 @@ fn an_older_pause_overtaken_by_a_newer_unpause_is_ignored() {
     let (gd, td) = (&net.gd, &net.td);
     let mut from = gov_end(&mut net.g, gd, G_T.0);
     let mut to = gov_end(&mut net.t, td, G_T.1);
+    let mut answers = vec![];
     for packet in sent {
         let packet = packet_of(&mut from, &to, packet);
         let relayer = Addr::unchecked("relayer");
         let ack = deliver(&mut to, IbcPacketReceiveMsg::new(packet, relayer));
-        assert_eq!(ack_error(&Relayed::Acknowledged(ack)), None);
+        answers.push(ack_error(&Relayed::Acknowledged(ack)));
     }
-    assert!(!paused(&net.t, &net.t.consent), "stale pause ignored");
+    assert_eq!(answers[0], None, "the newer unpause applies");
+    assert!(answers[1].as_ref().unwrap().contains("stale network pause"));
+    assert!(!paused(&net.t, &net.t.consent), "stale pause refused");
 }
 
 /// A pause packet on trials' governance channel from `src_port`, or on `channel`.
@@ -238,6 +241,7 @@ fn forged(net: &Net, src_port: &str, channel: &str) -> IbcPacket {
     IbcPacket::new(
         to_json_binary(&GovPacket::Pause {
             action_id: 99,
+            seq: 99,
             reason: "forged".into(),
         })
         .unwrap(),
@@ -639,4 +643,130 @@ fn a_chain_that_did_not_open_the_vote_rejects_it() {
     net.relay_all();
     // Every vote cast was yes, but billing-1's voters never had the vote: rejected.
     assert_eq!(net.gd.proposal(&net.g, id).status, Status::Rejected);
+}
+
+#[test]
+fn a_network_unpause_lifts_only_what_the_network_paused_and_a_refusing_target_stops_nothing() {
+    let mut net = net();
+    // Trials' council paused its consent contract locally before the network pause.
+    let consent = net.t.consent.clone();
+    net.td
+        .council_act(
+            &mut net.t,
+            CouncilAction::Pause {
+                contract: consent.to_string(),
+                reason: "local incident".into(),
+            },
+            8,
+        )
+        .unwrap();
+    // Billing's DAO lists a target it cannot pause (its staking contract is administered
+    // by someone else): that target fails, the others pause.
+    let targets = vec![
+        net.b.staking.to_string(),
+        net.b.consent.to_string(),
+        net.b.attestation.to_string(),
+    ];
+    net.bd
+        .as_self(
+            &mut net.b,
+            &gov::ExecuteMsg::SetPauseTargets { contracts: targets },
+        )
+        .unwrap();
+    net.gd
+        .council_act(
+            &mut net.g,
+            CouncilAction::NetworkPause {
+                reason: "drill".into(),
+            },
+            8,
+        )
+        .unwrap();
+    assert!(errors(&net.relay_all()).is_empty());
+    assert!(net.all_paused(true));
+    assert!(
+        !paused(&net.b, &net.b.staking),
+        "the refusing target is reported, not fatal"
+    );
+    // The network unpause lifts the network's pauses, not trials' own.
+    net.gd
+        .council_act(&mut net.g, CouncilAction::NetworkUnpause {}, 8)
+        .unwrap();
+    assert!(errors(&net.relay_all()).is_empty());
+    assert!(paused(&net.t, &consent), "the local pause stays");
+    assert!(!paused(&net.t, &net.t.attestation));
+    assert!(!paused(&net.b, &net.b.consent) && !paused(&net.g, &net.g.consent));
+}
+
+#[test]
+fn proposals_cannot_speak_for_governance_over_raw_ibc_or_rebind_another_chain() {
+    let mut net = net();
+    // A raw packet from the DAO's port would be taken for its governance: refused.
+    let forged = CosmosMsg::Ibc(cosmwasm_std::IbcMsg::SendPacket {
+        channel_id: G_T.0.into(),
+        data: to_json_binary(&GovPacket::Unpause {
+            action_id: 1,
+            seq: 99,
+        })
+        .unwrap(),
+        timeout: IbcTimeout::with_timestamp(net.g.app.block_info().time.plus_seconds(60)),
+    });
+    for msgs in [
+        vec![forged.clone()],
+        vec![send_remote(&net, "trials-1", vec![forged])],
+    ] {
+        let proposer = net.gd.voters[0].clone();
+        let err = net
+            .gd
+            .exec(
+                &mut net.g,
+                &proposer,
+                &gov::ExecuteMsg::Propose {
+                    title: "forge".into(),
+                    description: "a raw packet".into(),
+                    msgs,
+                },
+            )
+            .unwrap_err();
+        assert!(
+            format!("{:#}", err).to_lowercase().contains("raw ibc"),
+            "{err:#}"
+        );
+    }
+    // A remote proposal cannot change whom trials' governance trusts.
+    let rebind = net.td.msg(&gov::ExecuteMsg::AllowConnection {
+        connection_id: "connection-9".into(),
+        chain_id: "attacker-1".into(),
+        counterparty_port: "wasm.attacker".into(),
+    });
+    let msg = send_remote(&net, "trials-1", vec![rebind]);
+    pass_on_genomics(&mut net, vec![msg]);
+    let errs = errors(&net.relay_all());
+    assert!(errs[0].contains("network trust"), "{errs:?}");
+    assert_eq!(net.td.network(&net.t).connections.len(), 2);
+    // A network proposal cannot slash (the stake is on one chain only).
+    let slash = WasmMsg::Execute {
+        contract_addr: net.g.staking.to_string(),
+        msg: to_json_binary(&healthmesh_types::staking::ExecuteMsg::Slash {
+            attester: net.g.custodian.to_string(),
+            ratio: cosmwasm_std::Decimal::percent(10),
+            reason: "x".into(),
+        })
+        .unwrap(),
+        funds: vec![],
+    };
+    let proposer = net.gd.voters[0].clone();
+    let err = net
+        .gd
+        .exec(
+            &mut net.g,
+            &proposer,
+            &gov::ExecuteMsg::NetworkPropose {
+                title: "slash".into(),
+                description: "".into(),
+                msgs: vec![slash.into()],
+            },
+        )
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("cannot slash"), "{err:#}");
 }

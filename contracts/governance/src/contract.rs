@@ -294,6 +294,7 @@ fn assert_self(env: &Env, info: &MessageInfo) -> Result<(), ContractError> {
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn reply(deps: DepsMut, _env: Env, reply: Reply) -> Result<Response, ContractError> {
+    let payload = reply.payload;
     match (reply.id, reply.result) {
         (STAKING_REPLY_ID, SubMsgResult::Ok(response)) => {
             let address = response
@@ -320,6 +321,10 @@ pub fn reply(deps: DepsMut, _env: Env, reply: Reply) -> Result<Response, Contrac
             Ok(Response::new())
         }
         (network::REMOTE_REPLY_ID, SubMsgResult::Err(error)) => network::remote_failed(error),
+        (
+            id @ (network::PAUSE_TARGET_REPLY_ID | network::PAUSE_SEND_REPLY_ID),
+            SubMsgResult::Err(error),
+        ) => network::pause_step_failed(deps.storage, id, &payload, error),
         (id, SubMsgResult::Err(error)) => proposal::mark_failed(deps, id, error),
         (id, _) => Err(ContractError::Std(StdError::generic_err(format!(
             "unexpected reply {id}"

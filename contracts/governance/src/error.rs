@@ -154,4 +154,13 @@ pub enum ContractError {
         id: u64,
         reason: String,
     },
+
+    #[error("proposal message {index} is a raw IBC message: only token transfers (a packet from this DAO's port would speak for its governance)")]
+    RawIbcMsg { index: usize },
+
+    #[error("a network proposal cannot slash: the attester's stake is on this chain only, and the other chains' voters would vote on it unseen")]
+    NetworkSlash,
+
+    #[error("stale network pause: sequence {seq} arrived after {seen} was applied from the same governance")]
+    StalePause { seq: u64, seen: u64 },
 }

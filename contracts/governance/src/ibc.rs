@@ -67,19 +67,27 @@ fn receive(
     packet: &IbcPacket,
 ) -> Result<IbcReceiveResponse, ContractError> {
     let channel = GOV_CHANNELS.packet_source(deps.storage, packet)?;
-    let origin = channel.counterparty_chain.as_str();
+    let (origin, port) = (
+        channel.counterparty_chain.as_str(),
+        channel.counterparty_port.as_str(),
+    );
     let packet: GovPacket = from_json(&packet.data).map_err(network::unreadable)?;
     let done = || StdAck::success(b"{}");
     Ok(match packet {
-        GovPacket::Pause { action_id, reason } => {
+        GovPacket::Pause {
+            action_id,
+            seq,
+            reason,
+        } => {
             let (msgs, event) =
-                network::receive_pause(deps, env, origin, action_id, true, &reason)?;
+                network::receive_pause(deps, env, origin, port, action_id, seq, true, &reason)?;
             IbcReceiveResponse::new(done())
                 .add_messages(msgs)
                 .add_event(event)
         }
-        GovPacket::Unpause { action_id } => {
-            let (msgs, event) = network::receive_pause(deps, env, origin, action_id, false, "")?;
+        GovPacket::Unpause { action_id, seq } => {
+            let (msgs, event) =
+                network::receive_pause(deps, env, origin, port, action_id, seq, false, "")?;
             IbcReceiveResponse::new(done())
                 .add_messages(msgs)
                 .add_event(event)
@@ -102,7 +110,7 @@ fn receive(
             let (ack, event) = network::receive_open_vote(
                 deps,
                 env,
-                origin,
+                (origin, port),
                 proposal_id,
                 title,
                 description,

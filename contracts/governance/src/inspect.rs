@@ -8,8 +8,19 @@ use healthmesh_types::staking::ExecuteMsg as StakingMsg;
 
 use crate::ContractError;
 
-/// wasmd's contract call: what `WasmMsg::Execute` becomes, but opaque once encoded.
-const MSG_EXECUTE_CONTRACT: &str = "/cosmwasm.wasm.v1.MsgExecuteContract";
+/// Encoded messages this DAO cannot read through: wasmd's contract call (what
+/// `WasmMsg::Execute` becomes, but opaque once encoded) and authz's `MsgExec`, which could
+/// wrap a call to this DAO granted by itself.
+const OPAQUE_CALLS: [&str; 2] = [
+    "/cosmwasm.wasm.v1.MsgExecuteContract",
+    "/cosmos.authz.v1beta1.MsgExec",
+];
+
+/// A raw IBC message other than a token transfer: a proposal could otherwise send packets
+/// from this DAO's port, which the other chains' governance would take for its own.
+fn raw_ibc(msg: &CosmosMsg) -> bool {
+    matches!(msg, CosmosMsg::Ibc(ibc) if !matches!(ibc, cosmwasm_std::IbcMsg::Transfer { .. }))
+}
 
 /// The contract and JSON message of a `wasm` execute.
 fn wasm_execute(msg: &CosmosMsg) -> Option<(&str, &Binary)> {
@@ -51,25 +62,35 @@ pub fn check_msgs(api: &dyn Api, dao: &Addr, msgs: &[CosmosMsg]) -> Result<(), C
     let dao = api.addr_canonicalize(dao.as_str())?;
     let mut council_changes = 0;
     for (index, msg) in msgs.iter().enumerate() {
-        if let Some(type_url) = type_url(msg).filter(|url| *url == MSG_EXECUTE_CONTRACT) {
+        if let Some(type_url) = type_url(msg).filter(|url| OPAQUE_CALLS.contains(url)) {
             return Err(ContractError::OpaqueContractCall {
                 index,
                 type_url: type_url.to_string(),
             });
         }
+        if raw_ibc(msg) {
+            return Err(ContractError::RawIbcMsg { index });
+        }
         match self_call(api, &dao, msg) {
+            // Running another proposal (or internal message) from inside one: its messages
+            // would run again, or outside their own proposal's record.
             Some(
                 ExecuteMsg::ExecuteProposalMsgs { .. }
+                | ExecuteMsg::Execute { .. }
                 | ExecuteMsg::ExecuteRemoteMsgs { .. }
                 | ExecuteMsg::ApplyNetworkPause { .. },
             ) => return Err(ContractError::NestedExecution { index }),
             Some(ExecuteMsg::UpdateCouncil { .. }) => council_changes += 1,
             Some(ExecuteMsg::SendRemote { msgs, .. }) => {
                 crate::network::check_remote_count(&msgs)?;
-                if let Some(inner) = msgs.iter().position(|m| type_url(m).is_some()) {
+                // What the other chain would refuse anyway, refused before the vote.
+                if let Some(inner) = msgs
+                    .iter()
+                    .position(|m| type_url(m).is_some() || raw_ibc(m))
+                {
                     return Err(ContractError::RemoteMsgRefused {
                         index: inner,
-                        reason: "a contract call this DAO cannot read (use a wasm message)".into(),
+                        reason: "an encoded or raw IBC message (use a wasm message)".into(),
                     });
                 }
             }
@@ -114,8 +135,9 @@ pub fn slash_targets(api: &dyn Api, msgs: &[CosmosMsg]) -> Vec<Addr> {
 }
 
 /// Refuse what another chain's proposal must not run here: anything a local proposal may not
-/// carry, a council change (each chain's council is changed by its own DAO only), and any
-/// network message (a remote execution does not start further ones without a vote).
+/// carry, a council change and a change of network trust or pause targets (each chain's own
+/// DAO decides those), any network message (a remote execution does not start further ones
+/// without a vote), and any encoded or raw IBC message.
 pub fn check_remote_msgs(
     api: &dyn Api,
     dao: &Addr,
@@ -123,14 +145,19 @@ pub fn check_remote_msgs(
 ) -> Result<(), ContractError> {
     let canonical = api.addr_canonicalize(dao.as_str())?;
     for (index, msg) in msgs.iter().enumerate() {
-        if type_url(msg).is_some() {
+        if type_url(msg).is_some() || raw_ibc(msg) {
             return Err(ContractError::RemoteMsgRefused {
                 index,
-                reason: "a contract call this DAO cannot read (use a wasm message)".into(),
+                reason: "an encoded or raw IBC message (use a wasm message)".into(),
             });
         }
         let refused = match self_call(api, &canonical, msg) {
             Some(ExecuteMsg::UpdateCouncil { .. }) => "a council change",
+            Some(
+                ExecuteMsg::AllowConnection { .. }
+                | ExecuteMsg::DisallowConnection { .. }
+                | ExecuteMsg::SetPauseTargets { .. },
+            ) => "a change of this chain's network trust or pause targets",
             Some(ExecuteMsg::SendRemote { .. } | ExecuteMsg::NetworkPropose { .. }) => {
                 "a network message"
             }

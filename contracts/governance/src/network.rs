@@ -24,10 +24,10 @@ use healthmesh_types::pause::{
 
 use crate::inspect::check_remote_msgs;
 use crate::state::{
-    CONFIG, EXECUTING, GOV_CHANNELS, LAST_NETWORK_PAUSE, MIRRORS, PAUSE_SEEN, PAUSE_TARGETS,
-    PROPOSALS, PROPOSAL_COUNT,
+    CONFIG, EXECUTING, GOV_CHANNELS, LAST_NETWORK_PAUSE, MIRRORS, NETWORK_HELD, PAUSE_SEEN,
+    PAUSE_SEQ, PAUSE_TARGETS, PROPOSALS, PROPOSAL_COUNT,
 };
-use crate::voting::{cast, passes, total_power_at, vetoed_by_votes};
+use crate::voting::{passes, total_power_at, vetoed_by_votes};
 use crate::ContractError;
 
 /// Reply id of a remote proposal's messages run on a packet's arrival.
@@ -111,72 +111,104 @@ fn self_call(env: &Env, msg: &ExecuteMsg) -> Result<WasmMsg, ContractError> {
 
 // ---------------------------------------------------------------- network pause
 
-/// Pause (or unpause) every pause target that is not so already: a target paused earlier
-/// keeps its own pause (and its lapse).
-pub fn pause_messages(
-    deps: Deps,
+/// Reply ids of a network pause's sub-messages: one pause target, one packet to a chain
+/// (the payload names which). A failure is recorded and stops nothing else.
+pub const PAUSE_TARGET_REPLY_ID: u64 = u64::MAX - 2;
+pub const PAUSE_SEND_REPLY_ID: u64 = u64::MAX - 3;
+
+/// Pause every pause target not paused yet (they are then held by the network), or unpause
+/// the held targets still paused: a pause set locally is neither taken over nor lifted. Each
+/// call is its own sub-message; a target that cannot be read is reported, not fatal.
+fn pause_submsgs(
+    deps: DepsMut,
     pause: bool,
     reason: &str,
-) -> Result<Vec<WasmMsg>, ContractError> {
-    let mut msgs = vec![];
-    for target in PAUSE_TARGETS.may_load(deps.storage)?.unwrap_or_default() {
-        let status: PauseStatusResponse = deps
+) -> Result<(Vec<SubMsg>, Vec<String>), ContractError> {
+    let mut held = NETWORK_HELD.may_load(deps.storage)?.unwrap_or_default();
+    let targets = if pause {
+        PAUSE_TARGETS.may_load(deps.storage)?.unwrap_or_default()
+    } else {
+        std::mem::take(&mut held)
+    };
+    let (mut subs, mut unreadable) = (vec![], vec![]);
+    for target in targets {
+        let status: PauseStatusResponse = match deps
             .querier
-            .query_wasm_smart(&target, &PausableQueryMsg::PauseStatus {})?;
+            .query_wasm_smart(&target, &PausableQueryMsg::PauseStatus {})
+        {
+            Ok(status) => status,
+            Err(e) => {
+                unreadable.push(format!("{target}: {e}"));
+                continue;
+            }
+        };
         let msg = match (pause, status.paused.is_some()) {
-            (true, false) => PauseMsg::Pause {
-                reason: reason.into(),
-            },
+            (true, false) => {
+                if !held.contains(&target) {
+                    held.push(target.clone());
+                }
+                PauseMsg::Pause {
+                    reason: reason.into(),
+                }
+            }
             (false, true) => PauseMsg::Unpause {},
             _ => continue,
         };
-        msgs.push(WasmMsg::Execute {
-            contract_addr: target.into_string(),
+        let call = WasmMsg::Execute {
+            contract_addr: target.to_string(),
             msg: to_json_binary(&PausableExecuteMsg::Pausable(msg))?,
             funds: vec![],
-        });
+        };
+        subs.push(
+            SubMsg::reply_on_error(call, PAUSE_TARGET_REPLY_ID)
+                .with_payload(target.as_bytes().to_vec()),
+        );
     }
-    Ok(msgs)
+    NETWORK_HELD.save(deps.storage, &held)?;
+    Ok((subs, unreadable))
 }
 
 /// The council's network pause (or unpause), decided here by its action `action_id`: this
-/// chain's targets at once, the others by packet.
+/// chain's targets at once, the others by packet. A chain without an open channel, or whose
+/// packet cannot be sent, is recorded as such: the pause goes on elsewhere.
 pub fn council_network_pause(
-    deps: DepsMut,
+    mut deps: DepsMut,
     env: &Env,
     action_id: u64,
     pause: bool,
     reason: &str,
 ) -> Result<Response, ContractError> {
-    let local = pause_messages(deps.as_ref(), pause, reason)?;
+    let seq = PAUSE_SEQ.may_load(deps.storage)?.unwrap_or_default() + 1;
+    PAUSE_SEQ.save(deps.storage, &seq)?;
+    let (local, unreadable) = pause_submsgs(deps.branch(), pause, reason)?;
     let packet = if pause {
         GovPacket::Pause {
             action_id,
+            seq,
             reason: reason.into(),
         }
     } else {
-        GovPacket::Unpause { action_id }
+        GovPacket::Unpause { action_id, seq }
     };
     let mut packets = vec![];
     let mut answers = vec![];
     for chain_id in linked_chains(deps.storage)? {
-        // A chain without an open channel is recorded as such: the pause goes on elsewhere.
         let result = match send(deps.storage, env, &chain_id, &packet) {
             Ok(msg) => {
-                packets.push(msg);
+                let sub = SubMsg::reply_on_error(msg, PAUSE_SEND_REPLY_ID)
+                    .with_payload(chain_id.as_bytes().to_vec());
+                packets.push(sub);
                 None
             }
             Err(e) => Some(Err(e.to_string())),
         };
         answers.push(PauseAnswer { chain_id, result });
     }
-    let own = env.block.chain_id.as_str();
-    PAUSE_SEEN.save(deps.storage, own, &action_id)?;
     LAST_NETWORK_PAUSE.save(
         deps.storage,
         &NetworkPauseRecord {
             pause,
-            origin_chain: own.into(),
+            origin_chain: env.block.chain_id.clone(),
             action_id,
             reason: reason.into(),
             at: env.block.time,
@@ -184,26 +216,59 @@ pub fn council_network_pause(
             answers,
         },
     )?;
+    let event = Event::new(events::NETWORK_PAUSE_SENT)
+        .add_attribute("pause", pause.to_string())
+        .add_attribute("action_id", action_id.to_string())
+        .add_attribute("seq", seq.to_string())
+        .add_attribute("local_contracts", local.len().to_string())
+        .add_attribute("unreadable", unreadable.join("; "))
+        .add_attribute("chains", packets.len().to_string());
     Ok(Response::new()
-        .add_messages(local.clone())
-        .add_messages(packets.clone())
-        .add_event(
-            Event::new(events::NETWORK_PAUSE_SENT)
-                .add_attribute("pause", pause.to_string())
-                .add_attribute("action_id", action_id.to_string())
-                .add_attribute("local_contracts", local.len().to_string())
-                .add_attribute("chains", packets.len().to_string()),
-        ))
+        .add_submessages(local)
+        .add_submessages(packets)
+        .add_event(event))
 }
 
-/// A pause packet from `origin`'s governance (authenticated by the caller): recorded, then
-/// applied by a self-call. An action older than one already applied from that chain is
-/// ignored (packets of an unordered channel can overtake each other).
+/// A network pause's sub-message failed: a target refused (reported), or a packet could not
+/// be sent (recorded as that chain's answer).
+pub fn pause_step_failed(
+    storage: &mut dyn Storage,
+    id: u64,
+    payload: &Binary,
+    error: String,
+) -> Result<Response, ContractError> {
+    let subject = String::from_utf8_lossy(payload).to_string();
+    if id == PAUSE_SEND_REPLY_ID {
+        if let Some(mut record) = LAST_NETWORK_PAUSE.may_load(storage)? {
+            for answer in record.answers.iter_mut().filter(|a| a.chain_id == subject) {
+                answer.result = Some(Err(error.clone()));
+            }
+            LAST_NETWORK_PAUSE.save(storage, &record)?;
+        }
+    }
+    let what = if id == PAUSE_SEND_REPLY_ID {
+        "chain_id"
+    } else {
+        "contract"
+    };
+    Ok(Response::new().add_event(
+        Event::new(events::NETWORK_PAUSE_STEP_FAILED)
+            .add_attribute(what, subject)
+            .add_attribute("error", error),
+    ))
+}
+
+/// A pause packet from `origin`'s governance at `port` (authenticated by the caller):
+/// recorded, then applied by a self-call. One older than a pause or unpause already applied
+/// from that governance is refused (packets of an unordered channel can overtake each other).
+#[allow(clippy::too_many_arguments)]
 pub fn receive_pause(
     deps: DepsMut,
     env: &Env,
     origin: &str,
+    port: &str,
     action_id: u64,
+    seq: u64,
     pause: bool,
     reason: &str,
 ) -> Result<(Vec<WasmMsg>, Event), ContractError> {
@@ -212,17 +277,12 @@ pub fn receive_pause(
         reason,
         healthmesh_controllers::pause::MAX_REASON_LEN,
     )?;
-    let event = Event::new(events::NETWORK_PAUSE_APPLIED)
-        .add_attribute("origin_chain", origin)
-        .add_attribute("action_id", action_id.to_string())
-        .add_attribute("pause", pause.to_string());
-    if PAUSE_SEEN
-        .may_load(deps.storage, origin)?
-        .is_some_and(|seen| seen >= action_id)
-    {
-        return Ok((vec![], event.add_attribute("stale", "true")));
+    if let Some(seen) = PAUSE_SEEN.may_load(deps.storage, (origin, port))? {
+        if seen >= seq {
+            return Err(ContractError::StalePause { seq, seen });
+        }
     }
-    PAUSE_SEEN.save(deps.storage, origin, &action_id)?;
+    PAUSE_SEEN.save(deps.storage, (origin, port), &seq)?;
     LAST_NETWORK_PAUSE.save(
         deps.storage,
         &NetworkPauseRecord {
@@ -242,7 +302,12 @@ pub fn receive_pause(
             reason: reason.into(),
         },
     )?;
-    Ok((vec![apply], event.add_attribute("stale", "false")))
+    let event = Event::new(events::NETWORK_PAUSE_APPLIED)
+        .add_attribute("origin_chain", origin)
+        .add_attribute("action_id", action_id.to_string())
+        .add_attribute("seq", seq.to_string())
+        .add_attribute("pause", pause.to_string());
+    Ok((vec![apply], event))
 }
 
 /// Record a chain's answer to this chain's network pause `action_id`.
@@ -392,6 +457,9 @@ pub fn network_propose(
     if chains.is_empty() {
         return Err(ContractError::NoNetwork);
     }
+    if !crate::inspect::slash_targets(deps.api, &msgs).is_empty() {
+        return Err(ContractError::NetworkSlash);
+    }
     let response =
         crate::proposal::propose(deps.branch(), env.clone(), info, title, description, msgs)?;
     let id = PROPOSAL_COUNT.load(deps.storage)?;
@@ -430,7 +498,7 @@ pub fn network_propose(
 pub fn receive_open_vote(
     deps: DepsMut,
     env: &Env,
-    home: &str,
+    (home, home_port): (&str, &str),
     proposal_id: u64,
     title: String,
     description: String,
@@ -438,7 +506,7 @@ pub fn receive_open_vote(
 ) -> Result<(Binary, Event), ContractError> {
     validate::bounded_text("title", &title, MAX_TITLE_LEN)?;
     validate::bounded_text("description", &description, MAX_DESCRIPTION_LEN)?;
-    if let Some(mirror_id) = MIRRORS.may_load(deps.storage, (home, proposal_id))? {
+    if let Some(mirror_id) = MIRRORS.may_load(deps.storage, (home, home_port, proposal_id))? {
         return Err(ContractError::AlreadyMirrored {
             home_chain: home.into(),
             proposal_id,
@@ -480,7 +548,7 @@ pub fn receive_open_vote(
         remote: vec![],
     };
     PROPOSALS.save(deps.storage, id, &mirror)?;
-    MIRRORS.save(deps.storage, (home, proposal_id), &id)?;
+    MIRRORS.save(deps.storage, (home, home_port, proposal_id), &id)?;
     let ack = to_json_binary(&OpenVoteAck {
         mirror_id: id,
         total_power,
@@ -568,10 +636,14 @@ pub fn receive_tally(
     if now < expires {
         return Err(refuse("voting has not ended here yet"));
     }
-    if now > *tally_deadline {
+    // At the deadline the proposal is decided without the missing tallies.
+    if now >= *tally_deadline {
         return Err(refuse("the tally deadline has passed"));
     }
-    if cast(&tally) > total_power {
+    let cast = [tally.no, tally.abstain, tally.veto]
+        .iter()
+        .try_fold(tally.yes, |sum, part| sum.checked_add(*part));
+    if !cast.is_ok_and(|cast| cast <= total_power) {
         return Err(refuse("more votes than power"));
     }
     let entry = chains
@@ -699,13 +771,24 @@ pub fn network_tally(proposal: &Proposal) -> (Tally, Uint128) {
 
 fn answer_open_vote(
     storage: &mut dyn Storage,
+    env: &Env,
     chain_id: &str,
     id: u64,
     result: Result<Binary, String>,
 ) -> Result<Event, ContractError> {
     let mut proposal = crate::proposal::load(storage, id)?;
-    let Some(NetworkVote::Home { chains, .. }) = &mut proposal.network else {
+    let Some(NetworkVote::Home {
+        chains,
+        tally_deadline,
+    }) = &mut proposal.network
+    else {
         return Err(ContractError::NotNetworkProposal(id));
+    };
+    // An opening confirmed only after the deadline cannot turn a rejection into a vote.
+    let result = if env.block.time >= *tally_deadline {
+        Err("opened only after the tally deadline".to_string())
+    } else {
+        result
     };
     let entry = chains
         .iter_mut()
@@ -768,14 +851,14 @@ pub fn settle(
 ) -> Result<Event, ContractError> {
     let done = result.clone().map(|_| ());
     match packet {
-        GovPacket::Pause { action_id, .. } | GovPacket::Unpause { action_id } => {
+        GovPacket::Pause { action_id, .. } | GovPacket::Unpause { action_id, .. } => {
             answer_pause(storage, env, chain_id, action_id, done)
         }
         GovPacket::Execute {
             proposal_id, index, ..
         } => record_remote(storage, env, chain_id, proposal_id, index, done),
         GovPacket::OpenVote { proposal_id, .. } => {
-            answer_open_vote(storage, chain_id, proposal_id, result)
+            answer_open_vote(storage, env, chain_id, proposal_id, result)
         }
         GovPacket::Tally { mirror_id, .. } => answer_tally(storage, env, mirror_id, done),
     }
@@ -792,25 +875,32 @@ pub fn apply_network_pause(
     if info.sender != env.contract.address {
         return Err(ContractError::NotSelf);
     }
-    let msgs = pause_messages(deps.as_ref(), pause, reason)?;
+    let (subs, unreadable) = pause_submsgs(deps, pause, reason)?;
     Ok(Response::new()
         .add_attribute("action", "apply_network_pause")
-        .add_attribute("contracts", msgs.len().to_string())
-        .add_messages(msgs))
+        .add_attribute("contracts", subs.len().to_string())
+        .add_attribute("unreadable", unreadable.join("; "))
+        .add_submessages(subs))
 }
 
-/// Internal `ExecuteRemoteMsgs`.
+/// Internal `ExecuteRemoteMsgs`: like a proposal's messages, the last one replies so the
+/// slashing-window rule is checked after all ran (breaking it fails them all).
 pub fn execute_remote_msgs(
     env: &Env,
     info: &MessageInfo,
-    msgs: Vec<CosmosMsg>,
+    mut msgs: Vec<CosmosMsg>,
 ) -> Result<Response, ContractError> {
     if info.sender != env.contract.address {
         return Err(ContractError::NotSelf);
     }
+    let last = msgs.pop().ok_or(ContractError::NotExecuting)?;
     Ok(Response::new()
         .add_attribute("action", "execute_remote_msgs")
-        .add_messages(msgs))
+        .add_messages(msgs)
+        .add_submessage(SubMsg::reply_on_success(
+            last,
+            crate::slashing::CHECK_REPLY_ID,
+        )))
 }
 
 /// A remote execution that failed: the ack says so; nothing of it applied.

@@ -64,10 +64,18 @@ pub const GOV_CHANNELS: ChannelBindings = ChannelBindings::new(
 pub const PAUSE_TARGETS: Item<Vec<Addr>> = Item::new("pause_targets");
 /// The last network pause or unpause applied here.
 pub const LAST_NETWORK_PAUSE: Item<NetworkPauseRecord> = Item::new("last_network_pause");
-/// Per origin chain, the newest council action applied here: on an unordered channel an
-/// older pause arriving after a newer unpause is ignored.
-pub const PAUSE_SEEN: Map<&str, u64> = Map::new("pause_seen");
-/// Network proposals mirrored here: (home chain, home proposal id) → local proposal id.
-pub const MIRRORS: Map<(&str, u64), u64> = Map::new("mirrors");
+/// Per origin (chain, governance port), the newest network pause sequence applied here: on
+/// an unordered channel an older pause arriving after a newer unpause is refused. Keyed by
+/// port too, so a chain re-bound to a new governance contract starts afresh.
+pub const PAUSE_SEEN: Map<(&str, &str), u64> = Map::new("pause_seen");
+/// This chain's network pause sequence (bumped each time its council pauses or unpauses the
+/// network): orders its pause packets.
+pub const PAUSE_SEQ: Item<u64> = Item::new("pause_seq");
+/// The pause targets a network pause paused here (a network unpause lifts only those, not a
+/// pause the council or DAO set locally).
+pub const NETWORK_HELD: Item<Vec<Addr>> = Item::new("network_held");
+/// Network proposals mirrored here: (home chain, home governance port, home proposal id) →
+/// local proposal id.
+pub const MIRRORS: Map<(&str, &str, u64), u64> = Map::new("mirrors");
 /// The proposal whose messages are running (read by `SendRemote`).
 pub const EXECUTING: Item<u64> = Item::new("executing");

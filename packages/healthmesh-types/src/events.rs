@@ -41,6 +41,7 @@ events! {
     NETWORK_PAUSE_SENT = "network_pause_sent";
     NETWORK_PAUSE_APPLIED = "network_pause_applied";
     NETWORK_PAUSE_ANSWERED = "network_pause_answered";
+    NETWORK_PAUSE_STEP_FAILED = "network_pause_step_failed";
     REMOTE_EXECUTION_SENT = "remote_execution_sent";
     REMOTE_EXECUTION_RECEIVED = "remote_execution_received";
     REMOTE_EXECUTION_RESULT = "remote_execution_result";

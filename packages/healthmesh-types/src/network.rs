@@ -20,10 +20,16 @@ pub const MAX_NETWORK_CHAINS: usize = 8;
 #[cw_serde]
 #[serde(deny_unknown_fields)]
 pub enum GovPacket {
-    /// The sending chain's council decided a network pause (its council action `action_id`).
-    Pause { action_id: u64, reason: String },
-    /// The sending chain's council lifted it.
-    Unpause { action_id: u64 },
+    /// The sending chain's council decided a network pause (its council action `action_id`);
+    /// `seq` orders the sending chain's network pauses and unpauses (an older one arriving
+    /// after a newer one is refused).
+    Pause {
+        action_id: u64,
+        seq: u64,
+        reason: String,
+    },
+    /// The sending chain's council lifted the network pause.
+    Unpause { action_id: u64, seq: u64 },
     /// Messages of a proposal passed on the sending chain, for this chain's governance to run
     /// atomically; `index` tells the proposal's remote executions apart.
     Execute {
