@@ -175,3 +175,116 @@ pub fn check_remote_msgs(
     }
     check_msgs(api, dao, msgs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::testing::MockApi;
+    use cosmwasm_std::{to_json_binary, AnyMsg, IbcMsg, IbcTimeout, Timestamp};
+
+    fn to_dao(dao: &Addr, msg: &ExecuteMsg) -> CosmosMsg {
+        WasmMsg::Execute {
+            contract_addr: dao.to_string(),
+            msg: to_json_binary(msg).unwrap(),
+            funds: vec![],
+        }
+        .into()
+    }
+
+    fn packet() -> CosmosMsg {
+        CosmosMsg::Ibc(IbcMsg::SendPacket {
+            channel_id: "channel-0".into(),
+            data: b"{}".into(),
+            timeout: IbcTimeout::with_timestamp(Timestamp::from_seconds(1)),
+        })
+    }
+
+    #[test]
+    fn proposals_refuse_raw_packets_authz_and_nested_execution() {
+        let api = MockApi::default();
+        let dao = api.addr_make("dao");
+        let authz = CosmosMsg::Any(AnyMsg {
+            type_url: "/cosmos.authz.v1beta1.MsgExec".into(),
+            value: b"".into(),
+        });
+        assert_eq!(
+            check_msgs(&api, &dao, &[packet()]),
+            Err(ContractError::RawIbcMsg { index: 0 })
+        );
+        assert!(matches!(
+            check_msgs(&api, &dao, &[authz]),
+            Err(ContractError::OpaqueContractCall { index: 0, .. })
+        ));
+        let execute = to_dao(&dao, &ExecuteMsg::Execute { proposal_id: 1 });
+        assert_eq!(
+            check_msgs(&api, &dao, &[execute]),
+            Err(ContractError::NestedExecution { index: 0 })
+        );
+        // A raw packet inside a remote execution is refused before the vote.
+        let remote = to_dao(
+            &dao,
+            &ExecuteMsg::SendRemote {
+                chain_id: "trials-1".into(),
+                msgs: vec![packet()],
+            },
+        );
+        assert!(matches!(
+            check_msgs(&api, &dao, &[remote]),
+            Err(ContractError::RemoteMsgRefused { index: 0, .. })
+        ));
+        // A token transfer is an ordinary treasury message.
+        let transfer = CosmosMsg::Ibc(IbcMsg::Transfer {
+            channel_id: "channel-0".into(),
+            to_address: "x".into(),
+            amount: cosmwasm_std::coin(1, "ustake"),
+            timeout: IbcTimeout::with_timestamp(Timestamp::from_seconds(1)),
+            memo: None,
+        });
+        assert_eq!(check_msgs(&api, &dao, &[transfer]), Ok(()));
+    }
+
+    #[test]
+    fn remote_messages_cannot_change_council_trust_or_start_network_messages() {
+        let api = MockApi::default();
+        let dao = api.addr_make("dao");
+        let refused = [
+            ExecuteMsg::UpdateCouncil {
+                council: healthmesh_types::governance::CouncilConfig {
+                    members: vec![],
+                    threshold: 1,
+                },
+            },
+            ExecuteMsg::AllowConnection {
+                connection_id: "connection-9".into(),
+                chain_id: "x-1".into(),
+                counterparty_port: "wasm.x".into(),
+            },
+            ExecuteMsg::SetPauseTargets { contracts: vec![] },
+            ExecuteMsg::SendRemote {
+                chain_id: "x-1".into(),
+                msgs: vec![],
+            },
+            ExecuteMsg::ApplyNetworkPause {
+                pause: false,
+                reason: "".into(),
+            },
+        ];
+        for msg in refused {
+            let msgs = [to_dao(&dao, &msg)];
+            assert!(
+                matches!(
+                    check_remote_msgs(&api, &dao, &msgs),
+                    Err(ContractError::RemoteMsgRefused { index: 0, .. })
+                ),
+                "{msg:?}"
+            );
+        }
+        let membership = to_dao(
+            &dao,
+            &ExecuteMsg::IssueMembership {
+                address: api.addr_make("m").to_string(),
+            },
+        );
+        assert_eq!(check_remote_msgs(&api, &dao, &[membership]), Ok(()));
+    }
+}
