@@ -13,6 +13,8 @@ use cosmwasm_std::{
 use healthmesh_types::events;
 use healthmesh_types::network::GovPacket;
 
+use healthmesh_controllers::channels::ack_data;
+
 use crate::network;
 use crate::state::GOV_CHANNELS;
 use crate::ContractError;
@@ -138,22 +140,13 @@ fn receive(
     })
 }
 
-/// The data of a success ack, or the error (an unreadable ack is an error).
-fn outcome(data: &Binary) -> Result<Binary, String> {
-    match from_json::<StdAck>(data) {
-        Ok(StdAck::Success(data)) => Ok(data),
-        Ok(StdAck::Error(error)) => Err(error),
-        Err(e) => Err(format!("unreadable acknowledgement: {e}")),
-    }
-}
-
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn ibc_packet_ack(
     deps: DepsMut,
     env: Env,
     msg: IbcPacketAckMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
-    let result = outcome(&msg.acknowledgement.data);
+    let result = ack_data(&msg.acknowledgement.data);
     settle(deps, &env, &msg.original_packet, result)
 }
 

@@ -6,13 +6,15 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    from_json, Binary, DepsMut, Env, Event, IbcBasicResponse, IbcChannelCloseMsg,
-    IbcChannelConnectMsg, IbcChannelOpenMsg, IbcChannelOpenResponse, IbcPacket, IbcPacketAckMsg,
-    IbcPacketReceiveMsg, IbcPacketTimeoutMsg, IbcReceiveResponse, Never, StdAck,
+    from_json, DepsMut, Env, Event, IbcBasicResponse, IbcChannelCloseMsg, IbcChannelConnectMsg,
+    IbcChannelOpenMsg, IbcChannelOpenResponse, IbcPacket, IbcPacketAckMsg, IbcPacketReceiveMsg,
+    IbcPacketTimeoutMsg, IbcReceiveResponse, Never, StdAck,
 };
 use healthmesh_types::events::{self, attr};
 use healthmesh_types::trial_pay::TrialPacketId;
 use healthmesh_types::trials::{BudgetLinkStatus, ClaimStatus};
+
+use healthmesh_controllers::channels::ack_data;
 
 use crate::state::{BILLING, BUDGET_LINKS, CLAIMS};
 use crate::ContractError;
@@ -55,24 +57,15 @@ pub fn ibc_packet_receive(
     )))
 }
 
-/// `Ok(())` for a success ack, the reason for an error (or an unreadable) one. An unreadable
-/// ack leaves the claim open to a new claim: the billing chain pays a milestone at most once
-/// whatever this side records.
-fn outcome(data: &Binary) -> Result<(), String> {
-    match from_json::<StdAck>(data) {
-        Ok(StdAck::Success(_)) => Ok(()),
-        Ok(StdAck::Error(error)) => Err(error),
-        Err(e) => Err(format!("undecodable acknowledgement: {e}")),
-    }
-}
-
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn ibc_packet_ack(
     deps: DepsMut,
     env: Env,
     msg: IbcPacketAckMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
-    let result = outcome(&msg.acknowledgement.data);
+    // An unreadable ack leaves the claim open to a new claim: the billing chain pays a
+    // milestone at most once whatever this side records.
+    let result = ack_data(&msg.acknowledgement.data).map(|_| ());
     settle(deps, &env, &msg.original_packet, result)
 }
 

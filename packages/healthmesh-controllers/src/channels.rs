@@ -342,6 +342,16 @@ impl ChannelBindings {
     }
 }
 
+/// The data of a success acknowledgement (cosmwasm's `StdAck`), or the error it carries;
+/// an acknowledgement that cannot be read is an error too.
+pub fn ack_data(data: &cosmwasm_std::Binary) -> Result<cosmwasm_std::Binary, String> {
+    match cosmwasm_std::from_json::<cosmwasm_std::StdAck>(data) {
+        Ok(cosmwasm_std::StdAck::Success(data)) => Ok(data),
+        Ok(cosmwasm_std::StdAck::Error(error)) => Err(error),
+        Err(e) => Err(format!("unreadable acknowledgement: {e}")),
+    }
+}
+
 /// The response of a governance message that trusted `allowed` (`action` names it).
 pub fn allowed_response(action: &str, allowed: AllowedConnection) -> Response {
     Response::new()
