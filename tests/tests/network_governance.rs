@@ -242,6 +242,7 @@ fn forged(net: &Net, src_port: &str, channel: &str) -> IbcPacket {
         to_json_binary(&GovPacket::Pause {
             action_id: 99,
             seq: 99,
+            at: net.t.app.block_info().time,
             reason: "forged".into(),
         })
         .unwrap(),
@@ -707,6 +708,7 @@ fn proposals_cannot_speak_for_governance_over_raw_ibc_or_rebind_another_chain() 
         data: to_json_binary(&GovPacket::Unpause {
             action_id: 1,
             seq: 99,
+            at: net.g.app.block_info().time,
         })
         .unwrap(),
         timeout: IbcTimeout::with_timestamp(net.g.app.block_info().time.plus_seconds(60)),
@@ -765,6 +767,104 @@ fn proposals_cannot_speak_for_governance_over_raw_ibc_or_rebind_another_chain() 
                 title: "slash".into(),
                 description: "".into(),
                 msgs: vec![slash.into()],
+            },
+        )
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("cannot slash"), "{err:#}");
+}
+
+#[test]
+fn a_delayed_unpause_cannot_lift_a_newer_pause_nor_a_local_re_pause() {
+    let mut net = net();
+    // Trials' council unpauses the network (nothing paused); its packets are held back.
+    net.td
+        .council_act(&mut net.t, CouncilAction::NetworkUnpause {}, 8)
+        .unwrap();
+    net.advance(10);
+    // Ten seconds later genomics' council pauses the network; delivered first.
+    net.gd
+        .council_act(
+            &mut net.g,
+            CouncilAction::NetworkPause {
+                reason: "new incident".into(),
+            },
+            8,
+        )
+        .unwrap();
+    let (gd, bd, td) = (&net.gd, &net.bd, &net.td);
+    let mut from = gov_end(&mut net.g, gd, G_B.0);
+    let mut to = gov_end(&mut net.b, bd, G_B.1);
+    assert!(relay_gov(&mut from, &mut to)
+        .unwrap()
+        .iter()
+        .all(|r| ack_error(r).is_none()));
+    // The older unpause from trials arrives late: refused, billing stays paused.
+    let mut from = gov_end(&mut net.t, td, T_B.0);
+    let mut to = gov_end(&mut net.b, bd, T_B.1);
+    let late = relay_gov(&mut from, &mut to).unwrap();
+    assert!(ack_error(&late[0]).unwrap().contains("older network pause"));
+    assert!(paused(&net.b, &net.b.consent));
+    assert!(errors(&net.relay_all())
+        .iter()
+        .all(|e| e.contains("older network pause")));
+    assert!(net.all_paused(true));
+
+    // Trials' council lifts its consent's network pause locally, then pauses it again
+    // locally: the next network unpause leaves that local pause alone.
+    let consent = net.t.consent.clone();
+    net.td
+        .council_act(
+            &mut net.t,
+            CouncilAction::Unpause {
+                contract: consent.to_string(),
+            },
+            8,
+        )
+        .unwrap();
+    net.advance(5);
+    net.td
+        .council_act(
+            &mut net.t,
+            CouncilAction::Pause {
+                contract: consent.to_string(),
+                reason: "local".into(),
+            },
+            8,
+        )
+        .unwrap();
+    net.advance(5);
+    net.gd
+        .council_act(&mut net.g, CouncilAction::NetworkUnpause {}, 8)
+        .unwrap();
+    assert!(errors(&net.relay_all()).is_empty());
+    assert!(
+        paused(&net.t, &consent),
+        "a local re-pause is not the network's"
+    );
+    assert!(!paused(&net.t, &net.t.attestation) && !paused(&net.b, &net.b.consent));
+
+    // A network proposal cannot slash through a remote execution either.
+    let slash = WasmMsg::Execute {
+        contract_addr: net.t.staking.to_string(),
+        msg: to_json_binary(&healthmesh_types::staking::ExecuteMsg::Slash {
+            attester: net.t.custodian.to_string(),
+            ratio: cosmwasm_std::Decimal::percent(10),
+            reason: "x".into(),
+        })
+        .unwrap(),
+        funds: vec![],
+    };
+    let msg = send_remote(&net, "trials-1", vec![slash.into()]);
+    let proposer = net.gd.voters[0].clone();
+    let err = net
+        .gd
+        .exec(
+            &mut net.g,
+            &proposer,
+            &gov::ExecuteMsg::NetworkPropose {
+                title: "slash".into(),
+                description: "".into(),
+                msgs: vec![msg],
             },
         )
         .unwrap_err();

@@ -163,4 +163,9 @@ pub enum ContractError {
 
     #[error("stale network pause: sequence {seq} arrived after {seen} was applied from the same governance")]
     StalePause { seq: u64, seen: u64 },
+
+    #[error(
+        "older network pause decision: taken at {at}, but one taken at {newest} was applied here"
+    )]
+    OlderNetworkPause { at: Timestamp, newest: Timestamp },
 }

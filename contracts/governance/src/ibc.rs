@@ -79,17 +79,25 @@ fn receive(
         GovPacket::Pause {
             action_id,
             seq,
+            at,
             reason,
         } => {
-            let (msgs, event) =
-                network::receive_pause(deps, env, origin, port, action_id, seq, true, &reason)?;
+            let (msgs, event) = network::receive_pause(
+                deps,
+                env,
+                (origin, port),
+                action_id,
+                (seq, at),
+                true,
+                &reason,
+            )?;
             IbcReceiveResponse::new(done())
                 .add_messages(msgs)
                 .add_event(event)
         }
-        GovPacket::Unpause { action_id, seq } => {
+        GovPacket::Unpause { action_id, seq, at } => {
             let (msgs, event) =
-                network::receive_pause(deps, env, origin, port, action_id, seq, false, "")?;
+                network::receive_pause(deps, env, (origin, port), action_id, (seq, at), false, "")?;
             IbcReceiveResponse::new(done())
                 .add_messages(msgs)
                 .add_event(event)

@@ -134,6 +134,20 @@ pub fn slash_targets(api: &dyn Api, msgs: &[CosmosMsg]) -> Vec<Addr> {
     targets
 }
 
+/// The messages of the `SendRemote`s among `msgs` (to run on other chains).
+pub fn remote_msgs(api: &dyn Api, dao: &Addr, msgs: &[CosmosMsg]) -> Vec<CosmosMsg> {
+    let Ok(dao) = api.addr_canonicalize(dao.as_str()) else {
+        return vec![];
+    };
+    msgs.iter()
+        .filter_map(|msg| match self_call(api, &dao, msg) {
+            Some(ExecuteMsg::SendRemote { msgs, .. }) => Some(msgs),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
 /// Refuse what another chain's proposal must not run here: anything a local proposal may not
 /// carry, a council change and a change of network trust or pause targets (each chain's own
 /// DAO decides those), any network message (a remote execution does not start further ones
@@ -151,6 +165,17 @@ pub fn check_remote_msgs(
                 reason: "an encoded or raw IBC message (use a wasm message)".into(),
             });
         }
+        if matches!(
+            msg,
+            CosmosMsg::Wasm(
+                WasmMsg::Migrate { .. } | WasmMsg::UpdateAdmin { .. } | WasmMsg::ClearAdmin { .. }
+            )
+        ) {
+            return Err(ContractError::RemoteMsgRefused {
+                index,
+                reason: "a contract migration or admin change".into(),
+            });
+        }
         let refused = match self_call(api, &canonical, msg) {
             Some(ExecuteMsg::UpdateCouncil { .. }) => "a council change",
             Some(
@@ -158,6 +183,13 @@ pub fn check_remote_msgs(
                 | ExecuteMsg::DisallowConnection { .. }
                 | ExecuteMsg::SetPauseTargets { .. },
             ) => "a change of this chain's network trust or pause targets",
+            // Who votes here, and how, is this chain's own DAO's decision: a remote one could
+            // otherwise make itself this DAO and then change the council.
+            Some(
+                ExecuteMsg::IssueMembership { .. }
+                | ExecuteMsg::RevokeMembership { .. }
+                | ExecuteMsg::UpdateConfig { .. },
+            ) => "a change of this DAO's members or configuration",
             Some(ExecuteMsg::SendRemote { .. } | ExecuteMsg::NetworkPropose { .. }) => {
                 "a network message"
             }
@@ -279,12 +311,30 @@ mod tests {
                 "{msg:?}"
             );
         }
-        let membership = to_dao(
-            &dao,
-            &ExecuteMsg::IssueMembership {
-                address: api.addr_make("m").to_string(),
-            },
-        );
-        assert_eq!(check_remote_msgs(&api, &dao, &[membership]), Ok(()));
+        for msg in [
+            to_dao(
+                &dao,
+                &ExecuteMsg::IssueMembership {
+                    address: api.addr_make("m").to_string(),
+                },
+            ),
+            CosmosMsg::Wasm(WasmMsg::Migrate {
+                contract_addr: api.addr_make("staking").to_string(),
+                new_code_id: 9,
+                msg: b"{}".into(),
+            }),
+        ] {
+            assert!(matches!(
+                check_remote_msgs(&api, &dao, &[msg]),
+                Err(ContractError::RemoteMsgRefused { index: 0, .. })
+            ));
+        }
+        // An ordinary call to another contract runs.
+        let pause = WasmMsg::Execute {
+            contract_addr: api.addr_make("consent").to_string(),
+            msg: b"{}".into(),
+            funds: vec![],
+        };
+        assert_eq!(check_remote_msgs(&api, &dao, &[pause.into()]), Ok(()));
     }
 }

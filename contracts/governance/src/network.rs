@@ -24,8 +24,8 @@ use healthmesh_types::pause::{
 
 use crate::inspect::check_remote_msgs;
 use crate::state::{
-    CONFIG, EXECUTING, GOV_CHANNELS, LAST_NETWORK_PAUSE, MIRRORS, NETWORK_HELD, PAUSE_SEEN,
-    PAUSE_SEQ, PAUSE_TARGETS, PROPOSALS, PROPOSAL_COUNT,
+    CONFIG, EXECUTING, GOV_CHANNELS, LAST_NETWORK_PAUSE, MIRRORS, NETWORK_HELD, NETWORK_PAUSE_AT,
+    PAUSE_SEEN, PAUSE_SEQ, PAUSE_TARGETS, PROPOSALS, PROPOSAL_COUNT,
 };
 use crate::voting::{passes, total_power_at, vetoed_by_votes};
 use crate::ContractError;
@@ -116,19 +116,24 @@ fn self_call(env: &Env, msg: &ExecuteMsg) -> Result<WasmMsg, ContractError> {
 pub const PAUSE_TARGET_REPLY_ID: u64 = u64::MAX - 2;
 pub const PAUSE_SEND_REPLY_ID: u64 = u64::MAX - 3;
 
-/// Pause every pause target not paused yet (they are then held by the network), or unpause
-/// the held targets still paused: a pause set locally is neither taken over nor lifted. Each
-/// call is its own sub-message; a target that cannot be read is reported, not fatal.
+/// Pause every pause target not paused yet (each then held by the network, with the time of
+/// its pause), or unpause the held targets whose pause is still that one: a pause set
+/// locally — before, or after a held pause was lifted or lapsed — is neither taken over nor
+/// lifted. Each call is its own sub-message; a target that cannot be read is reported (and
+/// stays held on an unpause), not fatal.
 fn pause_submsgs(
     deps: DepsMut,
+    env: &Env,
     pause: bool,
     reason: &str,
 ) -> Result<(Vec<SubMsg>, Vec<String>), ContractError> {
-    let mut held = NETWORK_HELD.may_load(deps.storage)?.unwrap_or_default();
-    let targets = if pause {
-        PAUSE_TARGETS.may_load(deps.storage)?.unwrap_or_default()
+    let now = env.block.time;
+    let held = NETWORK_HELD.may_load(deps.storage)?.unwrap_or_default();
+    let (targets, mut keep): (Vec<Addr>, Vec<(Addr, Timestamp)>) = if pause {
+        let targets = PAUSE_TARGETS.may_load(deps.storage)?.unwrap_or_default();
+        (targets, held.clone())
     } else {
-        std::mem::take(&mut held)
+        (held.iter().map(|(a, _)| a.clone()).collect(), vec![])
     };
     let (mut subs, mut unreadable) = (vec![], vec![]);
     for target in targets {
@@ -139,19 +144,22 @@ fn pause_submsgs(
             Ok(status) => status,
             Err(e) => {
                 unreadable.push(format!("{target}: {e}"));
+                if !pause {
+                    keep.extend(held.iter().filter(|(a, _)| *a == target).cloned());
+                }
                 continue;
             }
         };
-        let msg = match (pause, status.paused.is_some()) {
-            (true, false) => {
-                if !held.contains(&target) {
-                    held.push(target.clone());
-                }
+        let since = status.paused.as_ref().map(|p| p.since);
+        let msg = match (pause, since) {
+            (true, None) => {
+                keep.retain(|(a, _)| *a != target);
+                keep.push((target.clone(), now));
                 PauseMsg::Pause {
                     reason: reason.into(),
                 }
             }
-            (false, true) => PauseMsg::Unpause {},
+            (false, Some(since)) if held.contains(&(target.clone(), since)) => PauseMsg::Unpause {},
             _ => continue,
         };
         let call = WasmMsg::Execute {
@@ -164,7 +172,7 @@ fn pause_submsgs(
                 .with_payload(target.as_bytes().to_vec()),
         );
     }
-    NETWORK_HELD.save(deps.storage, &held)?;
+    NETWORK_HELD.save(deps.storage, &keep)?;
     Ok((subs, unreadable))
 }
 
@@ -180,15 +188,22 @@ pub fn council_network_pause(
 ) -> Result<Response, ContractError> {
     let seq = PAUSE_SEQ.may_load(deps.storage)?.unwrap_or_default() + 1;
     PAUSE_SEQ.save(deps.storage, &seq)?;
-    let (local, unreadable) = pause_submsgs(deps.branch(), pause, reason)?;
+    // The newest network decision applied here: an older one arriving later is refused.
+    NETWORK_PAUSE_AT.save(deps.storage, &env.block.time)?;
+    let (local, unreadable) = pause_submsgs(deps.branch(), env, pause, reason)?;
     let packet = if pause {
         GovPacket::Pause {
             action_id,
             seq,
+            at: env.block.time,
             reason: reason.into(),
         }
     } else {
-        GovPacket::Unpause { action_id, seq }
+        GovPacket::Unpause {
+            action_id,
+            seq,
+            at: env.block.time,
+        }
     };
     let mut packets = vec![];
     let mut answers = vec![];
@@ -265,10 +280,9 @@ pub fn pause_step_failed(
 pub fn receive_pause(
     deps: DepsMut,
     env: &Env,
-    origin: &str,
-    port: &str,
+    (origin, port): (&str, &str),
     action_id: u64,
-    seq: u64,
+    (seq, at): (u64, Timestamp),
     pause: bool,
     reason: &str,
 ) -> Result<(Vec<WasmMsg>, Event), ContractError> {
@@ -282,7 +296,15 @@ pub fn receive_pause(
             return Err(ContractError::StalePause { seq, seen });
         }
     }
+    // Across chains: a decision older than the newest applied here (a delayed unpause
+    // overtaken by another chain's newer pause) is refused.
+    if let Some(newest) = NETWORK_PAUSE_AT.may_load(deps.storage)? {
+        if at < newest {
+            return Err(ContractError::OlderNetworkPause { at, newest });
+        }
+    }
     PAUSE_SEEN.save(deps.storage, (origin, port), &seq)?;
+    NETWORK_PAUSE_AT.save(deps.storage, &at)?;
     LAST_NETWORK_PAUSE.save(
         deps.storage,
         &NetworkPauseRecord {
@@ -457,7 +479,10 @@ pub fn network_propose(
     if chains.is_empty() {
         return Err(ContractError::NoNetwork);
     }
-    if !crate::inspect::slash_targets(deps.api, &msgs).is_empty() {
+    let nested = crate::inspect::remote_msgs(deps.api, &env.contract.address, &msgs);
+    if !crate::inspect::slash_targets(deps.api, &msgs).is_empty()
+        || !crate::inspect::slash_targets(deps.api, &nested).is_empty()
+    {
         return Err(ContractError::NetworkSlash);
     }
     let response =
@@ -777,6 +802,7 @@ fn answer_open_vote(
     result: Result<Binary, String>,
 ) -> Result<Event, ContractError> {
     let mut proposal = crate::proposal::load(storage, id)?;
+    let own_total = proposal.total_power;
     let Some(NetworkVote::Home {
         chains,
         tally_deadline,
@@ -790,13 +816,28 @@ fn answer_open_vote(
     } else {
         result
     };
+    let opened = result.and_then(|data| {
+        from_json::<OpenVoteAck>(&data).map_err(|e| format!("unreadable acknowledgement: {e}"))
+    });
+    let opened = opened.and_then(|ack| {
+        // The network total must stay countable: tallies are bounded by their totals.
+        let fits = chains
+            .iter()
+            .filter_map(|c| match &c.status {
+                ChainVoteStatus::Open { total_power, .. }
+                | ChainVoteStatus::Tallied { total_power, .. } => Some(*total_power),
+                _ => None,
+            })
+            .chain([own_total, ack.total_power])
+            .try_fold(Uint128::zero(), |sum, t| sum.checked_add(t))
+            .is_ok();
+        fits.then_some(ack)
+            .ok_or_else(|| "total power overflows the network total".to_string())
+    });
     let entry = chains
         .iter_mut()
         .find(|c| c.chain_id == chain_id && c.status == ChainVoteStatus::Opening)
         .ok_or(ContractError::NotInFlight)?;
-    let opened = result.and_then(|data| {
-        from_json::<OpenVoteAck>(&data).map_err(|e| format!("unreadable acknowledgement: {e}"))
-    });
     entry.status = match &opened {
         Ok(ack) => ChainVoteStatus::Open {
             mirror_id: ack.mirror_id,
@@ -875,7 +916,7 @@ pub fn apply_network_pause(
     if info.sender != env.contract.address {
         return Err(ContractError::NotSelf);
     }
-    let (subs, unreadable) = pause_submsgs(deps, pause, reason)?;
+    let (subs, unreadable) = pause_submsgs(deps, env, pause, reason)?;
     Ok(Response::new()
         .add_attribute("action", "apply_network_pause")
         .add_attribute("contracts", subs.len().to_string())

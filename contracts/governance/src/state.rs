@@ -1,4 +1,4 @@
-use cosmwasm_std::{Addr, Uint128};
+use cosmwasm_std::{Addr, Timestamp, Uint128};
 use cw_storage_plus::{Item, Map, SnapshotItem, SnapshotMap, Strategy};
 use healthmesh_controllers::channels::ChannelBindings;
 pub use healthmesh_types::governance::Config;
@@ -73,7 +73,10 @@ pub const PAUSE_SEEN: Map<(&str, &str), u64> = Map::new("pause_seen");
 pub const PAUSE_SEQ: Item<u64> = Item::new("pause_seq");
 /// The pause targets a network pause paused here (a network unpause lifts only those, not a
 /// pause the council or DAO set locally).
-pub const NETWORK_HELD: Item<Vec<Addr>> = Item::new("network_held");
+pub const NETWORK_HELD: Item<Vec<(Addr, Timestamp)>> = Item::new("network_held");
+/// Origin block time of the newest network pause or unpause applied here (from any chain,
+/// this one's council included).
+pub const NETWORK_PAUSE_AT: Item<Timestamp> = Item::new("network_pause_at");
 /// Network proposals mirrored here: (home chain, home governance port, home proposal id) →
 /// local proposal id.
 pub const MIRRORS: Map<(&str, &str, u64), u64> = Map::new("mirrors");

@@ -23,13 +23,20 @@ pub enum GovPacket {
     /// The sending chain's council decided a network pause (its council action `action_id`);
     /// `seq` orders the sending chain's network pauses and unpauses (an older one arriving
     /// after a newer one is refused).
+    /// `at` is the decision's block time there: across chains, an older decision arriving
+    /// after a newer one is refused too.
     Pause {
         action_id: u64,
         seq: u64,
+        at: Timestamp,
         reason: String,
     },
     /// The sending chain's council lifted the network pause.
-    Unpause { action_id: u64, seq: u64 },
+    Unpause {
+        action_id: u64,
+        seq: u64,
+        at: Timestamp,
+    },
     /// Messages of a proposal passed on the sending chain, for this chain's governance to run
     /// atomically; `index` tells the proposal's remote executions apart.
     Execute {
