@@ -2,14 +2,20 @@
 //! by 8 hmesh transactions (timed from the 8th approval's block to the last chain's pause
 //! block); trials-1's council lifts it; then a network proposal opened on genomics-1 is voted
 //! on all three chains with `hmesh dao vote`, the tallies travel home, and the passed proposal
-//! runs its message on billing-1.
+//! runs its message on billing-1 (its attestation contract's urgent fee raised).
 
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
+use cosmwasm_std::{to_json_binary, CosmosMsg, WasmMsg};
+use healthmesh_client::deployment::contract;
+use healthmesh_types::attestation::{
+    ConfigResponse as AttestationConfig, ExecuteMsg as AttestationMsg,
+    QueryMsg as AttestationQuery,
+};
 use healthmesh_types::events;
 use healthmesh_types::governance::{
-    ChainVoteStatus, MembershipsResponse, NetworkResponse, NetworkVote, Proposal, ProposalResponse,
+    ChainVoteStatus, NetworkResponse, NetworkVote, Proposal, ProposalResponse,
     RemoteResult, Status,
 };
 use healthmesh_types::pause::{PausableQueryMsg, PauseStatusResponse};
@@ -20,6 +26,8 @@ use crate::net::{wait_for, Net};
 
 const CHAINS: [&str; 3] = ["genomics-1", "trials-1", "billing-1"];
 const BILLING: &str = "billing-1";
+/// billing-1's urgent fee after the network proposal (the localnet starts at 5,000).
+const NEW_URGENT_FEE: u128 = 6_000;
 
 /// What step 9 measured.
 pub struct NetworkFigures {
@@ -132,8 +140,23 @@ fn mirror_on(p: &Proposal, chain: &str) -> Option<u64> {
         })
 }
 
+/// The network proposal's one message, run on billing-1: its attestation contract's urgent
+/// fee raised to `NEW_URGENT_FEE` (in the contract's own message type).
+fn raise_urgent_fee(net: &Net) -> Result<Vec<CosmosMsg>> {
+    let msg = AttestationMsg::SetUrgentFee {
+        fee: Some(cosmwasm_std::coin(NEW_URGENT_FEE, "ustake")),
+    };
+    Ok(vec![CosmosMsg::Wasm(WasmMsg::Execute {
+        contract_addr: net.contract(BILLING, contract::ATTESTATION)?,
+        msg: to_json_binary(&msg)?,
+        funds: vec![],
+    })])
+}
+
 fn network_vote(net: &Net, ev: &mut Evidence) -> Result<f64> {
-    // The proposal issues billing-1's DAO membership token to its dao-3, run on billing-1.
+    let file = std::env::temp_dir().join(format!("hmesh-e2e-network-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_vec(&raise_urgent_fee(net)?)?)?;
+    let file = file.to_string_lossy().to_string();
     let tx = net.hmesh_tx(
         SOURCE,
         "dao-1",
@@ -141,11 +164,11 @@ fn network_vote(net: &Net, ev: &mut Evidence) -> Result<f64> {
             "dao",
             "network-propose",
             "--title",
-            "Network: membership for billing-1's dao-3",
+            "Network: raise billing-1's urgent fee",
             "--on",
             "billing",
-            "--issue-membership",
-            "dao-3",
+            "--msgs",
+            &file,
         ],
     )?;
     ev.measure("dao network-propose (hmesh)", &tx);
@@ -234,7 +257,7 @@ fn network_vote(net: &Net, ev: &mut Evidence) -> Result<f64> {
         members.members.iter().any(|m| m.as_str() == dao3),
         "billing-1's dao-3 holds no membership token: {members:?}"
     );
-    println!("   network proposal {id}: open on 3 chains, voted there by hmesh (genomics-1 yes/no, trials-1 and billing-1 yes), tallies home {tallies:.1} s after the end, passed on the network sum, executed on billing-1 (membership issued)");
+    println!("   network proposal {id}: open on 3 chains, voted there by hmesh (genomics-1 yes/no, trials-1 and billing-1 yes), tallies home {tallies:.1} s after the end, passed on the network sum, executed on billing-1 (urgent fee now {NEW_URGENT_FEE})");
     Ok(tallies)
 }
 
