@@ -436,7 +436,9 @@ fn proposal_msgs(g: &GlobalArgs, ctx: &Ctx, args: ProposeArgs) -> Result<Vec<Cos
         ..
     } = args;
     let remote = on.is_some();
-    if remote && (!issue_membership.is_empty() || !revoke_membership.is_empty() || voting_rule.is_some()) {
+    if remote
+        && (!issue_membership.is_empty() || !revoke_membership.is_empty() || voting_rule.is_some())
+    {
         bail!("--on: another chain's members and voting rule are its own DAO's decision (its governance refuses them); propose there instead");
     }
     let target = Target {

@@ -1,4 +1,4 @@
-//! Step 9: one government for the network. genomics-1's security council pauses every chain
+//! Step 10: one government for the network. genomics-1's security council pauses every chain
 //! by 8 hmesh transactions (timed from the 8th approval's block to the last chain's pause
 //! block); trials-1's council lifts it; then a network proposal opened on genomics-1 is voted
 //! on all three chains with `hmesh dao vote`, the tallies travel home, and the passed proposal
@@ -10,13 +10,11 @@ use anyhow::{ensure, Context, Result};
 use cosmwasm_std::{to_json_binary, CosmosMsg, WasmMsg};
 use healthmesh_client::deployment::contract;
 use healthmesh_types::attestation::{
-    ConfigResponse as AttestationConfig, ExecuteMsg as AttestationMsg,
-    QueryMsg as AttestationQuery,
+    ConfigResponse as AttestationConfig, ExecuteMsg as AttestationMsg, QueryMsg as AttestationQuery,
 };
 use healthmesh_types::events;
 use healthmesh_types::governance::{
-    ChainVoteStatus, NetworkResponse, NetworkVote, Proposal, ProposalResponse,
-    RemoteResult, Status,
+    ChainVoteStatus, NetworkResponse, NetworkVote, Proposal, ProposalResponse, RemoteResult, Status,
 };
 use healthmesh_types::pause::{PausableQueryMsg, PauseStatusResponse};
 
@@ -250,19 +248,19 @@ fn network_vote(net: &Net, ev: &mut Evidence) -> Result<f64> {
         matches!(done, RemoteResult::Executed { .. }),
         "remote execution: {done:?}"
     );
-    let members: MembershipsResponse =
-        serde_json::from_value(net.hmesh(BILLING, &["dao", "members"])?)?;
-    let dao3 = net.account(BILLING, "dao-3")?;
+    let config: AttestationConfig =
+        net.query(BILLING, contract::ATTESTATION, &AttestationQuery::Config {})?;
     ensure!(
-        members.members.iter().any(|m| m.as_str() == dao3),
-        "billing-1's dao-3 holds no membership token: {members:?}"
+        config.urgent_fee.as_ref().map(|c| c.amount.u128()) == Some(NEW_URGENT_FEE),
+        "billing-1's urgent fee after the network proposal: {:?}",
+        config.urgent_fee
     );
     println!("   network proposal {id}: open on 3 chains, voted there by hmesh (genomics-1 yes/no, trials-1 and billing-1 yes), tallies home {tallies:.1} s after the end, passed on the network sum, executed on billing-1 (urgent fee now {NEW_URGENT_FEE})");
     Ok(tallies)
 }
 
 pub fn run(net: &Net, ev: &mut Evidence) -> Result<NetworkFigures> {
-    println!("== 9. One government for the network");
+    println!("== 10. One government for the network");
     let (pause_latency, unpause_latency) = pause_and_unpause(net, ev)?;
     let tallies = network_vote(net, ev)?;
     Ok(NetworkFigures {
