@@ -4,7 +4,7 @@ CARGO ?= cargo
 CONTRACTS := $(notdir $(wildcard contracts/*))
 
 .PHONY: help build wasm proofs-wasm schema schema-check fmt fmt-check clippy unit-test test bench gas-profile clean \
-	localnet localnet-status localnet-down localnet-reset e2e bench-relay
+	localnet localnet-status localnet-down localnet-reset e2e bench-relay fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ unit-test:
 	$(CARGO) test --workspace --locked
 
 test: fmt-check clippy unit-test schema-check proofs-wasm wasm ## fmt check, clippy -D warnings, all tests, schemas current, wasm builds + check
+
+fuzz: ## Deep fuzzing pass of every contract entry point and the proof decoders (FUZZ_CASES, default 200000 per target; FUZZ_SEED)
+	FUZZ_CASES=$(or $(FUZZ_CASES),200000) $(CARGO) test --locked -p healthmesh-integration-tests --test fuzz -- --nocapture
 
 bench: ## Groth16 benchmarks (criterion) and the gateway CountCohort load test, with summary tables
 	$(CARGO) bench --locked -p healthmesh-proofs --bench groth16
