@@ -4,7 +4,7 @@ CARGO ?= cargo
 CONTRACTS := $(notdir $(wildcard contracts/*))
 
 .PHONY: help build wasm proofs-wasm schema schema-check fmt fmt-check clippy unit-test test bench gas-profile clean \
-	localnet localnet-status localnet-down localnet-reset e2e bench-relay fuzz
+	localnet localnet-status localnet-down localnet-reset e2e bench-relay fuzz chaos
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -78,6 +78,10 @@ e2e: ## The mission end to end against the running localnet, with measured figur
 bench-relay: ## Relay benchmark on the running localnet: BENCH_N attestations (default 1000) from several senders, urgent mixed in (table + target/bench-relay.json)
 	$(BINS)
 	$(BIN_DIR)/healthmesh-e2e bench-relay $(or $(BENCH_OUT),$(BIN_DIR)/../bench-relay.json)
+
+chaos: ## Faults injected into the running localnet (relayer killed mid-burst, relayer stopped past a timeout): table + target/chaos.json
+	$(BINS)
+	$(BIN_DIR)/healthmesh-e2e chaos $(or $(CHAOS_OUT),$(BIN_DIR)/../chaos.json)
 
 GAS_PROBE := $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/wasm/healthmesh_gas_probe.wasm
 

@@ -4,6 +4,7 @@
 //! the run ends with a table of measured figures.
 
 mod bench_relay;
+mod chaos;
 mod evidence;
 mod gas_profile;
 mod net;
@@ -20,9 +21,10 @@ fn main() {
             gas_profile::run(std::path::Path::new(wasm), std::path::Path::new(out))
         }
         [cmd, out] if cmd == "bench-relay" => bench_relay::run(std::path::Path::new(out)),
+        [cmd, out] if cmd == "chaos" => chaos::run(std::path::Path::new(out)),
         [] => run(),
         _ => Err(anyhow::anyhow!(
-            "usage: healthmesh-e2e [gas-profile <probe.wasm> <out.json> | bench-relay <out.json>]"
+            "usage: healthmesh-e2e [gas-profile <probe.wasm> <out.json> | bench-relay <out.json> | chaos <out.json>]"
         )),
     };
     if let Err(err) = result {
