@@ -295,11 +295,11 @@ pub fn spawn<S: ChainSource>(
             config.clone(),
         ));
     }
-    tokio::spawn(write(store, rx));
+    tokio::spawn(write(store, rx, health.clone()));
     health
 }
 
-async fn write(store: Arc<Store>, mut rx: mpsc::Receiver<BlockBatch>) {
+async fn write(store: Arc<Store>, mut rx: mpsc::Receiver<BlockBatch>, health: HealthMap) {
     let mut batches = Vec::with_capacity(64);
     while rx.recv_many(&mut batches, 64).await > 0 {
         if let Err(e) = store.apply_many(&batches) {
@@ -307,6 +307,16 @@ async fn write(store: Arc<Store>, mut rx: mpsc::Receiver<BlockBatch>) {
             // rather than skip blocks; a restart resumes from the last committed height.
             tracing::error!("index write failed, stopping the indexer: {e}");
             return;
+        }
+        let mut committed: BTreeMap<&str, u64> = BTreeMap::new();
+        for batch in &batches {
+            let height = committed.entry(batch.chain_id.as_str()).or_default();
+            *height = (*height).max(batch.height);
+        }
+        let latest = health.lock().expect("health lock").clone();
+        for (chain, height) in committed {
+            let chain_latest = latest.get(chain).map_or(height, |h| h.latest);
+            crate::metrics::indexed(chain, height, chain_latest);
         }
         batches.clear();
     }
@@ -364,6 +374,7 @@ fn set_health(health: &HealthMap, chain_id: &str, result: Result<u64, String>) {
     let entry = map.entry(chain_id.to_string()).or_default();
     match result {
         Ok(latest) => {
+            crate::metrics::chain_height(chain_id, latest);
             entry.reachable = true;
             entry.latest = latest;
             entry.error = None;

@@ -5,6 +5,7 @@
 pub mod admission;
 pub mod index;
 pub mod indexer;
+pub mod metrics;
 pub mod rows;
 pub mod server;
 pub mod service;

@@ -71,6 +71,10 @@ struct Args {
     /// How often to poll each chain for new blocks, milliseconds.
     #[arg(long, default_value_t = 500)]
     poll_ms: u64,
+    /// Serve Prometheus metrics (`GET /metrics`: requests, latency, index height and lag per
+    /// chain) on this address.
+    #[arg(long, default_value = "127.0.0.1:9391")]
+    metrics_listen: SocketAddr,
 }
 
 #[tokio::main]
@@ -190,6 +194,7 @@ async fn run(args: Args) -> Result<()> {
         keys,
         live,
     ));
+    hmesh_gateway::metrics::install(args.metrics_listen)?;
     let listener = hmesh_gateway::server::bind(args.listen).await?;
     // A line scripts wait for.
     println!(

@@ -26,6 +26,7 @@ use tonic::{Request, Response, Status};
 use crate::admission::{Admission, Limits};
 use crate::index::{chain_bit, CohortKey};
 use crate::indexer::HealthMap;
+use crate::metrics::observed;
 use crate::store::{AttestationRow, ConsentRow, Query, Store, Validity};
 
 const METHOD_PREFIX: &str = "/healthmesh.research.v1.ResearchService/";
@@ -374,9 +375,8 @@ fn statement(row: &AttestationRow) -> Result<Statement, String> {
 
 type AttestationStream = Pin<Box<dyn Stream<Item = Result<pb::Attestation, Status>> + Send>>;
 
-#[tonic::async_trait]
-impl ResearchService for Gateway {
-    async fn count_cohort(
+impl Gateway {
+    async fn handle_count_cohort(
         &self,
         request: Request<pb::CountCohortRequest>,
     ) -> Result<Response<pb::CountCohortResponse>, Status> {
@@ -408,7 +408,7 @@ impl ResearchService for Gateway {
         }))
     }
 
-    async fn get_attestation(
+    async fn handle_get_attestation(
         &self,
         request: Request<pb::GetAttestationRequest>,
     ) -> Result<Response<pb::Attestation>, Status> {
@@ -421,12 +421,10 @@ impl ResearchService for Gateway {
         Ok(Response::new(to_pb(&row, &consent, validity)))
     }
 
-    type ListAttestationsStream = AttestationStream;
-
-    async fn list_attestations(
+    async fn handle_list_attestations(
         &self,
         request: Request<pb::ListAttestationsRequest>,
-    ) -> Result<Response<Self::ListAttestationsStream>, Status> {
+    ) -> Result<Response<AttestationStream>, Status> {
         let caller = self.authenticate(&request, "ListAttestations")?;
         let r = request.into_inner();
         if r.page_size > MAX_PAGE {
@@ -477,7 +475,7 @@ impl ResearchService for Gateway {
         Ok(Response::new(Box::pin(tokio_stream::iter(items))))
     }
 
-    async fn verify_attestation(
+    async fn handle_verify_attestation(
         &self,
         request: Request<pb::VerifyAttestationRequest>,
     ) -> Result<Response<pb::VerifyAttestationResponse>, Status> {
@@ -506,7 +504,7 @@ impl ResearchService for Gateway {
         }))
     }
 
-    async fn check_access(
+    async fn handle_check_access(
         &self,
         request: Request<pb::CheckAccessRequest>,
     ) -> Result<Response<pb::CheckAccessResponse>, Status> {
@@ -570,5 +568,46 @@ impl ResearchService for Gateway {
             reason: reason.unwrap_or_default().into(),
             height,
         }))
+    }
+}
+
+/// Every RPC is counted and timed by method and outcome (Prometheus: `crate::metrics`).
+#[tonic::async_trait]
+impl ResearchService for Gateway {
+    async fn count_cohort(
+        &self,
+        request: Request<pb::CountCohortRequest>,
+    ) -> Result<Response<pb::CountCohortResponse>, Status> {
+        observed("CountCohort", self.handle_count_cohort(request)).await
+    }
+
+    async fn get_attestation(
+        &self,
+        request: Request<pb::GetAttestationRequest>,
+    ) -> Result<Response<pb::Attestation>, Status> {
+        observed("GetAttestation", self.handle_get_attestation(request)).await
+    }
+
+    type ListAttestationsStream = AttestationStream;
+
+    async fn list_attestations(
+        &self,
+        request: Request<pb::ListAttestationsRequest>,
+    ) -> Result<Response<Self::ListAttestationsStream>, Status> {
+        observed("ListAttestations", self.handle_list_attestations(request)).await
+    }
+
+    async fn verify_attestation(
+        &self,
+        request: Request<pb::VerifyAttestationRequest>,
+    ) -> Result<Response<pb::VerifyAttestationResponse>, Status> {
+        observed("VerifyAttestation", self.handle_verify_attestation(request)).await
+    }
+
+    async fn check_access(
+        &self,
+        request: Request<pb::CheckAccessRequest>,
+    ) -> Result<Response<pb::CheckAccessResponse>, Status> {
+        observed("CheckAccess", self.handle_check_access(request)).await
     }
 }

@@ -123,6 +123,13 @@ struct Tuning {
     pull_interval: &'static str,
     /// Whether this instance refreshes the light clients (one instance is enough).
     refresh_clients: bool,
+    /// Where its Prometheus telemetry is served (`make localnet-status` reads the backlog).
+    telemetry_port: u16,
+}
+
+/// The telemetry port of `lane`'s relayer.
+pub fn telemetry_port(lane: Lane) -> u16 {
+    tuning(lane).telemetry_port
 }
 
 fn tuning(lane: Lane) -> Tuning {
@@ -131,11 +138,13 @@ fn tuning(lane: Lane) -> Tuning {
             key_name: "relayer",
             pull_interval: "500ms",
             refresh_clients: true,
+            telemetry_port: 3001,
         },
         Lane::Urgent => Tuning {
             key_name: "relayer-urgent",
             pull_interval: "200ms",
             refresh_clients: false,
+            telemetry_port: 3002,
         },
     }
 }
@@ -175,6 +184,7 @@ pub fn render(layout: &Layout, lane: Lane, filter: &Filter) -> Result<String> {
         &read("hermes.template.toml")?,
         &[
             ("refresh_clients", tuning.refresh_clients.to_string()),
+            ("telemetry_port", tuning.telemetry_port.to_string()),
             ("chains", chains),
         ],
     )

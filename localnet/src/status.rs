@@ -1,10 +1,14 @@
 //! `hm-localnet status`: what runs, at which height, with which contracts and channels.
 
+use std::collections::BTreeMap;
+
 use anyhow::Result;
+use healthmesh_client::telemetry;
 use healthmesh_client::Deployment;
 use healthmesh_types::attestation::Lane;
 
 use crate::chains::height;
+use crate::hermes::telemetry_port;
 use crate::layout::{ports, Layout, CHAINS};
 use crate::process::alive;
 
@@ -40,21 +44,44 @@ pub async fn print(layout: &Layout) -> Result<()> {
             println!("  {name:<12} {address}");
         }
     }
+    // Pending packets per channel end, from the relayers' telemetry (`backlog_size`).
+    let mut backlog = BTreeMap::new();
+    let mut health = vec![];
+    for (lane, name) in [(Lane::Bulk, "bulk"), (Lane::Urgent, "urgent")] {
+        let port = telemetry_port(lane);
+        let telemetry = telemetry::http_get(port, "/metrics");
+        if let Ok(text) = &telemetry {
+            backlog.extend(telemetry::backlog_sizes(text));
+        }
+        let relayer = match (alive(&layout.hermes_pid(lane)), &telemetry) {
+            (Some(pid), Ok(_)) => format!("running (pid {pid}), telemetry on :{port} answers"),
+            (Some(pid), Err(e)) => format!("running (pid {pid}), telemetry on :{port}: {e}"),
+            (None, _) => "stopped".into(),
+        };
+        health.push(format!("relayer of the {name} lane: hermes {relayer}"));
+    }
     if !d.channels.is_empty() {
-        println!("\nchannels (attestation lanes, settlement, milestones):");
+        println!("\nchannels (attestation lanes, settlement, milestones, governance) and pending packets:");
         for c in &d.channels {
+            let pending = |chain: &String, channel: &String| {
+                backlog
+                    .get(&(chain.clone(), channel.clone()))
+                    .map_or("?".to_string(), |n: &u64| n.to_string())
+            };
             println!(
-                "  {} {} <-> {} {}  ({})",
-                c.a_chain, c.a_channel, c.b_chain, c.b_channel, c.version
+                "  {} {} <-> {} {}  ({})  pending {} / {}",
+                c.a_chain,
+                c.a_channel,
+                c.b_chain,
+                c.b_channel,
+                c.version,
+                pending(&c.a_chain, &c.a_channel),
+                pending(&c.b_chain, &c.b_channel)
             );
         }
     }
-    for (lane, name) in [(Lane::Bulk, "bulk"), (Lane::Urgent, "urgent")] {
-        let relayer = match alive(&layout.hermes_pid(lane)) {
-            Some(pid) => format!("running (pid {pid})"),
-            None => "stopped".into(),
-        };
-        println!("relayer of the {name} lane: hermes {relayer}");
+    for line in health {
+        println!("{line}");
     }
     println!("deployment file: {}", layout.deployment().display());
     Ok(())

@@ -216,6 +216,10 @@ pub fn run(net: &Net, ev: &mut Evidence, batch: &Burst, revoked_token: &str) -> 
         python["count"] == before["count"] && python["suppressed"] == before["suppressed"],
         "python {python} vs hmesh {before}"
     );
+    let lags = metrics_checks()?;
+    println!(
+        "   gateway metrics (Prometheus :{METRICS_PORT}): requests counted by method and outcome, index lag per chain {lags}"
+    );
     println!(
         "   gateway indexed 3 chains in {catch_up:.1} s; genomics-1 cohort {} patient (k = {}) over {} attestations; remote proof re-verified; Python client agrees; grpcurl lists, health-checks, and is refused unsigned",
         before["count"], before["k"], batch.size
@@ -357,4 +361,26 @@ fn python_count(net: &Net, root: &Path) -> Result<Value> {
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// The gateway's default metrics port (`--metrics-listen`).
+const METRICS_PORT: u16 = 9391;
+
+/// The gateway's `/metrics`: the CountCohort requests just made, counted as `ok`, and the index
+/// height and lag of every chain. Returns the lags.
+fn metrics_checks() -> Result<String> {
+    let body = healthmesh_client::telemetry::http_get(METRICS_PORT, "/metrics")?;
+    ensure!(
+        body.contains(r#"gateway_requests_total{method="CountCohort",code="ok"}"#),
+        "no CountCohort requests counted in the gateway's metrics:\n{body}"
+    );
+    let mut lags = vec![];
+    for chain in ["genomics-1", "trials-1", "billing-1"] {
+        let line = body
+            .lines()
+            .find(|l| l.starts_with(&format!(r#"gateway_index_lag_blocks{{chain="{chain}"}}"#)))
+            .with_context(|| format!("no index lag for {chain} in the gateway's metrics"))?;
+        lags.push(format!("{chain} {}", line.rsplit(' ').next().unwrap_or("?")));
+    }
+    Ok(lags.join(", "))
 }

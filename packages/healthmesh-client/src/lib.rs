@@ -13,6 +13,7 @@ pub mod fees;
 pub mod keys;
 pub mod market;
 pub mod rpc;
+pub mod telemetry;
 pub mod tx;
 pub mod wallet;
 
