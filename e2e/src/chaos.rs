@@ -5,11 +5,18 @@
 //! Scenarios:
 //! - **relayer killed mid-burst**: `CHAOS_BURST` (default 200) attestations sent in batch
 //!   packets to trials-1, the bulk Hermes killed -9 right after the sends and restarted a few
-//!   seconds later; every attestation must arrive exactly once (source sends against remote
-//!   records), and every packet's fee be paid or refunded.
+//!   seconds later by `make localnet` (which first relays what was sent while it was down:
+//!   Hermes 1.10.5 spawns no packet worker at startup for those channels); every attestation
+//!   must arrive exactly once (source sends against remote records), and every packet's fee be
+//!   paid or refunded.
 //! - **relayer stopped past a timeout**: the bulk Hermes stopped, an attestation sent with a
 //!   short timeout, Hermes restarted after it: the source records the timeout and refunds the
 //!   relayer fee escrow, and a second send delivers.
+//! - **chain node killed mid-burst**: a trials-1 node killed -9 while batch packets are on
+//!   their way (with `VALIDATORS=4`, one of its four validators: blocks must go on), restarted
+//!   by `make localnet`: every attestation once, the records settled before unchanged.
+//! - with `VALIDATORS=4`, **two of four validators killed**: the chain halts, and resumes
+//!   with its state intact once `make localnet` restarts them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,7 +24,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use healthmesh_client::deployment::contract;
-use healthmesh_client::deployment::RelayerInfo;
 use healthmesh_types::attestation::{DeliveryStatus, ExecuteMsg, QueryMsg, RelayerFeesResponse};
 use serde::Serialize;
 
@@ -65,6 +71,10 @@ pub fn run(out: &Path) -> Result<()> {
                 relayer_past_timeout(net, &prover, ev, &relayer)
             }),
         ),
+        (
+            "chain node killed mid-burst",
+            Box::new(|net: &Net, ev: &mut Evidence| node_killed(net, &prover, ev, 60)),
+        ),
     ] {
         println!("== chaos: {name}");
         let started = Instant::now();
@@ -80,7 +90,7 @@ pub fn run(out: &Path) -> Result<()> {
             seconds: 0.0,
         });
         // Whatever happened, the relayer runs again for the next scenario.
-        relayer.ensure_running()?;
+        relayer.ensure_running(&net)?;
         let outcome = Outcome {
             seconds: started.elapsed().as_secs_f64(),
             ..outcome
@@ -91,6 +101,20 @@ pub fn run(out: &Path) -> Result<()> {
             outcome.observed
         );
         outcomes.push(outcome);
+    }
+    if validator_pidfiles(&net, REMOTE).len() >= 4 {
+        println!("== chaos: two of four validators killed");
+        let started = Instant::now();
+        let outcome = two_validators_killed(&net)?;
+        println!(
+            "   {}: {}",
+            if outcome.passed { "passed" } else { "FAILED" },
+            outcome.observed
+        );
+        outcomes.push(Outcome {
+            seconds: started.elapsed().as_secs_f64(),
+            ..outcome
+        });
     }
     println!("\n| scenario | injected fault | expected | observed | lost | duplicated | result |");
     println!("|---|---|---|---|---|---|---|");
@@ -127,7 +151,6 @@ pub fn run(out: &Path) -> Result<()> {
 /// The bulk lane's Hermes, as the localnet started it (binary, config, log; pid file next to
 /// the log).
 struct Relayer {
-    info: RelayerInfo,
     pidfile: PathBuf,
 }
 
@@ -143,7 +166,7 @@ impl Relayer {
             .parent()
             .context("relayer log without a directory")?
             .join("hermes.pid");
-        Ok(Relayer { info, pidfile })
+        Ok(Relayer { pidfile })
     }
 
     fn pid(&self) -> Option<u32> {
@@ -158,40 +181,27 @@ impl Relayer {
     /// SIGKILL to Hermes' process group (it was started as a group leader).
     fn kill(&self) -> Result<()> {
         let pid = self.pid().context("the bulk relayer is not running")?;
-        let status = Command::new("kill")
-            .args(["-9", &format!("-{pid}")])
-            .status()?;
-        ensure!(status.success(), "kill -9 {pid} failed");
+        kill_group(pid)?;
         wait_for("the relayer to die", Duration::from_secs(10), || {
             Ok(self.pid().is_none().then_some(()))
         })?;
         Ok(())
     }
 
-    /// Start Hermes as the localnet does: same binary, config and log, own process group.
-    fn start(&self) -> Result<()> {
-        use std::os::unix::process::CommandExt;
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.info.log)?;
-        let child = Command::new(&self.info.binary)
-            .arg("--config")
-            .arg(&self.info.config)
-            .arg("start")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .context("restarting hermes")?;
-        std::fs::write(&self.pidfile, child.id().to_string())?;
+    /// Restart it the operator's way: `make localnet`, which relays what was sent while it
+    /// was down (`hermes clear packets`) before starting it.
+    fn restart(&self, net: &Net) -> Result<()> {
+        restart_localnet(net)?;
+        ensure!(
+            self.pid().is_some(),
+            "make localnet did not restart the relayer"
+        );
         Ok(())
     }
 
-    fn ensure_running(&self) -> Result<()> {
+    fn ensure_running(&self, net: &Net) -> Result<()> {
         if self.pid().is_none() {
-            self.start()?;
+            self.restart(net)?;
         }
         Ok(())
     }
@@ -281,8 +291,8 @@ fn relayer_killed(
         send_chunk(chunk)?;
     }
     std::thread::sleep(Duration::from_secs(5));
-    relayer.start()?;
-    println!("   bulk Hermes restarted");
+    relayer.restart(net)?;
+    println!("   bulk Hermes restarted by make localnet");
     let deadline = Instant::now() + Duration::from_secs(240);
     let records = loop {
         let have = remote_records(net, &grant.token)?;
@@ -339,7 +349,7 @@ fn relayer_past_timeout(
     );
     println!("   relayer stopped; attestation {id} sent with a {timeout} s timeout");
     std::thread::sleep(Duration::from_secs(timeout + 5));
-    relayer.start()?;
+    relayer.restart(net)?;
     let status = wait_for(
         "the timeout recorded on the source",
         Duration::from_secs(120),
@@ -382,6 +392,216 @@ fn relayer_past_timeout(
         lost: usize::from(!delivered),
         duplicated: records.len().saturating_sub(1),
         detail: format!("attestation {id}"),
+        seconds: 0.0,
+    })
+}
+
+/// The pid files of `chain`'s validators that exist (validator 0 in the chain's home,
+/// validators 1.. in `<chain>-val<i>/`, as `make localnet VALIDATORS=N` lays them out).
+fn validator_pidfiles(net: &Net, chain: &str) -> Vec<PathBuf> {
+    let home = net.root.join(".localnet");
+    let mut all = vec![home.join(chain).join("node.pid")];
+    all.extend(
+        (1..8)
+            .map(|i| home.join(format!("{chain}-val{i}")).join("node.pid"))
+            .filter(|p| p.exists()),
+    );
+    all
+}
+
+/// SIGKILL to the process group of the daemon a pid file names, once it is gone.
+fn kill_pidfile(pidfile: &Path) -> Result<()> {
+    let pid: u32 = std::fs::read_to_string(pidfile)?.trim().parse()?;
+    kill_group(pid)?;
+    wait_for("the node to die", Duration::from_secs(10), || {
+        Ok((!running(pid)).then_some(()))
+    })
+}
+
+/// SIGKILL to the process group led by `pid` (every daemon of the localnet leads its own).
+fn kill_group(pid: u32) -> Result<()> {
+    let status = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{pid}")])
+        .status()?;
+    ensure!(status.success(), "kill -s KILL -- -{pid} failed");
+    Ok(())
+}
+
+/// Whether `pid` runs (a zombie, killed but not yet reaped by its parent, does not).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat.rsplit_once(") ")?.1.chars().next()?;
+            Some(state != 'Z' && state != 'X')
+        })
+        .unwrap_or(false)
+}
+
+/// `make localnet` again: it restarts whatever node or relayer is down, and changes nothing
+/// else (every step is idempotent).
+fn restart_localnet(net: &Net) -> Result<()> {
+    let out = Command::new("make")
+        .arg("-C")
+        .arg(&net.root)
+        .arg("localnet")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "make localnet failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+/// Heights of `chain` sampled `seconds` apart: did it make blocks in between?
+fn advances(net: &Net, chain: &str, seconds: u64) -> Result<bool> {
+    let mut height = net.height_watch(chain)?;
+    let before = height()?;
+    std::thread::sleep(Duration::from_secs(seconds));
+    Ok(height()? > before)
+}
+
+/// A node of trials-1 killed -9 while a burst of attestations is relayed to it, then
+/// restarted: with one validator the chain stops until the node returns; with four, one
+/// validator (not the one serving RPC) is killed and blocks go on. Every attestation arrives
+/// exactly once, and what was received before the kill is unchanged after.
+fn node_killed(net: &Net, prover: &Prover, ev: &mut Evidence, burst: usize) -> Result<Outcome> {
+    let pidfiles = validator_pidfiles(net, REMOTE);
+    let validators = pidfiles.len();
+    let victim = pidfiles.last().context("no trials-1 node")?.clone();
+    let grant = grant(net, ev)?;
+    let prepared = (1..=burst as u64)
+        .map(|i| prepare(net, prover, ev, &grant, i))
+        .collect::<Result<Vec<_>>>()?;
+    let anchors: Vec<ExecuteMsg> = prepared.iter().map(|p| p.anchor.clone()).collect();
+    net.execute_all(SOURCE, "custodian", contract::ATTESTATION, &anchors, 0)?;
+    let mut ids = vec![];
+    for chunk in prepared.chunks(BATCH) {
+        let msg = ExecuteMsg::SubmitAttestations {
+            circuit_id: prover.circuit_id().into(),
+            attestations: chunk.iter().map(|p| p.submission.clone()).collect(),
+        };
+        ids.extend(recorded_ids(&net.execute(
+            SOURCE,
+            "researcher",
+            contract::ATTESTATION,
+            &msg,
+        )?)?);
+    }
+    let channel = net.channel(SOURCE, REMOTE)?;
+    let chunks: Vec<&[u64]> = ids.chunks(BATCH).collect();
+    let send_chunk = |chunk: &[u64]| -> Result<()> {
+        let msg = ExecuteMsg::SendAttestations {
+            attestation_ids: chunk.to_vec(),
+            channel_id: channel.clone(),
+            timeout_seconds: Some(600),
+        };
+        net.execute_all(
+            SOURCE,
+            "researcher",
+            contract::ATTESTATION,
+            &[msg],
+            RELAYER_FEE,
+        )?;
+        Ok(())
+    };
+    send_chunk(chunks[0])?;
+    // The first packet lands; the settled state before the fault.
+    let first: Vec<u64> = chunks[0].to_vec();
+    let settled = wait_for("the first packet received", Duration::from_secs(60), || {
+        let have = remote_records(net, &grant.token)?;
+        Ok(first
+            .iter()
+            .all(|id| have.iter().any(|(r, _)| r == id))
+            .then_some(have))
+    })?;
+    kill_pidfile(&victim)?;
+    println!(
+        "   trials-1 node killed -9 ({} of {validators} validators)",
+        1
+    );
+    for chunk in &chunks[1..] {
+        send_chunk(chunk)?;
+    }
+    let kept_going = advances(net, REMOTE, 5).unwrap_or(false);
+    restart_localnet(net)?;
+    println!("   make localnet restarted it");
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let records = loop {
+        let have = remote_records(net, &grant.token)?;
+        if ids.iter().all(|id| have.iter().any(|(r, _)| r == id)) || Instant::now() > deadline {
+            break have;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    let lost = ids
+        .iter()
+        .filter(|id| !records.iter().any(|(r, _)| r == *id))
+        .count();
+    let distinct: std::collections::BTreeSet<_> = records.iter().map(|(r, _)| r).collect();
+    let duplicated = records.len() - distinct.len();
+    let unchanged = settled.iter().all(|s| records.contains(s));
+    // With 4 validators one down must not stop the chain; with one it must.
+    let bft_as_expected = if validators >= 4 {
+        kept_going
+    } else {
+        !kept_going
+    };
+    Ok(Outcome {
+        scenario: "chain node killed mid-burst".into(),
+        injected: format!("kill -9 of one of trials-1's {validators} validator(s) after the first of {} packets, restart by make localnet", chunks.len()),
+        expected: if validators >= 4 {
+            "blocks go on with 3 of 4; every attestation once; settled records unchanged".into()
+        } else {
+            "the chain stops until the node returns; every attestation once; settled records unchanged".into()
+        },
+        observed: format!(
+            "blocks while down: {kept_going}; {} of {burst} received, {lost} lost, {duplicated} duplicated; settled records {}",
+            distinct.len(),
+            if unchanged { "unchanged" } else { "CHANGED" }
+        ),
+        passed: lost == 0 && duplicated == 0 && unchanged && bft_as_expected,
+        lost,
+        duplicated,
+        detail: format!("consent {}", grant.token),
+        seconds: 0.0,
+    })
+}
+
+/// With 4 validators: two of trials-1's killed halt it (half the power is not more than
+/// 2/3); restarted, it resumes with its state intact.
+fn two_validators_killed(net: &Net) -> Result<Outcome> {
+    let pidfiles = validator_pidfiles(net, REMOTE);
+    ensure!(pidfiles.len() >= 4, "needs make localnet VALIDATORS=4");
+    let q = QueryMsg::Config {};
+    let before: serde_json::Value = net.query(REMOTE, contract::ATTESTATION, &q)?;
+    let mut height = net.height_watch(REMOTE)?;
+    let at_kill = height()?;
+    for pidfile in &pidfiles[pidfiles.len() - 2..] {
+        kill_pidfile(pidfile)?;
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let stalled_at = height()?;
+    let halted = !advances(net, REMOTE, 6)?;
+    restart_localnet(net)?;
+    let resumed = advances(net, REMOTE, 5)?;
+    let after: serde_json::Value = net.query(REMOTE, contract::ATTESTATION, &q)?;
+    let intact = before == after;
+    Ok(Outcome {
+        scenario: "two of four validators killed".into(),
+        injected: "kill -9 of 2 of trials-1's 4 validators, restart by make localnet".into(),
+        expected: "the chain halts, resumes when they return, state intact".into(),
+        observed: format!(
+            "height {at_kill} → {stalled_at}, halted: {halted}, resumed: {resumed}, state {}",
+            if intact { "intact" } else { "CHANGED" }
+        ),
+        passed: halted && resumed && intact,
+        lost: 0,
+        duplicated: 0,
+        detail: String::new(),
         seconds: 0.0,
     })
 }

@@ -73,7 +73,7 @@ struct Args {
     poll_ms: u64,
     /// Serve Prometheus metrics (`GET /metrics`: requests, latency, index height and lag per
     /// chain) on this address.
-    #[arg(long, default_value = "127.0.0.1:9391")]
+    #[arg(long, default_value = "127.0.0.1:9464")]
     metrics_listen: SocketAddr,
 }
 

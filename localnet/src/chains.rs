@@ -11,8 +11,8 @@ use healthmesh_client::ChainClient;
 use toml_edit::DocumentMut;
 
 use crate::layout::{
-    ports, roles, Layout, DENOM, GOV_DEPOSIT, GOV_EXPEDITED_VOTING_PERIOD, GOV_VOTING_PERIOD,
-    PREFIX, TIMEOUT_COMMIT,
+    ports, roles, Layout, Ports, DENOM, GOV_DEPOSIT, GOV_EXPEDITED_VOTING_PERIOD,
+    GOV_VOTING_PERIOD, PREFIX, TIMEOUT_COMMIT,
 };
 use crate::process::{alive, log, run, spawn_daemon};
 
@@ -57,7 +57,7 @@ impl Wasmd {
         cmd
     }
 
-    fn run(&self, home: &Path, args: &[&str]) -> Result<String> {
+    pub(crate) fn run(&self, home: &Path, args: &[&str]) -> Result<String> {
         run(self.command(home).args(args))
     }
 }
@@ -156,9 +156,11 @@ pub fn init_chain(w: &Wasmd, layout: &Layout, chain: &str) -> Result<()> {
             "test",
         ],
     )?;
+    crate::validators::init_extra(w, layout, chain, &balance, &bond)?;
     w.run(&home, &["genesis", "collect-gentxs"])?;
     configure_genesis(&home)?;
-    configure(&home, chain)?;
+    configure(&home, &ports(chain))?;
+    crate::validators::finish_extra(w, layout, chain, configure)?;
     std::fs::write(marker, "")?;
     let p = ports(chain);
     log(format!(
@@ -210,8 +212,7 @@ fn configure_genesis(home: &Path) -> Result<()> {
     Ok(())
 }
 
-fn configure(home: &Path, chain: &str) -> Result<()> {
-    let p = ports(chain);
+pub fn configure(home: &Path, p: &Ports) -> Result<()> {
     edit(&home.join("config/config.toml"), |doc, f| {
         set(
             doc,
@@ -259,6 +260,15 @@ fn configure(home: &Path, chain: &str) -> Result<()> {
     })
 }
 
+/// Peers of a multi-validator chain, all on 127.0.0.1.
+pub fn set_peers(home: &Path, peers: &str) -> Result<()> {
+    edit(&home.join("config/config.toml"), |doc, f| {
+        set(doc, &["p2p", "persistent_peers"], peers.into(), f)?;
+        set(doc, &["p2p", "allow_duplicate_ip"], true.into(), f)?;
+        set(doc, &["p2p", "addr_book_strict"], false.into(), f)
+    })
+}
+
 fn edit(path: &Path, change: impl FnOnce(&mut DocumentMut, &str) -> Result<()>) -> Result<()> {
     let name = path.display().to_string();
     let mut doc: DocumentMut = std::fs::read_to_string(path)
@@ -284,6 +294,8 @@ pub async fn height(chain: &str) -> Option<u64> {
 
 /// Starts the node unless it runs; returns once it has made two blocks.
 pub async fn start_chain(w: &Wasmd, layout: &Layout, chain: &str) -> Result<()> {
+    // Validators 1..N first: validator 0 makes no block without more than 2/3 of them.
+    crate::validators::start_extra(w, layout, chain)?;
     let pidfile = layout.node_pid(chain);
     if let Some(pid) = alive(&pidfile) {
         log(format!("{chain}: already running (pid {pid})"));

@@ -99,14 +99,12 @@ pub fn attestation_ports(d: &Deployment) -> Filter {
 /// relayer also carries the settlement and milestone channels; the urgent one the
 /// governance channels (a network pause is urgent).
 pub fn lane_channels(d: &Deployment, lane: Lane) -> Filter {
-    let relays = |version: &str| {
-        version == lane.version()
-            || (lane == Lane::Bulk
-                && (version == SETTLE_CHANNEL_VERSION || version == TRIALS_CHANNEL_VERSION))
-            || (lane == Lane::Urgent && version == GOVERNANCE_CHANNEL_VERSION)
-    };
     let mut filter = vec![];
-    for c in d.channels.iter().filter(|c| relays(&c.version)) {
+    for c in d
+        .channels
+        .iter()
+        .filter(|c| lane_of(&c.version) == Some(lane))
+    {
         for (chain, channel) in [(&c.a_chain, &c.a_channel), (&c.b_chain, &c.b_channel)] {
             if let Some(port) = port_for(d, chain, &c.version) {
                 filter.push((chain.clone(), port, channel.clone()));
@@ -114,6 +112,18 @@ pub fn lane_channels(d: &Deployment, lane: Lane) -> Filter {
         }
     }
     filter
+}
+
+/// The relayer lane that carries channels of `version`: the bulk relayer also carries the
+/// settlement and milestone channels, the urgent one the governance channels.
+fn lane_of(version: &str) -> Option<Lane> {
+    match version {
+        v if v == Lane::Bulk.version() || v.is_empty() => Some(Lane::Bulk),
+        SETTLE_CHANNEL_VERSION | TRIALS_CHANNEL_VERSION => Some(Lane::Bulk),
+        v if v == Lane::Urgent.version() => Some(Lane::Urgent),
+        GOVERNANCE_CHANNEL_VERSION => Some(Lane::Urgent),
+        _ => None,
+    }
 }
 
 /// How each lane's relayer is tuned (relayer-config/README.md has the reasoning).
@@ -509,6 +519,37 @@ impl Hermes {
         Ok(())
     }
 
+    /// Relay what was sent while this lane's relayer was down. Hermes 1.10.5 spawns no packet
+    /// worker at startup for an allow-listed channel (it skips the scan), so packets sent while
+    /// it was down would wait for the next packet on their channel, or time out; `clear
+    /// packets` (both directions: packets, acks, timeouts) relays them first.
+    fn clear_lane(&self, d: &Deployment) -> Result<()> {
+        for c in d
+            .channels
+            .iter()
+            .filter(|c| lane_of(&c.version) == Some(self.lane))
+        {
+            let Some(port) = port_for(d, &c.a_chain, &c.version) else {
+                continue;
+            };
+            log(format!(
+                "relayer restart: clearing {} {} ({})",
+                c.a_chain, c.a_channel, c.version
+            ));
+            self.result(&[
+                "clear",
+                "packets",
+                "--chain",
+                &c.a_chain,
+                "--port",
+                &port,
+                "--channel",
+                &c.a_channel,
+            ])?;
+        }
+        Ok(())
+    }
+
     pub fn start(&self, layout: &Layout, d: &mut Deployment) -> Result<()> {
         let info = RelayerInfo {
             binary: self.bin.clone(),
@@ -528,6 +569,10 @@ impl Hermes {
         if let Some(pid) = alive(&pidfile) {
             log(format!("{name}: already running (pid {pid})"));
             return Ok(());
+        }
+        // A pid file without its process: the relayer died (`down` removes the file).
+        if pidfile.exists() {
+            self.clear_lane(d)?;
         }
         let mut cmd = Command::new(&self.bin);
         cmd.arg("--config").arg(&self.config).arg("start");

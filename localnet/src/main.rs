@@ -18,6 +18,7 @@ mod hermes;
 mod layout;
 mod process;
 mod status;
+mod validators;
 
 use std::time::Instant;
 
@@ -176,7 +177,7 @@ fn down(layout: &Layout) {
     let pidfiles = [Lane::Bulk, Lane::Urgent]
         .map(|lane| layout.hermes_pid(lane))
         .into_iter()
-        .chain(CHAINS.iter().map(|c| layout.node_pid(c)));
+        .chain(CHAINS.iter().flat_map(|c| validators::pidfiles(layout, c)));
     for pidfile in pidfiles {
         if let Some(pid) = process::stop(&pidfile) {
             let name = pidfile

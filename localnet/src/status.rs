@@ -20,10 +20,12 @@ pub async fn print(layout: &Layout) -> Result<()> {
     );
     for chain in CHAINS {
         let p = ports(chain);
-        let state = if alive(&layout.node_pid(chain)).is_some() {
-            "up"
-        } else {
-            "down"
+        let pidfiles = crate::validators::pidfiles(layout, chain);
+        let up = pidfiles.iter().filter(|p| alive(p).is_some()).count();
+        let state = match (up, pidfiles.len()) {
+            (0, _) => "down".to_string(),
+            (1, 1) => "up".to_string(),
+            (up, n) => format!("{up}/{n} up"),
         };
         let h = height(chain)
             .await

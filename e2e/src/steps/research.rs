@@ -364,7 +364,7 @@ fn python_count(net: &Net, root: &Path) -> Result<Value> {
 }
 
 /// The gateway's default metrics port (`--metrics-listen`).
-const METRICS_PORT: u16 = 9391;
+const METRICS_PORT: u16 = 9464;
 
 /// The gateway's `/metrics`: the CountCohort requests just made, counted as `ok`, and the index
 /// height and lag of every chain. Returns the lags.
@@ -380,7 +380,10 @@ fn metrics_checks() -> Result<String> {
             .lines()
             .find(|l| l.starts_with(&format!(r#"gateway_index_lag_blocks{{chain="{chain}"}}"#)))
             .with_context(|| format!("no index lag for {chain} in the gateway's metrics"))?;
-        lags.push(format!("{chain} {}", line.rsplit(' ').next().unwrap_or("?")));
+        lags.push(format!(
+            "{chain} {}",
+            line.rsplit(' ').next().unwrap_or("?")
+        ));
     }
     Ok(lags.join(", "))
 }

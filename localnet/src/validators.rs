@@ -1,0 +1,193 @@
+//! Extra validators (`VALIDATORS=N`, default 1, at most 7) so each chain is a real BFT
+//! network: validator 0 lives in the chain's home and serves the endpoints everything else
+//! uses (RPC, gRPC, API); validators 1..N live in `<localnet>/<chain>-val<i>/` on their own
+//! ports (+10·i), with equal stake, peered to each other over 127.0.0.1. With 4, one validator
+//! down leaves 3/4 of the power (more than 2/3): blocks go on; two down halt the chain until
+//! they return.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::chains::Wasmd;
+use crate::layout::{ports, Layout, Ports, DENOM};
+use crate::process::{alive, log, spawn_daemon};
+
+/// How many validators each chain runs (`VALIDATORS`, default 1).
+pub fn count() -> usize {
+    std::env::var("VALIDATORS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1usize)
+        .clamp(1, 7)
+}
+
+/// Validator `i`'s home (0: the chain's home).
+pub fn home(layout: &Layout, chain: &str, i: usize) -> PathBuf {
+    if i == 0 {
+        layout.chain_home(chain)
+    } else {
+        layout.home.join(format!("{chain}-val{i}"))
+    }
+}
+
+pub fn pidfile(layout: &Layout, chain: &str, i: usize) -> PathBuf {
+    home(layout, chain, i).join("node.pid")
+}
+
+/// Validator `i`'s ports: the chain's, shifted by 10·i.
+pub fn ports_of(chain: &str, i: usize) -> Ports {
+    let p = ports(chain);
+    let shift = 10 * i as u16;
+    Ports {
+        rpc: p.rpc + shift,
+        p2p: p.p2p + shift,
+        grpc: p.grpc + shift,
+        api: p.api + shift,
+        pprof: p.pprof + shift,
+    }
+}
+
+/// Validators 1..N: a node, a consensus key and an operator key each; their accounts go into
+/// validator 0's genesis and their gentxs into its `config/gentx/` (collected there).
+pub fn init_extra(
+    w: &Wasmd,
+    layout: &Layout,
+    chain: &str,
+    balance: &str,
+    bond: &str,
+) -> Result<()> {
+    let home0 = home(layout, chain, 0);
+    for i in 1..count() {
+        let home = home(layout, chain, i);
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home)?;
+        let moniker = format!("{chain}-val{i}");
+        w.run(
+            &home,
+            &[
+                "init",
+                &moniker,
+                "--chain-id",
+                chain,
+                "--default-denom",
+                DENOM,
+            ],
+        )?;
+        let key = w.run(
+            &home,
+            &[
+                "keys",
+                "add",
+                "validator",
+                "--keyring-backend",
+                "test",
+                "--output",
+                "json",
+            ],
+        )?;
+        let key: serde_json::Value = serde_json::from_str(&key).context("wasmd keys add output")?;
+        let address = key["address"].as_str().context("validator key address")?;
+        w.run(
+            &home0,
+            &["genesis", "add-genesis-account", address, balance],
+        )?;
+    }
+    for i in 1..count() {
+        let home = home(layout, chain, i);
+        std::fs::copy(
+            home0.join("config/genesis.json"),
+            home.join("config/genesis.json"),
+        )?;
+        w.run(
+            &home,
+            &[
+                "genesis",
+                "gentx",
+                "validator",
+                bond,
+                "--chain-id",
+                chain,
+                "--keyring-backend",
+                "test",
+            ],
+        )?;
+        for entry in std::fs::read_dir(home.join("config/gentx"))? {
+            let path = entry?.path();
+            let name = path.file_name().context("gentx file name")?;
+            std::fs::copy(&path, home0.join("config/gentx").join(name))?;
+        }
+    }
+    Ok(())
+}
+
+/// After validator 0's genesis is final: every validator gets it, its own ports and the
+/// others as persistent peers.
+pub fn finish_extra(
+    w: &Wasmd,
+    layout: &Layout,
+    chain: &str,
+    configure: impl Fn(&Path, &Ports) -> Result<()>,
+) -> Result<()> {
+    let n = count();
+    if n == 1 {
+        return Ok(());
+    }
+    let home0 = home(layout, chain, 0);
+    let mut ids = vec![];
+    for i in 0..n {
+        let home = home(layout, chain, i);
+        if i > 0 {
+            std::fs::copy(
+                home0.join("config/genesis.json"),
+                home.join("config/genesis.json"),
+            )?;
+            configure(&home, &ports_of(chain, i))?;
+        }
+        ids.push(w.run(&home, &["comet", "show-node-id"])?.trim().to_string());
+    }
+    for i in 0..n {
+        let peers: Vec<String> = (0..n)
+            .filter(|j| *j != i)
+            .map(|j| format!("{}@127.0.0.1:{}", ids[j], ports_of(chain, j).p2p))
+            .collect();
+        crate::chains::set_peers(&home(layout, chain, i), &peers.join(","))?;
+    }
+    log(format!("{chain}: {n} validators, peered on 127.0.0.1"));
+    Ok(())
+}
+
+/// Start validators 1..N that are not running (validator 0 is started by the caller, which
+/// waits for blocks: they need more than 2/3 of the validators up).
+pub fn start_extra(w: &Wasmd, layout: &Layout, chain: &str) -> Result<()> {
+    for i in 1..count() {
+        let pidfile = pidfile(layout, chain, i);
+        if alive(&pidfile).is_some() {
+            continue;
+        }
+        let home = home(layout, chain, i);
+        let child = spawn_daemon(
+            w.command(&home).arg("start"),
+            &home.join("node.log"),
+            &pidfile,
+        )?;
+        log(format!(
+            "{chain}: validator {i} started (pid {})",
+            child.id()
+        ));
+    }
+    Ok(())
+}
+
+/// Every validator's pid file of `chain` (for down and status), validator 0's first.
+pub fn pidfiles(layout: &Layout, chain: &str) -> Vec<PathBuf> {
+    let mut all = vec![layout.node_pid(chain)];
+    // Whatever VALIDATORS says now, stop every validator a run left behind.
+    for i in 1..8 {
+        let pidfile = pidfile(layout, chain, i);
+        if pidfile.exists() {
+            all.push(pidfile);
+        }
+    }
+    all
+}
