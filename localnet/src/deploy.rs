@@ -237,8 +237,16 @@ async fn deploy_chain(
         info.code_ids.insert(name.to_string(), id);
     }
     let code = |name: &str| info.code_ids[name];
-    let pinning =
-        propose_pinning(chain, &deployer, info.code_ids.values().copied().collect()).await?;
+    let voters = (1..crate::validators::count())
+        .map(|i| wallet(&crate::validators::operator(i)))
+        .collect::<Result<Vec<_>>>()?;
+    let pinning = propose_pinning(
+        chain,
+        &deployer,
+        &voters,
+        info.code_ids.values().copied().collect(),
+    )
+    .await?;
 
     let council: Vec<String> = (1..=COUNCIL_SIZE)
         .map(|i| info.accounts[&format!("council-{i}")].clone())
@@ -514,10 +522,11 @@ fn billing_msg(
 /// Governance (x/gov, voting period of a few seconds on the localnet) pins every HealthMesh
 /// code in wasmd's cache: each load of a pinned contract — every execute, and every query
 /// one contract makes of another — costs ≈ 2k gas instead of 60k. The validator proposes
-/// and votes; the proposal passes while the contracts are instantiated.
+/// and every validator votes; the proposal passes while the contracts are instantiated.
 async fn propose_pinning(
     chain: &str,
     deployer: &Wallet<'_>,
+    validators: &[Wallet<'_>],
     code_ids: Vec<u64>,
 ) -> Result<Vec<u64>> {
     let proposal = healthmesh_client::tx::propose_pin_codes(
@@ -533,10 +542,13 @@ async fn propose_pinning(
         .attr("submit_proposal", "proposal_id")
         .and_then(|id| id.parse().ok())
         .with_context(|| format!("{chain}: the pin proposal's id is not in its events"))?;
-    deployer
-        .submit(vec![healthmesh_client::tx::vote_yes(&deployer.address, id)])
-        .await
-        .with_context(|| format!("{chain}: voting on proposal {id}"))?;
+    // Every validator votes (with several, one holds too little power to pass it alone).
+    for voter in std::iter::once(deployer).chain(validators) {
+        voter
+            .submit(vec![healthmesh_client::tx::vote_yes(&voter.address, id)])
+            .await
+            .with_context(|| format!("{chain}: voting on proposal {id}"))?;
+    }
     log(format!(
         "{chain}: proposal {id} to pin codes {code_ids:?} voted"
     ));

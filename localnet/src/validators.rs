@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use healthmesh_client::keys::{Backend, Keyring};
+
 use crate::chains::Wasmd;
-use crate::layout::{ports, Layout, Ports, DENOM};
+use crate::layout::{ports, Layout, Ports, DENOM, PREFIX};
 use crate::process::{alive, log, spawn_daemon};
 
 /// How many validators each chain runs (`VALIDATORS`, default 1).
@@ -20,6 +22,11 @@ pub fn count() -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1usize)
         .clamp(1, 7)
+}
+
+/// The localnet keyring's name of validator `i`'s operator key (`i` ≥ 1).
+pub fn operator(i: usize) -> String {
+    format!("validator-{i}")
 }
 
 /// Validator `i`'s home (0: the chain's home).
@@ -88,6 +95,15 @@ pub fn init_extra(
         )?;
         let key: serde_json::Value = serde_json::from_str(&key).context("wasmd keys add output")?;
         let address = key["address"].as_str().context("validator key address")?;
+        // Also in the localnet's keyring as `validator-<i>`: it votes on governance proposals
+        // (the pinning proposal needs more than one validator's power).
+        let mnemonic = key["mnemonic"].as_str().context("validator key mnemonic")?;
+        Keyring::new(home0.join("keys"), Backend::Test).add(
+            &operator(i),
+            mnemonic,
+            None,
+            PREFIX,
+        )?;
         w.run(
             &home0,
             &["genesis", "add-genesis-account", address, balance],
