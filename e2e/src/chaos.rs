@@ -587,7 +587,11 @@ fn two_validators_killed(net: &Net) -> Result<Outcome> {
     let stalled_at = height()?;
     let halted = !advances(net, REMOTE, 6)?;
     restart_localnet(net)?;
-    let resumed = advances(net, REMOTE, 5)?;
+    // Rounds escalated while it was halted: the first block after may take some seconds.
+    let resumed = wait_for("trials-1 to make blocks again", Duration::from_secs(90), || {
+        Ok((height().unwrap_or(0) > stalled_at + 2).then_some(()))
+    })
+    .is_ok();
     let after: serde_json::Value = net.query(REMOTE, contract::ATTESTATION, &q)?;
     let intact = before == after;
     Ok(Outcome {
