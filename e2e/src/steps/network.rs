@@ -85,10 +85,14 @@ fn council_network(net: &Net, ev: &mut Evidence, chain: &str, args: &[&str]) -> 
 /// Waits until `chain`'s latest block is past `time` (seconds since the epoch).
 fn wait_chain_time(net: &Net, chain: &str, time: f64, what: &str) -> Result<()> {
     let mut height = net.height_watch(chain)?;
-    wait_for(&format!("{what} on {chain}"), Duration::from_secs(90), || {
-        let latest = height()?;
-        Ok((net.block_time(chain, latest)? > time + 0.5).then_some(()))
-    })
+    wait_for(
+        &format!("{what} on {chain}"),
+        Duration::from_secs(90),
+        || {
+            let latest = height()?;
+            Ok((net.block_time(chain, latest)? > time + 0.5).then_some(()))
+        },
+    )
 }
 
 fn proposal(net: &Net, chain: &str, id: &str) -> Result<Proposal> {
