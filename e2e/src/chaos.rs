@@ -259,7 +259,11 @@ fn relayer_killed(
     std::thread::sleep(Duration::from_secs(5));
     relayer.restart(net)?;
     println!("   bulk Hermes restarted by make localnet");
-    let (records, lost, duplicated) = delivered(net, &grant.token, &ids)?;
+    let Delivered {
+        records,
+        lost,
+        duplicated,
+    } = delivered(net, &grant.token, &ids)?;
     // Every packet's fee escrow is settled once its ack is back.
     let fees_open = wait_for("the fee escrows to settle", Duration::from_secs(60), || {
         let open = open_fees(net)?;
@@ -445,7 +449,11 @@ fn node_killed(net: &Net, prover: &Prover, ev: &mut Evidence, burst: usize) -> R
     let kept_going = advances(net, REMOTE, 5).unwrap_or(false);
     restart_localnet(net)?;
     println!("   make localnet restarted it");
-    let (records, lost, duplicated) = delivered(net, &grant.token, &ids)?;
+    let Delivered {
+        records,
+        lost,
+        duplicated,
+    } = delivered(net, &grant.token, &ids)?;
     let unchanged = settled.iter().all(|s| records.contains(s));
     // With 4 validators one down must not stop the chain; with one it must.
     let bft_as_expected = if validators >= 4 {
@@ -558,9 +566,16 @@ fn send_batch(net: &Net, ids: &[u64]) -> Result<()> {
     Ok(())
 }
 
-/// Waits (up to 240 s) for every one of `ids` on trials-1; its records under the grant's
-/// `token`, how many of `ids` are missing, and how many records are duplicates.
-fn delivered(net: &Net, token: &str, ids: &[u64]) -> Result<(Vec<(u64, u64)>, usize, usize)> {
+/// What trials-1 holds of a burst: its records under the grant (source id, height), how many
+/// of the burst are missing, and how many records are duplicates.
+struct Delivered {
+    records: Vec<(u64, u64)>,
+    lost: usize,
+    duplicated: usize,
+}
+
+/// Waits (up to 240 s) for every one of `ids` on trials-1, under the grant's `token`.
+fn delivered(net: &Net, token: &str, ids: &[u64]) -> Result<Delivered> {
     let deadline = Instant::now() + Duration::from_secs(240);
     let records = loop {
         let have = remote_records(net, token)?;
@@ -575,5 +590,9 @@ fn delivered(net: &Net, token: &str, ids: &[u64]) -> Result<(Vec<(u64, u64)>, us
         .count();
     let distinct: std::collections::BTreeSet<_> = records.iter().map(|(r, _)| r).collect();
     let duplicated = records.len() - distinct.len();
-    Ok((records, lost, duplicated))
+    Ok(Delivered {
+        records,
+        lost,
+        duplicated,
+    })
 }
