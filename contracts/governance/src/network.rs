@@ -380,14 +380,11 @@ pub fn send_remote(
     }
     check_remote_count(&msgs)?;
     let index = proposal.remote.len() as u32;
+    let count = msgs.len() as u32;
     let packet = GovPacket::Execute {
         proposal_id,
         index,
         msgs,
-    };
-    let count = match &packet {
-        GovPacket::Execute { msgs, .. } => msgs.len() as u32,
-        _ => 0,
     };
     let send = send(deps.storage, env, &chain_id, &packet)?;
     proposal.remote.push(RemoteExecution {
@@ -650,19 +647,13 @@ pub fn receive_tally(
     };
     let mut proposal = crate::proposal::load(storage, id)?;
     let expires = proposal.expires;
-    let Some(NetworkVote::Home {
-        chains,
-        tally_deadline,
-    }) = &mut proposal.network
-    else {
-        return Err(ContractError::NotNetworkProposal(id));
-    };
+    let (chains, tally_deadline) = home_vote(&mut proposal)?;
     let now = env.block.time;
     if now < expires {
         return Err(refuse("voting has not ended here yet"));
     }
     // At the deadline the proposal is decided without the missing tallies.
-    if now >= *tally_deadline {
+    if now >= tally_deadline {
         return Err(refuse("the tally deadline has passed"));
     }
     let cast = [tally.no, tally.abstain, tally.veto]
@@ -794,6 +785,17 @@ pub fn network_tally(proposal: &Proposal) -> (Tally, Uint128) {
     (tally, total)
 }
 
+/// A home proposal's chains and tally deadline, or `NotNetworkProposal`.
+fn home_vote(proposal: &mut Proposal) -> Result<(&mut Vec<ChainVote>, Timestamp), ContractError> {
+    match &mut proposal.network {
+        Some(NetworkVote::Home {
+            chains,
+            tally_deadline,
+        }) => Ok((chains, *tally_deadline)),
+        _ => Err(ContractError::NotNetworkProposal(proposal.id)),
+    }
+}
+
 fn answer_open_vote(
     storage: &mut dyn Storage,
     env: &Env,
@@ -803,15 +805,9 @@ fn answer_open_vote(
 ) -> Result<Event, ContractError> {
     let mut proposal = crate::proposal::load(storage, id)?;
     let own_total = proposal.total_power;
-    let Some(NetworkVote::Home {
-        chains,
-        tally_deadline,
-    }) = &mut proposal.network
-    else {
-        return Err(ContractError::NotNetworkProposal(id));
-    };
+    let (chains, tally_deadline) = home_vote(&mut proposal)?;
     // An opening confirmed only after the deadline cannot turn a rejection into a vote.
-    let result = if env.block.time >= *tally_deadline {
+    let result = if env.block.time >= tally_deadline {
         Err("opened only after the tally deadline".to_string())
     } else {
         result
