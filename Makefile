@@ -42,8 +42,9 @@ unit-test:
 
 test: fmt-check clippy unit-test schema-check proofs-wasm wasm ## fmt check, clippy -D warnings, all tests, schemas current, wasm builds + check
 
-fuzz: ## Deep fuzzing pass of every contract entry point and the proof decoders (FUZZ_CASES, default 200000 per target; FUZZ_SEED)
+fuzz: ## Deep fuzzing pass of every contract entry point and the proof decoders (FUZZ_CASES, default 200000 per target; FUZZ_SEED), then the gateway API (GATEWAY_FUZZ_CASES, default 20000)
 	FUZZ_CASES=$(or $(FUZZ_CASES),200000) $(CARGO) test --locked -p healthmesh-integration-tests --test fuzz -- --nocapture
+	FUZZ_CASES=$(or $(GATEWAY_FUZZ_CASES),20000) $(CARGO) test --locked -p hmesh-gateway --test fuzz -- --nocapture
 
 bench: ## Groth16 benchmarks (criterion) and the gateway CountCohort load test, with summary tables
 	$(CARGO) bench --locked -p healthmesh-proofs --bench groth16

@@ -28,11 +28,26 @@ impl Drop for Gateway {
 }
 
 fn start(root: &Path, db: &Path) -> Result<Gateway> {
+    let metrics = format!("127.0.0.1:{METRICS_PORT}");
+    Ok(Gateway(spawn_gateway(root, db, GATEWAY, &metrics)?))
+}
+
+/// `hmesh-gateway` (built by `make e2e`) on `db`, serving gRPC on `listen` and metrics on
+/// `metrics`; returns once it listens.
+pub fn spawn_gateway(root: &Path, db: &Path, listen: &str, metrics: &str) -> Result<Child> {
     // The localnet has one synthetic patient, so this run uses k = 1: the cohort is one
     // patient however many attestations, and the attestations may be listed. Suppression,
     // complementary suppression and the row rule are tested in gateway/tests/review.rs.
     let mut child = Command::new(root.join("target/debug/hmesh-gateway"))
-        .args(["--listen", GATEWAY, "--k", "1", "--db"])
+        .args([
+            "--listen",
+            listen,
+            "--metrics-listen",
+            metrics,
+            "--k",
+            "1",
+            "--db",
+        ])
         .arg(db)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -45,7 +60,7 @@ fn start(root: &Path, db: &Path) -> Result<Gateway> {
         line.contains("listening on"),
         "hmesh-gateway did not start: {line}"
     );
-    Ok(Gateway(child))
+    Ok(child)
 }
 
 fn research(net: &Net, args: &[&str]) -> Result<Value> {

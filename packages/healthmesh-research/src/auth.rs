@@ -237,6 +237,15 @@ fn text<'a>(metadata: &'a MetadataMap, key: &'static str) -> Result<&'a str, Aut
         .map_err(|_| AuthError::Malformed(key, "not ASCII".into()))
 }
 
+/// Unix milliseconds written the one way clients write them: decimal digits, no sign, no
+/// leading zero. (`u64::from_str` also takes "+17" and "017": metadata that differs from what
+/// was signed must not verify.)
+fn canonical_ms(text: &str) -> Option<u64> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let canonical = digits && (text == "0" || !text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
+}
+
 /// Checks the audience, freshness and the signature; the caller checks the nonce for replay.
 /// `audience` is this gateway's own: the signature is checked over it, not over the metadata.
 pub fn verify(
@@ -260,9 +269,8 @@ pub fn verify(
             expected: audience.to_string(),
         });
     }
-    let timestamp_ms: u64 = text(metadata, TIMESTAMP)?
-        .parse()
-        .map_err(|_| AuthError::Malformed(TIMESTAMP, "not unix milliseconds".into()))?;
+    let timestamp_ms = canonical_ms(text(metadata, TIMESTAMP)?)
+        .ok_or_else(|| AuthError::Malformed(TIMESTAMP, "not unix milliseconds".into()))?;
     let nonce = text(metadata, NONCE)?;
     let nonce_ok = (16..=64).contains(&nonce.len())
         && nonce
@@ -316,6 +324,31 @@ mod tests {
             max_future_ms: 2_000,
             not_before_ms: 0,
         }
+    }
+
+    #[test]
+    fn a_timestamp_written_another_way_than_signed_is_refused() {
+        // Found by gateway/tests/fuzz.rs: "0<ts>" and "+<ts>" parsed to the signed number.
+        let s = signer(7);
+        let mut md = s.metadata(METHOD, b"request", 1_000_000, "0123456789abcdef");
+        for other in [
+            "01000000",
+            "+1000000",
+            " 1000000",
+            "1000000 ",
+            "1_000_000",
+            "",
+        ] {
+            md.insert(TIMESTAMP, MetadataValue::try_from(other).unwrap());
+            let err = verify(&md, GW, METHOD, b"request", &at(1_000_500), "wasm").unwrap_err();
+            assert!(
+                matches!(err, AuthError::Malformed(TIMESTAMP, _)),
+                "{other:?}: {err}"
+            );
+        }
+        assert_eq!(canonical_ms("0"), Some(0));
+        assert_eq!(canonical_ms("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(canonical_ms("18446744073709551616"), None);
     }
 
     #[test]

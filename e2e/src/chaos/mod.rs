@@ -15,6 +15,8 @@
 //! - **chain node killed mid-burst**: a trials-1 node killed -9 while batch packets are on
 //!   their way (with `VALIDATORS=4`, one of its four validators: blocks must go on), restarted
 //!   by `make localnet`: every attestation once, the records settled before unchanged.
+//! - **gateway killed -9 while indexing** and **a burst of grants and attestations** with the
+//!   gateway indexing: see [`gateway`].
 //! - with `VALIDATORS=4`, **two of four validators killed**: the chain halts, and resumes
 //!   with its state intact once `make localnet` restarts them.
 
@@ -26,6 +28,8 @@ use anyhow::{bail, ensure, Context, Result};
 use healthmesh_client::deployment::contract;
 use healthmesh_types::attestation::{DeliveryStatus, ExecuteMsg, QueryMsg, RelayerFeesResponse};
 use serde::Serialize;
+
+mod gateway;
 
 use crate::evidence::Evidence;
 use crate::net::{wait_for, Net};
@@ -49,36 +53,26 @@ struct Outcome {
 }
 
 pub fn run(out: &Path) -> Result<()> {
-    let burst: usize = std::env::var("CHAOS_BURST")
-        .ok()
-        .and_then(|b| b.parse().ok())
-        .unwrap_or(200);
-    let net = Net::load()?;
+    let count = |name: &str, default: usize| -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|b| b.parse().ok())
+            .unwrap_or(default)
+    };
+    let burst = count("CHAOS_BURST", 200);
+    let load = count("CHAOS_LOAD", 1_000).max(1);
+    let mut net = Net::load()?;
+    let load_researcher = net.fresh_account(SOURCE, "chaos-researcher")?;
+    let net = net;
     let prover = Prover::load(&net)?;
     let mut ev = Evidence::default();
     let relayer = Relayer::bulk(&net)?;
+    let mut gateway = gateway::GatewayProcess::fresh(&net, "restarted", 9392, 9465)?;
     let mut outcomes = vec![];
-    for (name, scenario) in [
-        (
-            "relayer killed mid-burst",
-            Box::new(|net: &Net, ev: &mut Evidence| {
-                relayer_killed(net, &prover, ev, &relayer, burst)
-            }) as Box<dyn Fn(&Net, &mut Evidence) -> Result<Outcome>>,
-        ),
-        (
-            "relayer stopped past a timeout",
-            Box::new(|net: &Net, ev: &mut Evidence| {
-                relayer_past_timeout(net, &prover, ev, &relayer)
-            }),
-        ),
-        (
-            "chain node killed mid-burst",
-            Box::new(|net: &Net, ev: &mut Evidence| node_killed(net, &prover, ev, 60)),
-        ),
-    ] {
+    let mut attempt = |name: &str, scenario: &mut dyn FnMut() -> Result<Outcome>| -> Result<()> {
         println!("== chaos: {name}");
         let started = Instant::now();
-        let outcome = scenario(&net, &mut ev).unwrap_or_else(|e| Outcome {
+        let outcome = scenario().unwrap_or_else(|e| Outcome {
             scenario: name.into(),
             injected: String::new(),
             expected: String::new(),
@@ -101,20 +95,28 @@ pub fn run(out: &Path) -> Result<()> {
             outcome.observed
         );
         outcomes.push(outcome);
-    }
+        Ok(())
+    };
+    attempt("relayer killed mid-burst", &mut || {
+        relayer_killed(&net, &prover, &mut ev, &relayer, burst)
+    })?;
+    attempt("relayer stopped past a timeout", &mut || {
+        relayer_past_timeout(&net, &prover, &mut ev, &relayer)
+    })?;
+    attempt("chain node killed mid-burst", &mut || {
+        node_killed(&net, &prover, &mut ev, 60)
+    })?;
+    attempt("gateway killed -9 while indexing", &mut || {
+        gateway::gateway_killed(&net, &mut gateway)
+    })?;
+    attempt(
+        &format!("burst of {load} grants and {load} attestations"),
+        &mut || gateway::burst(&net, &prover, &mut ev, &mut gateway, &load_researcher, load),
+    )?;
     if validator_pidfiles(&net, REMOTE).len() >= 4 {
-        println!("== chaos: two of four validators killed");
-        let started = Instant::now();
-        let outcome = two_validators_killed(&net)?;
-        println!(
-            "   {}: {}",
-            if outcome.passed { "passed" } else { "FAILED" },
-            outcome.observed
-        );
-        outcomes.push(Outcome {
-            seconds: started.elapsed().as_secs_f64(),
-            ..outcome
-        });
+        attempt("two of four validators killed", &mut || {
+            two_validators_killed(&net)
+        })?;
     }
     println!("\n| scenario | injected fault | expected | observed | lost | duplicated | result |");
     println!("|---|---|---|---|---|---|---|");
