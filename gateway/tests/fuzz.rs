@@ -345,10 +345,15 @@ fn metadata(rng: &mut StdRng, call: &Call) -> (MetadataMap, bool, String) {
             }
         }
         10 => {
-            // Extra entries and a second value for a signed key: the first value counts.
-            md.insert("x-hm-extra", ascii(&printable(rng).replace(' ', "")));
-            md.append(field, ascii(&printable(rng)));
-            (md, false, format!("extra entries, {field} twice"))
+            // An entry nobody signs passes; a signed entry given twice is ambiguous.
+            md.insert("x-hm-extra", ascii(&printable(rng)));
+            if rng.random_bool(0.5) {
+                let again = md.get(field).unwrap().clone();
+                md.append(field, again);
+                refuse(md, format!("{field} twice"))
+            } else {
+                (md, false, "an extra entry".into())
+            }
         }
         _ => refuse(
             signer(9).metadata(&method, &body, ts, &nonce),

@@ -50,6 +50,8 @@ pub fn spawn_gateway(root: &Path, db: &Path, listen: &str, metrics: &str) -> Res
         ])
         .arg(db)
         .env("RUST_LOG", "warn")
+        // Retried RPC errors are warnings: one line each, not a backtrace.
+        .env("RUST_BACKTRACE", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

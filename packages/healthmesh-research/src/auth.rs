@@ -229,10 +229,14 @@ impl Freshness {
     }
 }
 
+/// The one value of a signed entry: given twice, which one was signed is ambiguous.
 fn text<'a>(metadata: &'a MetadataMap, key: &'static str) -> Result<&'a str, AuthError> {
-    metadata
-        .get(key)
-        .ok_or(AuthError::Missing(key))?
+    let mut values = metadata.get_all(key).iter();
+    let value = values.next().ok_or(AuthError::Missing(key))?;
+    if values.next().is_some() {
+        return Err(AuthError::Malformed(key, "given more than once".into()));
+    }
+    value
         .to_str()
         .map_err(|_| AuthError::Malformed(key, "not ASCII".into()))
 }
@@ -259,6 +263,17 @@ pub fn verify(
     let pubkey = BASE64_STANDARD
         .decode(text(metadata, PUBKEY)?)
         .map_err(|e| AuthError::Malformed(PUBKEY, e.to_string()))?;
+    // Compressed only, as clients send it: the uncompressed and hybrid forms of the same key
+    // would verify too, and metadata that differs from what clients send must not.
+    if pubkey.len() != 33 {
+        return Err(AuthError::Malformed(
+            PUBKEY,
+            format!(
+                "a compressed secp256k1 key is 33 bytes, got {}",
+                pubkey.len()
+            ),
+        ));
+    }
     let key = secp256k1::PublicKey::from_slice(&pubkey)
         .map_err(|_| AuthError::Malformed(PUBKEY, "not a secp256k1 public key".into()))?;
     let claimed = text(metadata, AUDIENCE)?;
@@ -347,8 +362,38 @@ mod tests {
             );
         }
         assert_eq!(canonical_ms("0"), Some(0));
+        assert_eq!(canonical_ms("1000000"), Some(1_000_000));
         assert_eq!(canonical_ms("18446744073709551615"), Some(u64::MAX));
         assert_eq!(canonical_ms("18446744073709551616"), None);
+    }
+
+    #[test]
+    fn the_key_uncompressed_or_an_entry_given_twice_is_refused() {
+        // Found in review of the gateway fuzzer: the uncompressed form of the signer's key
+        // verified the same signature.
+        let s = signer(7);
+        let md = s.metadata(METHOD, b"request", 1_000_000, "0123456789abcdef");
+        let fresh = at(1_000_500);
+        let uncompressed = secp256k1::PublicKey::from_slice(&s.public_key())
+            .unwrap()
+            .serialize_uncompressed();
+        let mut other = md.clone();
+        let value = BASE64_STANDARD.encode(uncompressed);
+        other.insert(PUBKEY, MetadataValue::try_from(value).unwrap());
+        let err = verify(&other, GW, METHOD, b"request", &fresh, "wasm").unwrap_err();
+        assert!(matches!(err, AuthError::Malformed(PUBKEY, _)), "{err}");
+        for key in [PUBKEY, AUDIENCE, TIMESTAMP, NONCE, SIGNATURE] {
+            let mut twice = md.clone();
+            let first = twice.get(key).unwrap().clone();
+            twice.append(key, first);
+            let err = verify(&twice, GW, METHOD, b"request", &fresh, "wasm").unwrap_err();
+            assert_eq!(
+                err,
+                AuthError::Malformed(key, "given more than once".into()),
+                "{key}"
+            );
+        }
+        assert!(verify(&md, GW, METHOD, b"request", &fresh, "wasm").is_ok());
     }
 
     #[test]
