@@ -304,8 +304,16 @@ async fn write(store: Arc<Store>, mut rx: mpsc::Receiver<BlockBatch>, health: He
     while rx.recv_many(&mut batches, 64).await > 0 {
         if let Err(e) = store.apply_many(&batches) {
             // Nothing was committed: the followers' heights are ahead of the database, so stop
-            // rather than skip blocks; a restart resumes from the last committed height.
+            // rather than skip blocks; a restart resumes from the last committed height. Every
+            // chain is reported unavailable (requests say why) instead of silently frozen.
             tracing::error!("index write failed, stopping the indexer: {e}");
+            let mut health = health.lock().expect("health lock");
+            for entry in health.values_mut() {
+                entry.reachable = false;
+                entry.error = Some(format!(
+                    "the index stopped: write failed ({e}); restart the gateway"
+                ));
+            }
             return;
         }
         let mut committed: BTreeMap<&str, u64> = BTreeMap::new();
@@ -337,7 +345,13 @@ async fn follow<S: ChainSource>(
             let latest = source.latest_height().await?;
             set_health(&health, &chain_id, Ok(latest));
             while next <= latest {
-                let txs = source.block_txs(next).await?;
+                let txs = match source.block_txs(next).await {
+                    Ok(txs) => txs,
+                    // CometBFT stores the newest block before it executes it, so its results
+                    // can be missing for a moment: not an error, the next poll takes it.
+                    Err(_) if next == latest => break,
+                    Err(e) => return Err(e),
+                };
                 let changes = extract(source.as_ref(), &contracts, next, &txs).await?;
                 let batch = BlockBatch {
                     chain_id: chain_id.clone(),
@@ -358,6 +372,8 @@ async fn follow<S: ChainSource>(
             }
             Err(e) => {
                 if tx.is_closed() {
+                    let stopped = "the index stopped: its writer failed; restart the gateway";
+                    set_health(&health, &chain_id, Err(stopped.into()));
                     return;
                 }
                 tracing::warn!(chain = %chain_id, "indexer: {e:#}; retrying in {backoff:?}");

@@ -144,8 +144,19 @@ impl Store {
         self.apply_many(std::slice::from_ref(batch))
     }
 
-    /// Several blocks in one write transaction (bulk loads, catching up).
+    /// Several blocks in one write transaction (bulk loads, catching up). If the transaction
+    /// fails, the in-memory index (which took the changes as they were written) is reloaded
+    /// from what the database committed, so queries never see rows that were not saved.
     pub fn apply_many(&self, batches: &[BlockBatch]) -> Result<(), StoreError> {
+        let written = self.write_many(batches);
+        if let Err(e) = &written {
+            tracing::error!("index write failed ({e}): reloading the index from the database");
+            self.load()?;
+        }
+        written
+    }
+
+    fn write_many(&self, batches: &[BlockBatch]) -> Result<(), StoreError> {
         let mut index = self.index.write().expect("index lock");
         let tx = self.db.begin_write().map_err(db_err)?;
         {

@@ -150,3 +150,39 @@ fn a_chain_that_goes_down_is_reported_and_caught_up() {
     });
     assert!(store.index().knows_grantee(&one));
 }
+
+#[test]
+fn the_newest_block_without_results_yet_is_taken_on_the_next_poll_without_an_error() {
+    // Found by `make chaos` under load: the indexer asked the results of the block the node
+    // had just stored and not yet executed, logged an error and backed off exponentially.
+    let dir = tempfile::tempdir().unwrap();
+    let chain = Arc::new(FakeChain::new(GENOMICS));
+    let one = address(1);
+    chain.grant("1", &one);
+    for _ in 0..4 {
+        chain.empty_block();
+    }
+    chain.newest_unexecuted.store(true, Ordering::SeqCst);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("index.redb")).unwrap());
+    runtime.block_on(async {
+        let health = indexer::spawn(store.clone(), vec![(chain.clone(), contracts())], config());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(store.height(GENOMICS), 4, "indexed up to the newest block");
+        let h = health.lock().unwrap()[GENOMICS].clone();
+        assert!(h.reachable && h.error.is_none(), "{h:?}");
+        chain.newest_unexecuted.store(false, Ordering::SeqCst);
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while store.height(GENOMICS) < 5 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the newest block indexed once executed");
+    });
+    assert_eq!(
+        *chain.fetched.lock().unwrap(),
+        vec![1, 2, 3, 4, 5],
+        "each block fetched once"
+    );
+}

@@ -195,6 +195,9 @@ pub struct FakeChain {
     pub attestations: Mutex<HashMap<u64, Attestation>>,
     pub consents: Mutex<HashMap<String, ConsentResponse>>,
     pub down: AtomicBool,
+    /// The newest block's results are not there yet (CometBFT stores a block before it
+    /// executes it).
+    pub newest_unexecuted: AtomicBool,
     pub fetched: Mutex<Vec<u64>>,
 }
 
@@ -361,6 +364,10 @@ impl ChainSource for FakeChain {
 
     async fn block_txs(&self, height: u64) -> anyhow::Result<Vec<TxEvents>> {
         self.check_up()?;
+        let newest = self.blocks.lock().unwrap().len() as u64;
+        if height == newest && self.newest_unexecuted.load(Ordering::SeqCst) {
+            anyhow::bail!("Internal error: could not find results for height #{height}");
+        }
         self.fetched.lock().unwrap().push(height);
         Ok(self.blocks.lock().unwrap()[height as usize - 1].clone())
     }
