@@ -80,7 +80,7 @@ bench-relay: ## Relay benchmark on the running localnet: BENCH_N attestations (d
 	$(BINS)
 	$(BIN_DIR)/healthmesh-e2e bench-relay $(or $(BENCH_OUT),$(BIN_DIR)/../bench-relay.json)
 
-chaos: ## Faults injected into the running localnet (relayer killed mid-burst, relayer stopped past a timeout): table + target/chaos.json
+chaos: ## Faults and load on the running localnet (relayer, node, gateway killed; a timeout; 1,000 grants + 1,000 attestations, CHAOS_LOAD; two of four validators with VALIDATORS=4): table + target/chaos.json
 	$(BINS)
 	$(BIN_DIR)/healthmesh-e2e chaos $(or $(CHAOS_OUT),$(BIN_DIR)/../chaos.json)
 

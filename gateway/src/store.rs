@@ -96,35 +96,13 @@ impl Store {
     }
 
     fn load(&self) -> Result<(), StoreError> {
-        let tx = self.db.begin_read().map_err(db_err)?;
+        let snapshot = self.snapshot()?;
         let mut index = Index::default();
-        for item in tx
-            .open_table(HEIGHTS)
-            .map_err(db_err)?
-            .iter()
-            .map_err(db_err)?
-        {
-            let (k, v) = item.map_err(db_err)?;
-            index.heights.insert(k.value().to_string(), v.value());
-        }
-        for item in tx
-            .open_table(CONSENTS)
-            .map_err(db_err)?
-            .iter()
-            .map_err(db_err)?
-        {
-            let row: ConsentRow =
-                serde_json::from_slice(item.map_err(db_err)?.1.value()).map_err(db_err)?;
+        index.heights = snapshot.heights;
+        for row in snapshot.consents {
             index.apply(&Change::Consent(row));
         }
-        for item in tx
-            .open_table(ATTESTATIONS)
-            .map_err(db_err)?
-            .iter()
-            .map_err(db_err)?
-        {
-            let row: AttestationRow =
-                serde_json::from_slice(item.map_err(db_err)?.1.value()).map_err(db_err)?;
+        for row in snapshot.attestations {
             index.apply(&Change::Attestation(Box::new(row)));
         }
         *self.index.write().expect("index lock") = index;

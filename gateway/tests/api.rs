@@ -8,25 +8,13 @@ use std::collections::HashMap;
 
 use common::*;
 use healthmesh_research::auth::{now_ms, random_nonce};
-use healthmesh_research::pb::{self, CountCohortRequest};
+use healthmesh_research::pb;
 use hmesh_gateway::service::GatewayConfig;
 use hmesh_gateway::store::Change;
 use prost::Message;
 use tonic::Code;
 
 const COUNT: &str = "/healthmesh.research.v1.ResearchService/CountCohort";
-
-fn count_request() -> CountCohortRequest {
-    CountCohortRequest {
-        chains: vec![],
-        attribute: "hba1c".into(),
-        predicate: Some(pb::Predicate {
-            op: "lt".into(),
-            values: vec![70_000],
-        }),
-        purpose: PURPOSE.into(),
-    }
-}
 
 /// Researcher 1 holds `patients` consents on genomics (tokens 1..), one patient and one
 /// attestation each; researcher 2 holds five of its own (tokens and ids 101..=105).

@@ -449,16 +449,7 @@ async fn the_api_refuses_malformed_requests_and_metadata_cleanly() {
     );
     // Still serving.
     let mut client = served.client().await;
-    let count = pb::CountCohortRequest {
-        chains: vec![],
-        attribute: "hba1c".into(),
-        predicate: Some(pb::Predicate {
-            op: "lt".into(),
-            values: vec![70_000],
-        }),
-        purpose: PURPOSE.into(),
-    };
-    let request = signer(1).request(&format!("{PREFIX}CountCohort"), count);
+    let request = signer(1).request(&format!("{PREFIX}CountCohort"), count_request());
     assert!(client.count_cohort(request).await.is_ok());
     println!("gateway API: {cases} cases, seed {seed}, codes {codes:?}");
 }

@@ -44,6 +44,19 @@ pub fn test_config() -> GatewayConfig {
     }
 }
 
+/// `CountCohort` of hba1c < 7.0 for the fixtures' purpose, over every chain.
+pub fn count_request() -> healthmesh_research::pb::CountCohortRequest {
+    healthmesh_research::pb::CountCohortRequest {
+        chains: vec![],
+        attribute: "hba1c".into(),
+        predicate: Some(healthmesh_research::pb::Predicate {
+            op: "lt".into(),
+            values: vec![70_000],
+        }),
+        purpose: PURPOSE.into(),
+    }
+}
+
 pub fn address(byte: u8) -> String {
     signer(byte).address("wasm")
 }
