@@ -173,10 +173,19 @@ pub fn finish_extra(
     Ok(())
 }
 
+/// How many validators `chain` was made with: validator 0 and every initialised
+/// `<chain>-val<i>`. `VALIDATORS` counts only when a chain is made; a later `make localnet`
+/// (restarting what is down, e.g. in `make chaos`) restarts all of them whatever it says.
+pub fn made_with(layout: &Layout, chain: &str) -> usize {
+    1 + (1..8)
+        .take_while(|i| home(layout, chain, *i).join("config/genesis.json").exists())
+        .count()
+}
+
 /// Start validators 1..N that are not running (validator 0 is started by the caller, which
 /// waits for blocks: they need more than 2/3 of the validators up).
 pub fn start_extra(w: &Wasmd, layout: &Layout, chain: &str) -> Result<()> {
-    for i in 1..count() {
+    for i in 1..made_with(layout, chain) {
         let pidfile = pidfile(layout, chain, i);
         if alive(&pidfile).is_some() {
             continue;
@@ -206,4 +215,29 @@ pub fn pidfiles(layout: &Layout, chain: &str) -> Vec<PathBuf> {
         }
     }
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_keeps_the_validators_it_was_made_with() {
+        // `make chaos` restarts a killed validator with `make localnet`, without VALIDATORS:
+        // it used to count 1 and leave the extra validators down.
+        let dir = std::env::temp_dir().join(format!("hm-localnet-vals-{}", std::process::id()));
+        let layout = Layout {
+            root: dir.clone(),
+            home: dir.join(".localnet"),
+        };
+        assert_eq!(made_with(&layout, "trials-1"), 1);
+        for i in 1..4 {
+            let config = home(&layout, "trials-1", i).join("config");
+            std::fs::create_dir_all(&config).unwrap();
+            std::fs::write(config.join("genesis.json"), "{}").unwrap();
+        }
+        assert_eq!(made_with(&layout, "trials-1"), 4);
+        assert_eq!(made_with(&layout, "genomics-1"), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -220,18 +220,16 @@ fn differences(restarted: &Snapshot, rebuilt: &Snapshot) -> Vec<(String, usize, 
     .collect()
 }
 
-/// A gateway indexing from height 1, killed -9 once it has indexed a quarter of the chains'
+/// A gateway indexing from height 1, killed -9 once it has indexed half the chains'
 /// blocks, restarted on its database (it must resume where it stopped), against a second
 /// gateway rebuilding the index from scratch. Leaves the first one's database for the burst.
 pub fn gateway_killed(net: &Net, restarted: &mut GatewayProcess) -> Result<Outcome> {
     let targets = chain_heights(net)?;
     restarted.start()?;
-    let quarter = total(&targets) / 4;
-    wait_for(
-        "a quarter of the blocks indexed",
-        Duration::from_secs(300),
-        || Ok((total(&restarted.indexed().unwrap_or_default()) >= quarter).then_some(())),
-    )?;
+    let half = total(&targets) / 2;
+    wait_for("half the blocks indexed", Duration::from_secs(300), || {
+        Ok((total(&restarted.indexed().unwrap_or_default()) >= half).then_some(()))
+    })?;
     restarted.kill9()?;
     // What the crash left in the database.
     let at_crash = restarted.snapshot()?;

@@ -450,7 +450,11 @@ fn node_killed(net: &Net, prover: &Prover, ev: &mut Evidence, burst: usize) -> R
     }
     let kept_going = advances(net, REMOTE, 5).unwrap_or(false);
     restart_localnet(net)?;
-    println!("   make localnet restarted it");
+    let restarted = std::fs::read_to_string(&victim)
+        .ok()
+        .and_then(|pid| pid.trim().parse().ok())
+        .is_some_and(running);
+    println!("   make localnet restarted it: {restarted}");
     let Delivered {
         records,
         lost,
@@ -472,11 +476,11 @@ fn node_killed(net: &Net, prover: &Prover, ev: &mut Evidence, burst: usize) -> R
             "the chain stops until the node returns; every attestation once; settled records unchanged".into()
         },
         observed: format!(
-            "blocks while down: {kept_going}; {} of {burst} received, {lost} lost, {duplicated} duplicated; settled records {}",
+            "blocks while down: {kept_going}; node restarted: {restarted}; {} of {burst} received, {lost} lost, {duplicated} duplicated; settled records {}",
             burst - lost,
             if unchanged { "unchanged" } else { "CHANGED" }
         ),
-        passed: lost == 0 && duplicated == 0 && unchanged && bft_as_expected,
+        passed: lost == 0 && duplicated == 0 && unchanged && bft_as_expected && restarted,
         lost,
         duplicated,
         detail: format!("consent {}", grant.token),
