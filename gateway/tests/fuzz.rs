@@ -7,7 +7,7 @@
 //! connection), every refusal has a code and a message, a mutation that breaks the signed
 //! metadata is UNAUTHENTICATED, a refused request leaves no nonce behind, and after all cases
 //! the index is unchanged. `FUZZ_CASES` (default 2,000, ≈ 10 s in the dev build, where
-//! signing dominates; `make fuzz` 20,000) and `FUZZ_SEED`.
+//! signing dominates; `make fuzz` 20,000, ≈ 72 s) and `FUZZ_SEED`.
 
 mod common;
 
