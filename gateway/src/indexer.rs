@@ -272,6 +272,9 @@ impl Default for IndexerConfig {
     }
 }
 
+/// What every chain reports once the writer has stopped.
+const STOPPED: &str = "the index stopped: its writer failed; restart the gateway";
+
 /// Starts one follower per chain and the writer; returns the chains' health.
 pub fn spawn<S: ChainSource>(
     store: Arc<Store>,
@@ -307,12 +310,15 @@ async fn write(store: Arc<Store>, mut rx: mpsc::Receiver<BlockBatch>, health: He
             // rather than skip blocks; a restart resumes from the last committed height. Every
             // chain is reported unavailable (requests say why) instead of silently frozen.
             tracing::error!("index write failed, stopping the indexer: {e}");
-            let mut health = health.lock().expect("health lock");
-            for entry in health.values_mut() {
-                entry.reachable = false;
-                entry.error = Some(format!(
-                    "the index stopped: write failed ({e}); restart the gateway"
-                ));
+            let chains: Vec<String> = health
+                .lock()
+                .expect("health lock")
+                .keys()
+                .cloned()
+                .collect();
+            for chain in chains {
+                let stopped = format!("{STOPPED} (index write failed: {e})");
+                set_health(&health, &chain, Err(stopped));
             }
             return;
         }
@@ -372,8 +378,7 @@ async fn follow<S: ChainSource>(
             }
             Err(e) => {
                 if tx.is_closed() {
-                    let stopped = "the index stopped: its writer failed; restart the gateway";
-                    set_health(&health, &chain_id, Err(stopped.into()));
+                    set_health(&health, &chain_id, Err(STOPPED.into()));
                     return;
                 }
                 tracing::warn!(chain = %chain_id, "indexer: {e:#}; retrying in {backoff:?}");

@@ -205,7 +205,7 @@ impl Store {
                             event,
                             height,
                         } => {
-                            let key = format!("{address}/{height}/{event}");
+                            let key = staking_key(address, *height, event);
                             staking
                                 .insert((chain_id.as_str(), key.as_str()), event.as_bytes())
                                 .map_err(db_err)?;
@@ -227,7 +227,11 @@ impl Store {
     /// crash against one rebuilt from scratch (`make chaos`).
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
         let tx = self.db.begin_read().map_err(db_err)?;
-        let mut snapshot = Snapshot::default();
+        let mut snapshot = Snapshot {
+            consents: json_rows(&tx, CONSENTS)?,
+            attestations: json_rows(&tx, ATTESTATIONS)?,
+            ..Snapshot::default()
+        };
         for item in tx
             .open_table(HEIGHTS)
             .map_err(db_err)?
@@ -236,24 +240,6 @@ impl Store {
         {
             let (k, v) = item.map_err(db_err)?;
             snapshot.heights.insert(k.value().to_string(), v.value());
-        }
-        for item in tx
-            .open_table(CONSENTS)
-            .map_err(db_err)?
-            .iter()
-            .map_err(db_err)?
-        {
-            let row = serde_json::from_slice(item.map_err(db_err)?.1.value()).map_err(db_err)?;
-            snapshot.consents.push(row);
-        }
-        for item in tx
-            .open_table(ATTESTATIONS)
-            .map_err(db_err)?
-            .iter()
-            .map_err(db_err)?
-        {
-            let row = serde_json::from_slice(item.map_err(db_err)?.1.value()).map_err(db_err)?;
-            snapshot.attestations.push(row);
         }
         for item in tx
             .open_table(STAKING)
@@ -286,12 +272,60 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The index as it stood at `heights`: attestation rows and staking events recorded
+    /// above them left out. Consent rows carry no height and are all kept.
+    pub fn up_to(&self, heights: &BTreeMap<String, u64>) -> Snapshot {
+        let within = |chain: &str, height: u64| heights.get(chain).is_some_and(|h| height <= *h);
+        Snapshot {
+            heights: heights.clone(),
+            consents: self.consents.clone(),
+            attestations: self
+                .attestations
+                .iter()
+                .filter(|a| within(&a.chain_id, a.height))
+                .cloned()
+                .collect(),
+            staking: self
+                .staking
+                .iter()
+                .filter(|(chain, key)| staking_height(key).is_some_and(|h| within(chain, h)))
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// Whether the rows (not the heights) are the same.
     pub fn same_rows(&self, other: &Snapshot) -> bool {
         self.consents == other.consents
             && self.attestations == other.attestations
             && self.staking == other.staking
     }
+}
+
+/// A staking event's key within its chain: `address/height/event`.
+fn staking_key(address: &str, height: u64, event: &str) -> String {
+    format!("{address}/{height}/{event}")
+}
+
+fn staking_height(key: &str) -> Option<u64> {
+    key.split('/').nth(1)?.parse().ok()
+}
+
+/// Every row of a table of JSON rows, in key order.
+fn json_rows<K: redb::Key + 'static, T: serde::de::DeserializeOwned>(
+    tx: &redb::ReadTransaction,
+    table: TableDefinition<K, &[u8]>,
+) -> Result<Vec<T>, StoreError> {
+    let mut rows = vec![];
+    for item in tx
+        .open_table(table)
+        .map_err(db_err)?
+        .iter()
+        .map_err(db_err)?
+    {
+        rows.push(serde_json::from_slice(item.map_err(db_err)?.1.value()).map_err(db_err)?);
+    }
+    Ok(rows)
 }
 
 fn json<T: Serialize>(row: &T) -> Vec<u8> {

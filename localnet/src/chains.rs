@@ -60,6 +60,21 @@ impl Wasmd {
     pub(crate) fn run(&self, home: &Path, args: &[&str]) -> Result<String> {
         run(self.command(home).args(args))
     }
+
+    /// A `validator` key in the node's test keyring (for its gentx); wasmd's JSON about it,
+    /// mnemonic included.
+    pub(crate) fn add_validator_key(&self, home: &Path) -> Result<String> {
+        let args = [
+            "keys",
+            "add",
+            "validator",
+            "--keyring-backend",
+            "test",
+            "--output",
+            "json",
+        ];
+        self.run(home, &args)
+    }
 }
 
 /// The role whose key is the same on every chain: the hospital is the custodian of its
@@ -102,18 +117,7 @@ pub fn init_chain(w: &Wasmd, layout: &Layout, chain: &str) -> Result<()> {
     let balance = format!("{GENESIS_BALANCE}{DENOM}");
     // The validator's key must be in wasmd's keyring for gentx; the other roles only need a
     // funded address, so their keys are made by the client's keyring directly.
-    let validator = w.run(
-        &home,
-        &[
-            "keys",
-            "add",
-            "validator",
-            "--keyring-backend",
-            "test",
-            "--output",
-            "json",
-        ],
-    )?;
+    let validator = w.add_validator_key(&home)?;
     crate::process::write_private(
         &home.join("keys").join("validator.json"),
         validator.as_bytes(),

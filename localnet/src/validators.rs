@@ -81,18 +81,7 @@ pub fn init_extra(
                 DENOM,
             ],
         )?;
-        let key = w.run(
-            &home,
-            &[
-                "keys",
-                "add",
-                "validator",
-                "--keyring-backend",
-                "test",
-                "--output",
-                "json",
-            ],
-        )?;
+        let key = w.add_validator_key(&home)?;
         let key: serde_json::Value = serde_json::from_str(&key).context("wasmd keys add output")?;
         let address = key["address"].as_str().context("validator key address")?;
         // Also in the localnet's keyring as `validator-<i>`: it votes on governance proposals

@@ -153,32 +153,6 @@ fn total(heights: &BTreeMap<String, u64>) -> u64 {
     heights.values().sum()
 }
 
-/// `snapshot` as it stood at `heights`: attestation rows and staking events recorded above
-/// them left out (the two gateways stop at slightly different heights). Consent rows carry no
-/// height; nothing grants consent while the scenario runs.
-fn up_to(snapshot: &Snapshot, heights: &BTreeMap<String, u64>) -> Snapshot {
-    let within = |chain: &str, height: u64| heights.get(chain).is_some_and(|h| height <= *h);
-    Snapshot {
-        heights: heights.clone(),
-        consents: snapshot.consents.clone(),
-        attestations: snapshot
-            .attestations
-            .iter()
-            .filter(|a| within(&a.chain_id, a.height))
-            .cloned()
-            .collect(),
-        staking: snapshot
-            .staking
-            .iter()
-            .filter(|(chain, key)| {
-                let height = key.split('/').nth(1).and_then(|h| h.parse().ok());
-                height.is_some_and(|h| within(chain, h))
-            })
-            .cloned()
-            .collect(),
-    }
-}
-
 /// The lower of two indexes' heights, per chain.
 fn lower(a: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
     a.iter()
@@ -268,12 +242,16 @@ pub fn gateway_killed(net: &Net, restarted: &mut GatewayProcess) -> Result<Outco
     let from_scratch = rebuilt.snapshot()?;
     // Compared at the heights both reached.
     let common = lower(&after_restart.heights, &from_scratch.heights);
-    let after_restart = up_to(&after_restart, &common);
-    let from_scratch = up_to(&from_scratch, &common);
-    let diffs = differences(&after_restart, &from_scratch);
+    let after_restart = after_restart.up_to(&common);
+    let from_scratch = from_scratch.up_to(&common);
+    let equal = after_restart.same_rows(&from_scratch);
+    let diffs = if equal {
+        vec![]
+    } else {
+        differences(&after_restart, &from_scratch)
+    };
     let lost = diffs.iter().map(|d| d.1).sum();
     let non_empty = !from_scratch.consents.is_empty() && !from_scratch.attestations.is_empty();
-    let equal = diffs.is_empty() && after_restart.same_rows(&from_scratch);
     Ok(Outcome {
         scenario: "gateway killed -9 while indexing".into(),
         injected: format!(

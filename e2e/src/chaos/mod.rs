@@ -34,7 +34,7 @@ mod gateway;
 use crate::evidence::Evidence;
 use crate::net::{wait_for, Net};
 use crate::steps::attest::{
-    deliveries, grant, prepare, recorded_ids, remote_records, send, Prover, RELAYER_FEE,
+    deliveries, grant, prepare, recorded_ids, remote_records, send, send_batch, Prover,
 };
 use crate::steps::burst::BATCH;
 use crate::steps::{REMOTE, SOURCE};
@@ -242,11 +242,10 @@ fn relayer_killed(
     let fees_before = open_fees(net)?;
     let chunks: Vec<&[u64]> = ids.chunks(BATCH).collect();
     let half = chunks.len() / 2;
-    let send_chunk = |chunk: &[u64]| send_batch(net, chunk);
     // Half the packets go out, the relayer dies while it relays them, the rest go out while
     // it is dead; it comes back 5 s later.
     for chunk in &chunks[..half] {
-        send_chunk(chunk)?;
+        send_batch(net, ev, chunk)?;
     }
     std::thread::sleep(Duration::from_millis(700));
     relayer.kill()?;
@@ -256,7 +255,7 @@ fn relayer_killed(
         chunks.len()
     );
     for chunk in &chunks[half..] {
-        send_chunk(chunk)?;
+        send_batch(net, ev, chunk)?;
     }
     std::thread::sleep(Duration::from_secs(5));
     relayer.restart(net)?;
@@ -429,8 +428,7 @@ fn node_killed(net: &Net, prover: &Prover, ev: &mut Evidence, burst: usize) -> R
     let victim = pidfiles.last().context("no trials-1 node")?.clone();
     let (grant, ids) = recorded_burst(net, prover, ev, burst)?;
     let chunks: Vec<&[u64]> = ids.chunks(BATCH).collect();
-    let send_chunk = |chunk: &[u64]| send_batch(net, chunk);
-    send_chunk(chunks[0])?;
+    send_batch(net, ev, chunks[0])?;
     // The first packet lands; the settled state before the fault.
     let first: Vec<u64> = chunks[0].to_vec();
     let settled = wait_for("the first packet received", Duration::from_secs(60), || {
@@ -446,7 +444,7 @@ fn node_killed(net: &Net, prover: &Prover, ev: &mut Evidence, burst: usize) -> R
         1
     );
     for chunk in &chunks[1..] {
-        send_chunk(chunk)?;
+        send_batch(net, ev, chunk)?;
     }
     let kept_going = advances(net, REMOTE, 5).unwrap_or(false);
     restart_localnet(net)?;
@@ -553,23 +551,6 @@ fn recorded_burst(
     }
     ensure!(ids.len() == n, "{} of {n} attestations recorded", ids.len());
     Ok((grant, ids))
-}
-
-/// One batch packet to trials-1 on the bulk lane, with a relayer fee.
-fn send_batch(net: &Net, ids: &[u64]) -> Result<()> {
-    let msg = ExecuteMsg::SendAttestations {
-        attestation_ids: ids.to_vec(),
-        channel_id: net.channel(SOURCE, REMOTE)?,
-        timeout_seconds: Some(600),
-    };
-    net.execute_all(
-        SOURCE,
-        "researcher",
-        contract::ATTESTATION,
-        &[msg],
-        RELAYER_FEE,
-    )?;
-    Ok(())
 }
 
 /// What trials-1 holds of a burst: its records under the grant (source id, height), how many

@@ -244,6 +244,23 @@ pub fn send(net: &Net, ev: &mut Evidence, id: u64, to: &str, timeout: u64) -> Re
     Ok(tx)
 }
 
+/// One batch packet of `ids` to trials-1 on the bulk lane, with a relayer fee.
+pub fn send_batch(net: &Net, ev: &mut Evidence, ids: &[u64]) -> Result<TxOutcome> {
+    let msg = ExecuteMsg::SendAttestations {
+        attestation_ids: ids.to_vec(),
+        channel_id: net.channel(SOURCE, REMOTE)?,
+        timeout_seconds: Some(600),
+    };
+    ev.see(&msg);
+    net.execute_all(
+        SOURCE,
+        "researcher",
+        contract::ATTESTATION,
+        &[msg],
+        RELAYER_FEE,
+    )
+}
+
 /// Every attestation `chain` holds under the source chain's consent `token`, page by page.
 pub fn attestations_under(net: &Net, chain: &str, token: &str) -> Result<Vec<Attestation>> {
     let mut all: Vec<Attestation> = vec![];

@@ -14,7 +14,8 @@ use healthmesh_types::events;
 use healthmesh_types::pause::{PausableQueryMsg, PauseStatusResponse};
 
 use super::attest::{
-    grant, prepare, recorded_ids, remote_records, send, wait_remote, Grant, Prover, RELAYER_FEE,
+    grant, prepare, recorded_ids, remote_records, send, send_batch, wait_remote, Grant, Prover,
+    RELAYER_FEE,
 };
 use super::{REMOTE, SOURCE};
 use crate::evidence::Evidence;
@@ -77,19 +78,7 @@ pub fn run(net: &Net, prover: &Prover, ev: &mut Evidence, size: usize) -> Result
     let (urgent_id, bulk_ids) = ids.split_last().context("no attestations")?;
     let mut sent = vec![];
     for chunk in bulk_ids.chunks(BATCH) {
-        let msg = ExecuteMsg::SendAttestations {
-            attestation_ids: chunk.to_vec(),
-            channel_id: net.channel(SOURCE, REMOTE)?,
-            timeout_seconds: Some(600),
-        };
-        ev.see(&msg);
-        let tx = net.execute_all(
-            SOURCE,
-            "researcher",
-            contract::ATTESTATION,
-            &[msg],
-            RELAYER_FEE,
-        )?;
+        let tx = send_batch(net, ev, chunk)?;
         ev.measure(
             &format!("send_attestations (batch of {}, relayer fee)", chunk.len()),
             &tx,
