@@ -16,12 +16,16 @@ if [ -x "$DEST/bin/wasmd" ] && [ -f "$DEST/lib/libwasmvm.x86_64.so" ]; then
   exit 0
 fi
 
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Go's build and module caches are this build's own and are deleted with it: once wasmd is
+# built they only hold ~4 GB of disk a CI machine needs for the project's build.
+export GOCACHE="$work/go-build" GOMODCACHE="$work/go-mod" GOFLAGS=-modcacherw
+
 log "downloading github.com/CosmWasm/wasmd@$WASMD_VERSION from the Go module proxy"
 dir=$(go mod download -json "github.com/CosmWasm/wasmd@$WASMD_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
 [ -d "$dir" ] || { log "ERROR: module download failed"; exit 1; }
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 cp -r "$dir/." "$work/wasmd"
 chmod -R u+w "$work/wasmd"
 cd "$work/wasmd"
@@ -42,9 +46,8 @@ CGO_ENABLED=1 go build -mod=mod -v -tags "netgo,ledger" \
 
 # The VM library the binary links against, next to it so a reused cache still runs.
 wasmvm_version=$(go list -m -f '{{.Version}}' github.com/CosmWasm/wasmvm/v3 2>/dev/null || go list -m -f '{{.Version}}' github.com/CosmWasm/wasmvm/v2)
-wasmvm_dir=$(go list -m -f '{{.Dir}}' "github.com/CosmWasm/wasmvm/v3@$wasmvm_version" 2>/dev/null || true)
 so=$(find "$(go env GOMODCACHE)/github.com/!cosm!wasm" -path "*wasmvm*" -name libwasmvm.x86_64.so | grep "$wasmvm_version" | head -n1)
 [ -f "$so" ] || { log "ERROR: libwasmvm.x86_64.so for $wasmvm_version not found"; exit 1; }
 cp "$so" "$DEST/lib/"
-log "built $("$DEST/bin/wasmd" version 2>/dev/null || echo '?') with wasmvm $wasmvm_version${wasmvm_dir:+ ($wasmvm_dir)}"
+log "built $("$DEST/bin/wasmd" version 2>/dev/null || echo '?') with wasmvm $wasmvm_version"
 echo "$DEST/bin/wasmd"
