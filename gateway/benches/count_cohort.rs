@@ -282,6 +282,7 @@ async fn main() {
             reachable: true,
             latest: 1,
             error: None,
+            stopped: false,
         },
     );
     let gateway = Arc::new(Gateway::new(

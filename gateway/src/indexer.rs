@@ -115,6 +115,9 @@ pub struct ChainHealth {
     pub reachable: bool,
     pub latest: u64,
     pub error: Option<String>,
+    /// The index stopped (its writer failed). It stays so: a chain that still answers does
+    /// not make an index that no longer grows look healthy.
+    pub stopped: bool,
 }
 
 pub type HealthMap = Arc<Mutex<BTreeMap<String, ChainHealth>>>;
@@ -310,15 +313,11 @@ async fn write(store: Arc<Store>, mut rx: mpsc::Receiver<BlockBatch>, health: He
             // rather than skip blocks; a restart resumes from the last committed height. Every
             // chain is reported unavailable (requests say why) instead of silently frozen.
             tracing::error!("index write failed, stopping the indexer: {e}");
-            let chains: Vec<String> = health
-                .lock()
-                .expect("health lock")
-                .keys()
-                .cloned()
-                .collect();
-            for chain in chains {
-                let stopped = format!("{STOPPED} (index write failed: {e})");
-                set_health(&health, &chain, Err(stopped));
+            let reason = format!("{STOPPED} (index write failed: {e})");
+            for entry in health.lock().expect("health lock").values_mut() {
+                entry.stopped = true;
+                entry.reachable = false;
+                entry.error = Some(reason.clone());
             }
             return;
         }
@@ -346,7 +345,8 @@ async fn follow<S: ChainSource>(
 ) {
     let chain_id = source.chain_id().to_string();
     let mut backoff = config.poll;
-    loop {
+    // A closed channel means the writer stopped; it has said why in every chain's health.
+    while !tx.is_closed() {
         let step = async {
             let latest = source.latest_height().await?;
             set_health(&health, &chain_id, Ok(latest));
@@ -376,11 +376,8 @@ async fn follow<S: ChainSource>(
                 backoff = config.poll;
                 tokio::time::sleep(config.poll).await;
             }
+            Err(_) if tx.is_closed() => return,
             Err(e) => {
-                if tx.is_closed() {
-                    set_health(&health, &chain_id, Err(STOPPED.into()));
-                    return;
-                }
                 tracing::warn!(chain = %chain_id, "indexer: {e:#}; retrying in {backoff:?}");
                 set_health(&health, &chain_id, Err(format!("{e:#}")));
                 tokio::time::sleep(backoff).await;
@@ -393,6 +390,9 @@ async fn follow<S: ChainSource>(
 fn set_health(health: &HealthMap, chain_id: &str, result: Result<u64, String>) {
     let mut map = health.lock().expect("health lock");
     let entry = map.entry(chain_id.to_string()).or_default();
+    if entry.stopped {
+        return;
+    }
     match result {
         Ok(latest) => {
             crate::metrics::chain_height(chain_id, latest);

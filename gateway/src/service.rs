@@ -206,6 +206,13 @@ impl Gateway {
                     universe.join(", ")
                 )));
             };
+            if h.stopped {
+                // Its rows may include a write that failed: answer nothing from it.
+                return Err(Status::unavailable(format!(
+                    "chain {name}: {}",
+                    h.error.as_deref().unwrap_or("the index stopped")
+                )));
+            }
             if reachable && !h.reachable {
                 return Err(Status::unavailable(format!(
                     "chain {name} is unreachable ({}); its index stops at height {}. Retry later or leave it out of `chains`",

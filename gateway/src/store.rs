@@ -57,7 +57,19 @@ impl Store {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(db_err)?;
         }
-        let db = Database::create(path).map_err(db_err)?;
+        Self::on(Database::create(path).map_err(db_err)?)
+    }
+
+    /// The same on any redb storage: in memory, or a disk that fails on demand (tests).
+    pub fn open_with_backend(backend: impl redb::StorageBackend) -> Result<Self, StoreError> {
+        Self::on(
+            Database::builder()
+                .create_with_backend(backend)
+                .map_err(db_err)?,
+        )
+    }
+
+    fn on(db: Database) -> Result<Self, StoreError> {
         let tx = db.begin_write().map_err(db_err)?;
         {
             let mut meta = tx.open_table(META).map_err(db_err)?;
@@ -124,14 +136,21 @@ impl Store {
 
     /// Several blocks in one write transaction (bulk loads, catching up). If the transaction
     /// fails, the in-memory index (which took the changes as they were written) is reloaded
-    /// from what the database committed, so queries never see rows that were not saved.
+    /// from what the database committed. After an I/O error redb refuses reads from the disk
+    /// (it still serves its cache), so the reload can fail too; the error then says so. Either
+    /// way the indexer marks every chain stopped and the API answers nothing until a restart.
     pub fn apply_many(&self, batches: &[BlockBatch]) -> Result<(), StoreError> {
-        let written = self.write_many(batches);
-        if let Err(e) = &written {
-            tracing::error!("index write failed ({e}): reloading the index from the database");
-            self.load()?;
+        let Err(write) = self.write_many(batches) else {
+            return Ok(());
+        };
+        tracing::error!("index write failed ({write}): reloading the index from the database");
+        match self.load() {
+            Ok(()) => Err(write),
+            Err(reload) => Err(StoreError(format!(
+                "{}; reloading the index from the database failed too: {}",
+                write.0, reload.0
+            ))),
         }
-        written
     }
 
     fn write_many(&self, batches: &[BlockBatch]) -> Result<(), StoreError> {

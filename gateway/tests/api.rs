@@ -248,6 +248,21 @@ async fn researchers_only_see_their_own_grants() {
         seen.push(a.key.unwrap().id);
     }
     assert_eq!(seen, vec![101, 102, 103, 104, 105]);
+
+    // An index whose writer failed answers nothing, not even a single attestation (which
+    // does not need the chain to be reachable): its rows may include the failed write.
+    {
+        let mut health = served.health.lock().unwrap();
+        let genomics = health.get_mut(GENOMICS).unwrap();
+        genomics.stopped = true;
+        genomics.reachable = false;
+        genomics.error = Some("the index stopped: index write failed: disk full".into());
+    }
+    assert_status(
+        client.get_attestation(get(2, 101)).await,
+        Code::Unavailable,
+        "chain genomics-1: the index stopped: index write failed: disk full",
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,20 +32,74 @@ fn config() -> IndexerConfig {
 /// Runs an indexer on its own runtime until `store` reaches `height`, then drops the runtime
 /// (every task stops, as in a process exit).
 fn index_until(db: &std::path::Path, chain: &Arc<FakeChain>, height: u64) -> Arc<Store> {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     let store = Arc::new(Store::open(db).unwrap());
-    runtime.block_on(async {
-        indexer::spawn(store.clone(), vec![(chain.clone(), contracts())], config());
+    index_while(&store, chain, |store, _| store.height(GENOMICS) < height);
+    store
+}
+
+/// Runs an indexer on `store` while `running` holds (20 s at most), then drops its runtime.
+fn index_while(
+    store: &Arc<Store>,
+    chain: &Arc<FakeChain>,
+    running: impl Fn(&Store, &indexer::ChainHealth) -> bool,
+) -> indexer::ChainHealth {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let health = runtime.block_on(async {
+        let health = indexer::spawn(store.clone(), vec![(chain.clone(), contracts())], config());
+        let now = || health.lock().unwrap()[GENOMICS].clone();
         tokio::time::timeout(Duration::from_secs(20), async {
-            while store.height(GENOMICS) < height {
+            while running(store, &now()) {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         })
         .await
         .expect("indexed in time");
+        // A little longer: a follower must not make a stopped index look healthy again.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        now()
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
-    store
+    health
+}
+
+/// redb storage in memory whose writes fail while `full` is set, as on a full disk.
+#[derive(Debug, Clone, Default)]
+struct FillingDisk {
+    memory: Arc<redb::backends::InMemoryBackend>,
+    full: Arc<AtomicBool>,
+}
+
+impl FillingDisk {
+    fn check(&self) -> std::io::Result<()> {
+        if self.full.load(Ordering::SeqCst) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "No space left on device",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl redb::StorageBackend for FillingDisk {
+    fn len(&self) -> std::io::Result<u64> {
+        self.memory.len()
+    }
+    fn read(&self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        self.memory.read(offset, len)
+    }
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        self.check()?;
+        self.memory.set_len(len)
+    }
+    fn sync_data(&self, eventual: bool) -> std::io::Result<()> {
+        self.check()?;
+        self.memory.sync_data(eventual)
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.check()?;
+        self.memory.write(offset, data)
+    }
 }
 
 /// Patients with a valid attestation of hba1c < 70000 under `grantee`'s consents.
@@ -185,4 +239,56 @@ fn the_newest_block_without_results_yet_is_taken_on_the_next_poll_without_an_err
         vec![1, 2, 3, 4, 5],
         "each block fetched once"
     );
+}
+
+#[test]
+fn a_failed_index_write_stops_the_index_and_a_restart_resumes_from_the_last_commit() {
+    let chain = Arc::new(FakeChain::new(GENOMICS));
+    let one = address(1);
+    for s in 1..=6u64 {
+        chain.grant(&s.to_string(), &one);
+        chain.attest(s, &s.to_string(), &one, s);
+    }
+    let disk = FillingDisk::default();
+    let store = Arc::new(Store::open_with_backend(disk.clone()).unwrap());
+    index_while(&store, &chain, |store, _| store.height(GENOMICS) < 12);
+    assert_eq!(count(&store, &one), 6);
+
+    // The disk fills, and the chain makes one more block: the index's writer fails on it,
+    // and the follower, with nothing more to hand over, must not report the chain healthy.
+    disk.full.store(true, Ordering::SeqCst);
+    chain.grant("7", &one);
+    let health = index_while(&store, &chain, |_, health| !health.stopped);
+    assert!(!health.reachable, "{health:?}");
+    let error = health.error.unwrap();
+    assert!(
+        error.starts_with("the index stopped: its writer failed; restart the gateway (index write failed: index database: ")
+            && error.contains("No space left on device"),
+        "{error}"
+    );
+    // The in-memory index was reloaded from what was committed: none of the failed write's
+    // rows. (A stopped index answers nothing anyway: tests/api.rs.)
+    assert_eq!(store.height(GENOMICS), 12);
+    assert_eq!(count(&store, &one), 6);
+    drop(store);
+
+    // Restarted with disk space again: nothing of the failed write was committed, the index
+    // resumes at the last committed height and ends equal to one rebuilt from scratch.
+    disk.full.store(false, Ordering::SeqCst);
+    let store = Arc::new(Store::open_with_backend(disk.clone()).unwrap());
+    assert_eq!(store.height(GENOMICS), 12);
+    assert_eq!(count(&store, &one), 6);
+    chain.attest(7, "7", &one, 7);
+    for s in 8..=9u64 {
+        chain.grant(&s.to_string(), &one);
+        chain.attest(s, &s.to_string(), &one, s);
+    }
+    let fetched_before = chain.fetched.lock().unwrap().len();
+    index_while(&store, &chain, |store, _| store.height(GENOMICS) < 18);
+    let fetched: Vec<u64> = chain.fetched.lock().unwrap()[fetched_before..].to_vec();
+    assert_eq!(fetched, (13..=18).collect::<Vec<_>>());
+    assert_eq!(count(&store, &one), 9);
+    let rebuilt = Arc::new(Store::open_with_backend(FillingDisk::default()).unwrap());
+    index_while(&rebuilt, &chain, |store, _| store.height(GENOMICS) < 18);
+    assert_eq!(store.snapshot().unwrap(), rebuilt.snapshot().unwrap());
 }

@@ -159,6 +159,7 @@ impl Served {
                 reachable: true,
                 latest: 1,
                 error: None,
+                stopped: false,
             };
             health.lock().unwrap().insert(chain.to_string(), h);
         }
