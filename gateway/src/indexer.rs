@@ -305,7 +305,32 @@ pub fn spawn<S: ChainSource>(
     health
 }
 
+/// Marks every chain stopped when the writer ends, however it ends (a failed write or a
+/// panic): the followers then exit, and a frozen index must not look current.
+struct StopOnExit {
+    health: HealthMap,
+    reason: String,
+}
+
+impl Drop for StopOnExit {
+    fn drop(&mut self) {
+        // After a panic under the lock the map is still whole.
+        let mut map = self.health.lock().unwrap_or_else(|e| e.into_inner());
+        for entry in map.values_mut() {
+            entry.stopped = true;
+            entry.reachable = false;
+            entry.error = Some(self.reason.clone());
+        }
+        crate::metrics::index_stopped(true);
+    }
+}
+
 async fn write(store: Arc<Store>, mut rx: mpsc::Receiver<BlockBatch>, health: HealthMap) {
+    crate::metrics::index_stopped(false);
+    let mut stop = StopOnExit {
+        health: health.clone(),
+        reason: format!("{STOPPED} (the writer ended)"),
+    };
     let mut batches = Vec::with_capacity(64);
     while rx.recv_many(&mut batches, 64).await > 0 {
         if let Err(e) = store.apply_many(&batches) {
@@ -313,12 +338,7 @@ async fn write(store: Arc<Store>, mut rx: mpsc::Receiver<BlockBatch>, health: He
             // rather than skip blocks; a restart resumes from the last committed height. Every
             // chain is reported unavailable (requests say why) instead of silently frozen.
             tracing::error!("index write failed, stopping the indexer: {e}");
-            let reason = format!("{STOPPED} (index write failed: {e})");
-            for entry in health.lock().expect("health lock").values_mut() {
-                entry.stopped = true;
-                entry.reachable = false;
-                entry.error = Some(reason.clone());
-            }
+            stop.reason = format!("{STOPPED} (index write failed: {e})");
             return;
         }
         let mut committed: BTreeMap<&str, u64> = BTreeMap::new();

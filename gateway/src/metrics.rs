@@ -1,6 +1,6 @@
 //! Prometheus metrics for operators (`--metrics-listen`, `GET /metrics`): every RPC counted
-//! and timed by method and outcome, and per chain the indexed height, the chain's latest
-//! height and the lag between them.
+//! and timed by method and outcome, per chain the indexed height, the chain's latest height
+//! and the lag between them, and whether the index stopped.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -14,6 +14,7 @@ pub const REQUEST_SECONDS: &str = "gateway_request_seconds";
 pub const INDEX_HEIGHT: &str = "gateway_index_height";
 pub const CHAIN_HEIGHT: &str = "gateway_chain_height";
 pub const INDEX_LAG: &str = "gateway_index_lag_blocks";
+pub const INDEX_STOPPED: &str = "gateway_index_stopped";
 
 /// Serve the metrics on `addr` (a background HTTP listener) for the rest of the process.
 pub fn install(addr: SocketAddr) -> anyhow::Result<()> {
@@ -58,6 +59,12 @@ pub fn indexed(chain: &str, height: u64, latest: u64) {
         .set(latest.saturating_sub(height) as f64);
 }
 
+/// 1 once the index stopped taking writes (a failed write: restart the gateway), else 0. The
+/// heights and the lag freeze then, so an alert on lag alone would never fire.
+pub fn index_stopped(stopped: bool) {
+    metrics::gauge!(INDEX_STOPPED).set(if stopped { 1.0 } else { 0.0 });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +84,7 @@ mod tests {
         assert!(refused.is_err());
         chain_height("genomics-1", 120);
         indexed("genomics-1", 100, 120);
+        index_stopped(true);
         // The listener starts in the background.
         let body = tokio::task::spawn_blocking(move || {
             for _ in 0..50 {
@@ -104,5 +112,6 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("gateway_request_seconds_bucket"), "{body}");
+        assert!(body.contains("gateway_index_stopped 1"), "{body}");
     }
 }

@@ -27,6 +27,7 @@ pub async fn serve(
     health_reporter
         .set_serving::<ResearchServiceServer<Gateway>>()
         .await;
+    tokio::spawn(report_a_stopped_index(gateway.clone(), health_reporter));
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -49,6 +50,27 @@ pub async fn serve(
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())
+}
+
+/// How often the health service looks at the index.
+const HEALTH_CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Reports the research service NOT_SERVING once its index stopped, so load balancers and
+/// probes stop routing to a gateway that answers every request UNAVAILABLE.
+async fn report_a_stopped_index(
+    gateway: Arc<Gateway>,
+    reporter: tonic_health::server::HealthReporter,
+) {
+    loop {
+        tokio::time::sleep(HEALTH_CHECK_EVERY).await;
+        if let Some(reason) = gateway.index_stopped() {
+            tracing::error!("{reason}: the research service reports NOT_SERVING");
+            reporter
+                .set_not_serving::<ResearchServiceServer<Gateway>>()
+                .await;
+            return;
+        }
+    }
 }
 
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {

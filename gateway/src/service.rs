@@ -109,6 +109,22 @@ impl Gateway {
         }
     }
 
+    /// Why the index stopped (a failed write, or its writer ended), if it did: then no request
+    /// is answered from it, and the gRPC health service reports NOT_SERVING.
+    pub fn index_stopped(&self) -> Option<String> {
+        if let Some(failure) = self.store.failure() {
+            return Some(format!(
+                "the index stopped: index write failed: {failure}; restart the gateway"
+            ));
+        }
+        let health = self.health.lock().expect("health lock");
+        let (chain, h) = health.iter().find(|(_, h)| h.stopped)?;
+        Some(format!(
+            "chain {chain}: {}",
+            h.error.as_deref().unwrap_or("the index stopped")
+        ))
+    }
+
     /// When this gateway started (unix ms); requests dated before it plus `max_future_ms`
     /// are refused.
     pub fn started_ms(&self) -> u64 {
@@ -191,6 +207,9 @@ impl Gateway {
         for name in requested {
             chain_id("chains", name)?;
         }
+        if let Some(reason) = self.index_stopped() {
+            return Err(Status::unavailable(reason));
+        }
         let health = self.health.lock().expect("health lock");
         let universe: Vec<String> = health.keys().cloned().collect();
         let names: Vec<&String> = if requested.is_empty() {
@@ -206,13 +225,6 @@ impl Gateway {
                     universe.join(", ")
                 )));
             };
-            if h.stopped {
-                // Its rows may include a write that failed: answer nothing from it.
-                return Err(Status::unavailable(format!(
-                    "chain {name}: {}",
-                    h.error.as_deref().unwrap_or("the index stopped")
-                )));
-            }
             if reachable && !h.reachable {
                 return Err(Status::unavailable(format!(
                     "chain {name} is unreachable ({}); its index stops at height {}. Retry later or leave it out of `chains`",

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::Serialize;
@@ -48,6 +48,8 @@ pub use crate::index::{Query, Validity};
 pub struct Store {
     db: Database,
     index: RwLock<Index>,
+    /// Why a write failed: from then on the store takes no writes and the API answers nothing.
+    failure: Mutex<Option<String>>,
 }
 
 impl Store {
@@ -102,12 +104,20 @@ impl Store {
         let store = Store {
             db,
             index: RwLock::new(Index::default()),
+            failure: Mutex::new(None),
         };
         store.load()?;
         Ok(store)
     }
 
     fn load(&self) -> Result<(), StoreError> {
+        let committed = self.committed_index()?;
+        *self.index.write().expect("index lock") = committed;
+        Ok(())
+    }
+
+    /// The index of what the database holds (it takes no lock of the in-memory index).
+    fn committed_index(&self) -> Result<Index, StoreError> {
         let snapshot = self.snapshot()?;
         let mut index = Index::default();
         index.heights = snapshot.heights;
@@ -117,8 +127,7 @@ impl Store {
         for row in snapshot.attestations {
             index.apply(&Change::Attestation(Box::new(row)));
         }
-        *self.index.write().expect("index lock") = index;
-        Ok(())
+        Ok(index)
     }
 
     pub fn height(&self, chain_id: &str) -> u64 {
@@ -136,25 +145,41 @@ impl Store {
 
     /// Several blocks in one write transaction (bulk loads, catching up). If the transaction
     /// fails, the in-memory index (which took the changes as they were written) is reloaded
-    /// from what the database committed. After an I/O error redb refuses reads from the disk
-    /// (it still serves its cache), so the reload can fail too; the error then says so. Either
-    /// way the indexer marks every chain stopped and the API answers nothing until a restart.
+    /// from what the database committed and the store records the failure, both before the
+    /// index lock is released: no request reads rows that were not saved, and from then on
+    /// the store takes no writes and the API answers nothing until a restart. After an I/O
+    /// error redb refuses reads from the disk (it still serves its cache), so the reload can
+    /// fail too; the failure then says so, and the unsaved rows (read from the chains all the
+    /// same) stay in memory behind it.
     pub fn apply_many(&self, batches: &[BlockBatch]) -> Result<(), StoreError> {
-        let Err(write) = self.write_many(batches) else {
+        let mut index = self.index.write().expect("index lock");
+        if let Some(failure) = self.failure() {
+            return Err(StoreError(failure));
+        }
+        let Err(write) = self.write_many(&mut index, batches) else {
             return Ok(());
         };
         tracing::error!("index write failed ({write}): reloading the index from the database");
-        match self.load() {
-            Ok(()) => Err(write),
-            Err(reload) => Err(StoreError(format!(
+        let failure = match self.committed_index() {
+            Ok(committed) => {
+                *index = committed;
+                write
+            }
+            Err(reload) => StoreError(format!(
                 "{}; reloading the index from the database failed too: {}",
                 write.0, reload.0
-            ))),
-        }
+            )),
+        };
+        *self.failure.lock().expect("failure lock") = Some(failure.0.clone());
+        Err(failure)
     }
 
-    fn write_many(&self, batches: &[BlockBatch]) -> Result<(), StoreError> {
-        let mut index = self.index.write().expect("index lock");
+    /// Why the index stopped taking writes, if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().expect("failure lock").clone()
+    }
+
+    fn write_many(&self, index: &mut Index, batches: &[BlockBatch]) -> Result<(), StoreError> {
         let tx = self.db.begin_write().map_err(db_err)?;
         {
             let mut heights = tx.open_table(HEIGHTS).map_err(db_err)?;

@@ -454,6 +454,31 @@ async fn health_and_reflection_are_served() {
         tonic_health::pb::health_check_response::ServingStatus::Serving as i32
     );
 
+    // Once the index stops (its writer failed), the health service says NOT_SERVING.
+    {
+        let mut chains = served.health.lock().unwrap();
+        let genomics = chains.get_mut(GENOMICS).unwrap();
+        genomics.stopped = true;
+        genomics.error = Some("the index stopped: index write failed: disk full".into());
+    }
+    let not_serving = tonic_health::pb::health_check_response::ServingStatus::NotServing as i32;
+    let mut status = res.status;
+    for _ in 0..50 {
+        status = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: healthmesh_research::SERVICE_NAME.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status;
+        if status == not_serving {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, not_serving, "within 5 s of the index stopping");
+
     // Reflection (what grpcurl uses): the research service is listed.
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;

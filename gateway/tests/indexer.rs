@@ -267,14 +267,23 @@ fn a_failed_index_write_stops_the_index_and_a_restart_resumes_from_the_last_comm
         "{error}"
     );
     // The in-memory index was reloaded from what was committed: none of the failed write's
-    // rows. (A stopped index answers nothing anyway: tests/api.rs.)
+    // rows (consent 7). The store takes no more writes, and says why.
     assert_eq!(store.height(GENOMICS), 12);
+    assert!(store.index().consent(GENOMICS, "7").is_none());
     assert_eq!(count(&store, &one), 6);
+    let failure = store.failure().expect("the store records the failure");
+    assert!(failure.contains("No space left on device"), "{failure}");
+    disk.full.store(false, Ordering::SeqCst);
+    let refused = store.apply(&batch(GENOMICS, 13, vec![])).unwrap_err();
+    assert!(
+        refused.to_string().contains("No space left on device"),
+        "{refused}"
+    );
+    assert_eq!(store.height(GENOMICS), 12);
     drop(store);
 
     // Restarted with disk space again: nothing of the failed write was committed, the index
     // resumes at the last committed height and ends equal to one rebuilt from scratch.
-    disk.full.store(false, Ordering::SeqCst);
     let store = Arc::new(Store::open_with_backend(disk.clone()).unwrap());
     assert_eq!(store.height(GENOMICS), 12);
     assert_eq!(count(&store, &one), 6);
