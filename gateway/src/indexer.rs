@@ -326,7 +326,6 @@ impl Drop for StopOnExit {
 }
 
 async fn write(store: Arc<Store>, mut rx: mpsc::Receiver<BlockBatch>, health: HealthMap) {
-    crate::metrics::index_stopped(false);
     let mut stop = StopOnExit {
         health: health.clone(),
         reason: format!("{STOPPED} (the writer ended)"),

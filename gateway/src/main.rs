@@ -195,6 +195,7 @@ async fn run(args: Args) -> Result<()> {
         live,
     ));
     hmesh_gateway::metrics::install(args.metrics_listen)?;
+    hmesh_gateway::metrics::index_stopped(gateway.index_stopped().is_some());
     let listener = hmesh_gateway::server::bind(args.listen).await?;
     // A line scripts wait for.
     println!(

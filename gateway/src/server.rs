@@ -55,8 +55,10 @@ pub async fn serve(
 /// How often the health service looks at the index.
 const HEALTH_CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Reports the research service NOT_SERVING once its index stopped, so load balancers and
-/// probes stop routing to a gateway that answers every request UNAVAILABLE.
+/// Reports the research service and the server as a whole (service "", what
+/// `grpc_health_probe` and Kubernetes probes ask by default) NOT_SERVING once the index
+/// stopped, so load balancers stop routing to a gateway that answers every request
+/// UNAVAILABLE.
 async fn report_a_stopped_index(
     gateway: Arc<Gateway>,
     reporter: tonic_health::server::HealthReporter,
@@ -67,6 +69,9 @@ async fn report_a_stopped_index(
             tracing::error!("{reason}: the research service reports NOT_SERVING");
             reporter
                 .set_not_serving::<ResearchServiceServer<Gateway>>()
+                .await;
+            reporter
+                .set_service_status("", tonic_health::ServingStatus::NotServing)
                 .await;
             return;
         }

@@ -150,7 +150,8 @@ impl Store {
     /// the store takes no writes and the API answers nothing until a restart. After an I/O
     /// error redb refuses reads from the disk (it still serves its cache), so the reload can
     /// fail too; the failure then says so, and the unsaved rows (read from the chains all the
-    /// same) stay in memory behind it.
+    /// same) stay in memory: a request that passed the API's check before the failure may
+    /// still be answered from them, later ones are refused.
     pub fn apply_many(&self, batches: &[BlockBatch]) -> Result<(), StoreError> {
         let mut index = self.index.write().expect("index lock");
         if let Some(failure) = self.failure() {
@@ -301,7 +302,11 @@ impl Store {
     /// The in-memory index, for queries (a read lock: queries run concurrently, blocks
     /// are applied between them).
     pub fn index(&self) -> std::sync::RwLockReadGuard<'_, Index> {
-        self.index.read().expect("index lock")
+        // A writer that panicked under the lock has stopped the index (the API refuses what
+        // reads it); requests that do not, such as authentication, still get an answer.
+        self.index
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -478,6 +478,14 @@ async fn health_and_reflection_are_served() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(status, not_serving, "within 5 s of the index stopping");
+    let server = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(server.status, not_serving, "the server as a whole too");
 
     // Reflection (what grpcurl uses): the research service is listed.
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;

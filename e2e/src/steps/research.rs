@@ -307,7 +307,9 @@ fn grpcurl_checks() -> Result<()> {
         GATEWAY,
         "grpc.health.v1.Health/Check",
     ])?;
-    ensure!(health.contains("SERVING"), "grpcurl health: {health}");
+    let status: serde_json::Value =
+        serde_json::from_str(&health).with_context(|| format!("grpcurl health: {health}"))?;
+    ensure!(status["status"] == "SERVING", "grpcurl health: {health}");
     let body = r#"{"attribute":"hba1c","purpose":"trial-eligibility","predicate":{"op":"lt","values":[70000]}}"#;
     let unsigned = run(&[
         "-d",
