@@ -276,7 +276,7 @@ impl Default for IndexerConfig {
 }
 
 /// What every chain reports once the writer has stopped.
-const STOPPED: &str = "the index stopped: its writer failed; restart the gateway";
+pub(crate) const STOPPED: &str = "the index stopped: its writer failed; restart the gateway";
 
 /// Starts one follower per chain and the writer; returns the chains' health.
 pub fn spawn<S: ChainSource>(

@@ -114,7 +114,8 @@ impl Gateway {
     pub fn index_stopped(&self) -> Option<String> {
         if let Some(failure) = self.store.failure() {
             return Some(format!(
-                "the index stopped: index write failed: {failure}; restart the gateway"
+                "{} (index write failed: {failure})",
+                crate::indexer::STOPPED
             ));
         }
         let health = self.health.lock().expect("health lock");

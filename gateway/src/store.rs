@@ -101,19 +101,13 @@ impl Store {
         tx.open_table(CONSENTS).map_err(db_err)?;
         tx.open_table(STAKING).map_err(db_err)?;
         tx.commit().map_err(db_err)?;
-        let store = Store {
+        let mut store = Store {
             db,
-            index: RwLock::new(Index::default()),
-            failure: Mutex::new(None),
+            index: RwLock::default(),
+            failure: Mutex::default(),
         };
-        store.load()?;
+        *store.index.get_mut().expect("index lock") = store.committed_index()?;
         Ok(store)
-    }
-
-    fn load(&self) -> Result<(), StoreError> {
-        let committed = self.committed_index()?;
-        *self.index.write().expect("index lock") = committed;
-        Ok(())
     }
 
     /// The index of what the database holds (it takes no lock of the in-memory index).

@@ -172,11 +172,7 @@ impl Relayer {
     }
 
     fn pid(&self) -> Option<u32> {
-        let pid: u32 = std::fs::read_to_string(&self.pidfile)
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
+        let pid = read_pid(&self.pidfile)?;
         Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
     }
 
@@ -365,7 +361,7 @@ fn validator_pidfiles(net: &Net, chain: &str) -> Vec<PathBuf> {
 
 /// SIGKILL to the process group of the daemon a pid file names, once it is gone.
 fn kill_pidfile(pidfile: &Path) -> Result<()> {
-    let pid: u32 = std::fs::read_to_string(pidfile)?.trim().parse()?;
+    let pid = read_pid(pidfile).with_context(|| format!("no pid in {}", pidfile.display()))?;
     kill_group(pid)?;
     wait_for("the node to die", Duration::from_secs(10), || {
         Ok((!running(pid)).then_some(()))
@@ -379,6 +375,11 @@ fn kill_group(pid: u32) -> Result<()> {
         .status()?;
     ensure!(status.success(), "kill -s KILL -- -{pid} failed");
     Ok(())
+}
+
+/// The pid a daemon's pid file names.
+fn read_pid(pidfile: &Path) -> Option<u32> {
+    std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()
 }
 
 /// Whether `pid` runs (a zombie, killed but not yet reaped by its parent, does not).
@@ -448,10 +449,7 @@ fn node_killed(net: &Net, prover: &Prover, ev: &mut Evidence, burst: usize) -> R
     }
     let kept_going = advances(net, REMOTE, 5).unwrap_or(false);
     restart_localnet(net)?;
-    let restarted = std::fs::read_to_string(&victim)
-        .ok()
-        .and_then(|pid| pid.trim().parse().ok())
-        .is_some_and(running);
+    let restarted = read_pid(&victim).is_some_and(running);
     println!("   make localnet restarted it: {restarted}");
     let Delivered {
         records,
